@@ -1,0 +1,16 @@
+"""The Celery application, wired the standard way (as in cookiecutter-django).
+
+Broker and options come from Django settings under the CELERY_ namespace: Redis when REDIS_URL is
+set, otherwise kombu's filesystem transport, which needs no server so the embedded default runs
+anywhere.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("snailtrail")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

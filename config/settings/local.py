@@ -1,0 +1,15 @@
+"""The embedded default for `make run`: debug on, a fixed development key, everything local."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-development-key-only-for-make-run")
+
+from .base import *  # noqa: E402,F403
+from .base import VAR_DIR  # noqa: E402
+
+DEBUG = True
+VAR_DIR.mkdir(exist_ok=True)
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+for _folder in CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in", ""), CELERY_BROKER_TRANSPORT_OPTIONS.get("processed_folder", ""):  # noqa: F405
+    if _folder:
+        os.makedirs(_folder, exist_ok=True)

@@ -1,0 +1,169 @@
+"""Admin pages. Saving and deleting go through `tracker.services`, like every other write, so the
+admin records activity entries and keeps the same rules as the pages and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+
+from . import services
+from .models import (
+    Achievement,
+    ActivityEntry,
+    Blocker,
+    Challenge,
+    Decision,
+    Finding,
+    Note,
+    Operation,
+    Phase,
+    Quote,
+    Task,
+)
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Routes the admin's create, update and delete through the service functions."""
+
+    create_service: Callable[..., Any]
+    update_service: Callable[..., Any] = staticmethod(
+        lambda item, actor, **changes: services.item_update(item=item, actor=actor, **changes)
+    )
+    readonly_fields = ("created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.cleaned_data if name not in self.readonly_fields}
+        if change:
+            current = type(obj).objects.get(pk=obj.pk)
+            self.update_service(current, request.user, **{name: data[name] for name in form.changed_data if name in data})
+        else:
+            created = self.create_service(actor=request.user, **data)
+            obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        services.item_delete(item=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.item_delete(item=obj, actor=request.user)
+
+
+@admin.register(Operation)
+class OperationAdmin(ServiceAdmin):
+    create_service = staticmethod(services.operation_create)
+    list_display = ("name", "status", "current_phase", "stated_progress", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("layout", "extra_fields", "created_at", "updated_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "current_phase" in form.base_fields:
+            phases = form.base_fields["current_phase"].queryset
+            form.base_fields["current_phase"].queryset = phases.filter(operation=obj) if obj else phases.none()
+        return form
+
+
+@admin.register(Phase)
+class PhaseAdmin(ServiceAdmin):
+    create_service = staticmethod(services.phase_create)
+    update_service = staticmethod(lambda item, actor, **changes: services.phase_update(phase=item, actor=actor, **changes))
+    list_display = ("__str__", "operation", "status", "stated_progress", "duration")
+    list_filter = ("operation", "status")
+    readonly_fields = ("extra_fields", "created_at", "updated_at")
+
+
+@admin.register(Task)
+class TaskAdmin(ServiceAdmin):
+    create_service = staticmethod(services.task_create)
+    update_service = staticmethod(lambda item, actor, **changes: services.task_update(task=item, actor=actor, **changes))
+    list_display = ("title", "operation", "phase", "kind", "group", "done")
+    list_filter = ("operation", "kind", "done")
+    search_fields = ("title", "detail")
+    readonly_fields = ("done_at", "created_at", "updated_at")
+    list_select_related = ("operation", "phase")
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(ServiceAdmin):
+    create_service = staticmethod(services.challenge_create)
+    list_display = ("title", "phase")
+    exclude = ("operation",)
+    list_select_related = ("phase",)
+
+
+@admin.register(Finding)
+class FindingAdmin(ServiceAdmin):
+    create_service = staticmethod(services.finding_create)
+    list_display = ("subject", "verdict", "operation", "phase")
+    list_filter = ("operation", "verdict")
+    list_select_related = ("operation", "phase")
+
+
+@admin.register(Blocker)
+class BlockerAdmin(ServiceAdmin):
+    create_service = staticmethod(services.blocker_open)
+    list_display = ("title", "operation", "severity", "state", "opened_at", "resolved_at")
+    list_filter = ("operation", "state", "severity")
+    readonly_fields = ("state", "resolved_at", "created_at", "updated_at")
+    actions = ("resolve", "reopen")
+
+    @admin.action(description="Resolve the selected blockers")
+    def resolve(self, request, queryset):
+        for blocker in queryset:
+            services.blocker_resolve(blocker=blocker, actor=request.user)
+        self.message_user(request, "Resolved.", messages.SUCCESS)
+
+    @admin.action(description="Reopen the selected blockers")
+    def reopen(self, request, queryset):
+        for blocker in queryset:
+            services.blocker_reopen(blocker=blocker, actor=request.user)
+        self.message_user(request, "Reopened.", messages.SUCCESS)
+
+
+@admin.register(Decision)
+class DecisionAdmin(ServiceAdmin):
+    create_service = staticmethod(services.decision_create)
+    list_display = ("title", "group", "operation")
+    list_filter = ("operation",)
+
+
+@admin.register(Achievement)
+class AchievementAdmin(ServiceAdmin):
+    create_service = staticmethod(services.achievement_create)
+    list_display = ("title", "category", "operation")
+    list_filter = ("operation", "category")
+
+
+@admin.register(Quote)
+class QuoteAdmin(ServiceAdmin):
+    create_service = staticmethod(services.quote_create)
+    list_display = ("__str__", "operation")
+
+
+@admin.register(Note)
+class NoteAdmin(ServiceAdmin):
+    create_service = staticmethod(services.note_create)
+    list_display = ("title", "operation")
+
+
+@admin.register(ActivityEntry)
+class ActivityEntryAdmin(admin.ModelAdmin):
+    """The log is written by the services only: here it can be read, never edited."""
+
+    list_display = ("at", "operation", "actor_name", "action", "subject_type", "subject_label")
+    list_filter = ("operation", "action", "subject_type")
+    list_select_related = ("operation",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

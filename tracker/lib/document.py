@@ -1,0 +1,345 @@
+"""The tracker document as plain data: what the markdown parser produces and the renderer consumes.
+
+No Django here. The database layer converts models to and from these dataclasses, so the
+canonical JSON export, the markdown export and the importer all speak this one shape.
+
+A document is *normalized* (`normalize`) before anyone sees it: lists are put in the order the
+renderer writes them and the section layout lists every section that has content. Normalizing
+first is what makes the round trip exact: parse(render(doc)) == doc for every normalized doc.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT = "snail-trail/1"
+
+# Limits the parser enforces with line numbers, and the models with column sizes.
+MAX_NAME = 200  # operation names and group headings
+MAX_TITLE = 500  # titles of phases and items, finding subjects
+MAX_ICON = 32
+MAX_PHASE_NUMBER = 10_000
+
+# Status words as written in documents -> stored value. The first spelling of each value is
+# the one the exporter writes.
+OPERATION_STATUSES: dict[str, str] = {
+    "NOT STARTED": "not_started",
+    "PLANNED": "not_started",
+    "PENDING": "not_started",
+    "IN PROGRESS": "in_progress",
+    "ACTIVE": "in_progress",
+    "ONGOING": "in_progress",
+    "BLOCKED": "blocked",
+    "ON HOLD": "on_hold",
+    "PAUSED": "on_hold",
+    "COMPLETE": "complete",
+    "COMPLETED": "complete",
+    "DONE": "complete",
+    "CANCELLED": "cancelled",
+    "CANCELED": "cancelled",
+}
+STATUS_WORDS: dict[str, str] = {}
+for _word, _value in OPERATION_STATUSES.items():
+    STATUS_WORDS.setdefault(_value, _word)
+
+PHASE_STATUSES = ("not_started", "in_progress", "blocked", "complete")
+# Phase heading marks; the first mark of each status is the one the exporter writes.
+PHASE_MARKS: dict[str, str] = {
+    "✅": "complete",
+    "🚧": "in_progress",
+    "🔄": "in_progress",
+    "⏳": "not_started",
+    "🛑": "blocked",
+    "⛔": "blocked",
+}
+PHASE_MARK_FOR: dict[str, str] = {}
+for _mark, _value in PHASE_MARKS.items():
+    PHASE_MARK_FOR.setdefault(_value, _mark)
+
+VERDICTS = ("correct", "warning", "wrong")
+VERDICT_MARKS: dict[str, str] = {"✅": "correct", "⚠️": "warning", "⚠": "warning", "❌": "wrong"}
+VERDICT_MARK_FOR = {"correct": "✅", "warning": "⚠️", "wrong": "❌"}
+
+SEVERITIES = ("primary", "secondary")
+
+DONE_ICON = "✅"  # the default mark of a completed task; stored as "" so it has one spelling
+CHALLENGE_ICON = "🔍"
+
+# Top-level sections in the order a new document gets them.
+SECTION_ORDER = (
+    "overall",
+    "phases",
+    "phase_detail",
+    "decisions",
+    "blockers",
+    "achievements",
+    "wisdom",
+    "next_steps",
+    "note",
+)
+DEFAULT_SECTION_HEADINGS: dict[str, tuple[str, str]] = {
+    "overall": ("🎯", "OVERALL STATUS"),
+    "phases": ("📊", "PHASE COMPLETION STATUS"),
+    "phase_detail": ("🚀", ""),  # title is built from the phase number
+    "decisions": ("🎯", "STRATEGIC DECISIONS MADE"),
+    "blockers": ("🚨", "CURRENT BLOCKERS"),
+    "achievements": ("🎉", "MAJOR ACHIEVEMENTS"),
+    "wisdom": ("🐌", "WISDOM"),
+    "next_steps": ("🚀", "NEXT STEPS"),
+    "note": ("", ""),
+}
+
+
+def phase_detail_title(number: int) -> str:
+    return f"PHASE {number} DETAILED PROGRESS"
+
+
+@dataclass(kw_only=True)
+class Section:
+    """Where a top-level section sits in the document and how its heading looks."""
+
+    key: str
+    ref: int | None = None  # the phase number (phase_detail) or note index (note)
+    emoji: str = ""
+    title: str = ""
+    rule_after: bool = False  # a `---` line closes the section
+
+
+@dataclass(kw_only=True)
+class Task:
+    title: str
+    detail: str = ""
+    done: bool = False
+    icon: str = ""
+
+
+@dataclass(kw_only=True)
+class Challenge:
+    title: str
+    detail: str = ""
+    icon: str = ""
+
+
+@dataclass(kw_only=True)
+class Finding:
+    subject: str
+    observed: str = ""
+    expected: str = ""
+    verdict: str = "correct"
+    note: str = ""
+
+
+@dataclass(kw_only=True)
+class Phase:
+    number: int
+    title: str
+    status: str = "not_started"
+    stated_progress: int | None = None
+    duration_seconds: int | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    current_focus: str = ""
+    achievement: str = ""
+    extra_fields: list[list[str]] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    challenges: list[Challenge] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    completion_criteria: list[Task] = field(default_factory=list)
+
+    def has_detail(self) -> bool:
+        return bool(self.tasks or self.challenges or self.findings)
+
+
+@dataclass(kw_only=True)
+class NextStep:
+    title: str
+    detail: str = ""
+    done: bool = False
+    group: str = ""
+
+
+@dataclass(kw_only=True)
+class Decision:
+    title: str
+    detail: str = ""
+    group: str = ""
+
+
+@dataclass(kw_only=True)
+class Blocker:
+    title: str
+    severity: str = "primary"
+    description: str = ""
+    impact: str = ""
+    status_text: str = ""
+    resolved: bool = False
+    opened_at: dt.datetime | None = None
+    resolved_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class Achievement:
+    title: str
+    detail: str = ""
+    category: str = ""
+    icon: str = ""
+
+
+@dataclass(kw_only=True)
+class Note:
+    """A top-level section the tracker has no model for, kept verbatim so nothing is lost."""
+
+    title: str
+    emoji: str = ""
+    body: str = ""
+
+
+@dataclass(kw_only=True)
+class TrackerDocument:
+    name: str
+    status: str = "not_started"
+    status_icon: str = ""
+    start_date: dt.date | None = None
+    current_phase: int | None = None
+    stated_progress: int | None = None
+    motto: str = ""
+    footer: str = ""
+    emoji: str = ""
+    title: str = ""  # the H1 text when it is not the default "<NAME>: PROGRESS TRACKER"
+    extra_fields: list[list[str]] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)
+    next_steps: list[NextStep] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)
+    achievements: list[Achievement] = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    def phase(self, number: int) -> Phase | None:
+        return next((p for p in self.phases if p.number == number), None)
+
+    def default_title(self) -> str:
+        return f"{self.name.upper()}: PROGRESS TRACKER"
+
+
+def _grouped(items: list, key) -> list:
+    """Stable-sort items so that each group is contiguous, groups in order of first appearance."""
+    first_seen: dict[str, int] = {"": -1}  # items outside any group are written first, headless
+    for item in items:
+        first_seen.setdefault(key(item), len(first_seen))
+    return sorted(items, key=lambda item: first_seen[key(item)])
+
+
+def _blocker_rank(blocker: Blocker) -> tuple[bool, int]:
+    return (blocker.resolved, SEVERITIES.index(blocker.severity))
+
+
+def normalize(doc: TrackerDocument) -> TrackerDocument:
+    """Return the document with lists in rendering order and a layout naming every section."""
+    doc = copy.deepcopy(doc)
+    doc.phases = sorted(doc.phases, key=lambda p: p.number)
+    # The markdown keeps times to the second; so does everything else, or the round trip drifts.
+    for holder in [*doc.phases, *doc.blockers]:
+        for name in ("started_at", "finished_at", "opened_at", "resolved_at"):
+            value = getattr(holder, name, None)
+            if value is not None:
+                setattr(holder, name, value.astimezone(dt.timezone.utc).replace(microsecond=0))
+    for phase in doc.phases:
+        for task in phase.tasks + phase.completion_criteria:
+            if task.icon == DONE_ICON:
+                task.icon = ""
+        for challenge in phase.challenges:
+            if challenge.icon == CHALLENGE_ICON:
+                challenge.icon = ""
+        # Completed tasks are written before pending ones; keep that order everywhere.
+        phase.tasks = sorted(phase.tasks, key=lambda t: not t.done)
+    doc.next_steps = _grouped(doc.next_steps, lambda s: s.group)
+    doc.decisions = _grouped(doc.decisions, lambda d: d.group)
+    doc.achievements = _grouped(doc.achievements, lambda a: a.category)
+    doc.blockers = sorted(doc.blockers, key=_blocker_rank)
+    if doc.title == doc.default_title():
+        doc.title = ""
+    doc.sections = _normalized_sections(doc)
+    if doc.footer and doc.sections:
+        doc.sections[-1].rule_after = True
+    return doc
+
+
+def _needed_sections(doc: TrackerDocument) -> list[tuple[str, int | None]]:
+    needed: list[tuple[str, int | None]] = [("overall", None)]
+    if doc.phases:
+        needed.append(("phases", None))
+    needed += [("phase_detail", p.number) for p in doc.phases if p.has_detail()]
+    if doc.decisions:
+        needed.append(("decisions", None))
+    if doc.blockers:
+        needed.append(("blockers", None))
+    if doc.achievements:
+        needed.append(("achievements", None))
+    if doc.quotes:
+        needed.append(("wisdom", None))
+    if doc.next_steps or any(p.completion_criteria for p in doc.phases):
+        needed.append(("next_steps", None))
+    needed += [("note", index) for index in range(len(doc.notes))]
+    return needed
+
+
+def _normalized_sections(doc: TrackerDocument) -> list[Section]:
+    phase_numbers = {p.number for p in doc.phases}
+    sections: list[Section] = []
+    seen: set[tuple[str, int | None]] = set()
+    for section in doc.sections:
+        ident = (section.key, section.ref)
+        if ident in seen:
+            continue
+        if section.key == "phase_detail" and section.ref not in phase_numbers:
+            continue
+        if section.key == "note" and not (section.ref is not None and section.ref < len(doc.notes)):
+            continue
+        seen.add(ident)
+        sections.append(dataclasses.replace(section))
+    for ident in _needed_sections(doc):
+        if ident in seen:
+            continue
+        key, ref = ident
+        emoji, title = DEFAULT_SECTION_HEADINGS[key]
+        if key == "phase_detail":
+            title = phase_detail_title(ref)
+        new = Section(key=key, ref=ref, emoji=emoji, title=title, rule_after=True)
+        sections.insert(_insertion_index(sections, new), new)
+        seen.add(ident)
+    return sections
+
+
+def _insertion_index(sections: list[Section], new: Section) -> int:
+    """After the last section that comes no later than `new` in the default order."""
+    rank = SECTION_ORDER.index(new.key)
+    index = 0
+    for position, section in enumerate(sections):
+        if (SECTION_ORDER.index(section.key), section.ref or 0) <= (rank, new.ref or 0):
+            index = position + 1
+    return index
+
+
+def to_primitive(doc: TrackerDocument) -> dict[str, Any]:
+    """The canonical JSON-ready form: dates as ISO strings, keys sorted by the JSON encoder."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return value
+
+    data = convert(dataclasses.asdict(doc))
+    data["format"] = FORMAT
+    return data

@@ -1,0 +1,403 @@
+"""Every change to the tracker, one function per action (house style rule 2).
+
+The importer, the admin, the pages, the API and the workers call these and nothing else to
+write. Each validates, saves, and records an `ActivityEntry` naming who changed what from what to
+what, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .lib import document as d
+from .models import (
+    Achievement,
+    ActivityEntry,
+    Blocker,
+    Challenge,
+    Decision,
+    Finding,
+    Note,
+    Operation,
+    Phase,
+    PhaseStatus,
+    Quote,
+    Task,
+)
+
+Item = TypeVar("Item", bound=models.Model)
+Actor = AbstractBaseUser | None
+
+
+class OperationExists(Exception):
+    def __init__(self, slug: str):
+        self.slug = slug
+        super().__init__(f"an operation '{slug}' already exists (replace it to import over it)")
+
+
+# --- activity -----------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A field value as JSON for the activity log."""
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _subject_type(item: models.Model) -> str:
+    return "completion criterion" if isinstance(item, Task) and item.kind == Task.Kind.CRITERION else (
+        "next step" if isinstance(item, Task) and item.kind == Task.Kind.NEXT_STEP else item._meta.verbose_name
+    )
+
+
+def activity_record(
+    *,
+    operation: Operation,
+    actor: Actor,
+    action: str,
+    subject: models.Model,
+    changes: dict[str, list[Any]] | None = None,
+    actor_name: str = "",
+) -> ActivityEntry:
+    return ActivityEntry.objects.create(
+        operation=operation,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=actor_name or (actor.get_username() if actor is not None else "system"),
+        action=action,
+        subject_type=_subject_type(subject),
+        subject_id=subject.pk,
+        subject_label=str(subject)[:500],
+        changes=changes or {},
+    )
+
+
+def _operation_of(item: models.Model) -> Operation:
+    return item if isinstance(item, Operation) else item.operation
+
+
+# --- generic create / update / delete -------------------------------------------------------------
+
+
+def _next_position(model: type[models.Model], **scope: Any) -> int:
+    highest = model.objects.filter(**scope).aggregate(highest=Max("position"))["highest"]
+    return 0 if highest is None else highest + 1
+
+
+@transaction.atomic
+def _create(model: type[Item], *, actor: Actor, **fields: Any) -> Item:
+    item = model(**fields)
+    if "position" in {f.name for f in model._meta.fields} and "position" not in fields:
+        scope = {"operation": fields["operation"]}
+        if fields.get("phase") is not None:
+            scope["phase"] = fields["phase"]
+        item.position = _next_position(model, **scope)
+    item.full_clean()
+    item.save()
+    changes = {name: [None, _plain(value)] for name, value in fields.items() if name not in ("operation",)}
+    activity_record(operation=_operation_of(item), actor=actor, action="created", subject=item, changes=changes)
+    return item
+
+
+@transaction.atomic
+def item_update(*, item: Item, actor: Actor, **changes: Any) -> Item:
+    """Change fields of any tracker item; record only what really changed."""
+    diff: dict[str, list[Any]] = {}
+    for name, value in changes.items():
+        field = item._meta.get_field(name)
+        old = getattr(item, field.attname if not field.is_relation else name)
+        if old != value:
+            diff[name] = [_plain(old), _plain(value)]
+            setattr(item, name, value)
+    if not diff:
+        return item
+    item.full_clean()
+    item.save()
+    activity_record(operation=_operation_of(item), actor=actor, action="updated", subject=item, changes=diff)
+    return item
+
+
+@transaction.atomic
+def item_delete(*, item: models.Model, actor: Actor) -> None:
+    operation = _operation_of(item)
+    activity_record(operation=operation, actor=actor, action="deleted", subject=item)
+    item.delete()
+
+
+# --- operations -----------------------------------------------------------------------------------
+
+
+def _slug_for(name: str) -> str:
+    slug = slugify(name)
+    if not slug:
+        raise ValidationError({"name": "The name needs at least one letter or digit to make a URL from."})
+    return slug
+
+
+@transaction.atomic
+def operation_create(*, name: str, actor: Actor, **fields: Any) -> Operation:
+    operation = Operation(name=name, slug=fields.pop("slug", None) or _slug_for(name), **fields)
+    operation.full_clean()
+    operation.save()
+    activity_record(operation=operation, actor=actor, action="created", subject=operation)
+    return operation
+
+
+def operation_update(*, operation: Operation, actor: Actor, **changes: Any) -> Operation:
+    return item_update(item=operation, actor=actor, **changes)
+
+
+def operation_set_current_phase(*, operation: Operation, phase: Phase | None, actor: Actor) -> Operation:
+    return operation_update(operation=operation, actor=actor, current_phase=phase)
+
+
+# --- phases -----------------------------------------------------------------------------------
+
+
+def phase_create(*, operation: Operation, number: int, title: str, actor: Actor, **fields: Any) -> Phase:
+    return _create(Phase, actor=actor, operation=operation, number=number, title=title, **fields)
+
+
+def phase_update(*, phase: Phase, actor: Actor, **changes: Any) -> Phase:
+    """Update a phase; starting or finishing it stamps the time unless one is given."""
+    status = changes.get("status")
+    now = timezone.now().replace(microsecond=0)
+    if status in (PhaseStatus.IN_PROGRESS, PhaseStatus.COMPLETE) and not phase.started_at:
+        changes.setdefault("started_at", now)
+    if status == PhaseStatus.COMPLETE and not phase.finished_at:
+        changes.setdefault("finished_at", now)
+    return item_update(item=phase, actor=actor, **changes)
+
+
+# --- tasks, next steps and completion criteria ------------------------------------------------------
+
+
+def task_create(
+    *, operation: Operation, title: str, actor: Actor, kind: str = Task.Kind.TASK, phase: Phase | None = None, **fields: Any
+) -> Task:
+    return _create(Task, actor=actor, operation=operation, phase=phase, kind=kind, title=title, **fields)
+
+
+def task_set_done(*, task: Task, done: bool, actor: Actor) -> Task:
+    """Tick or untick a task, next step or completion criterion."""
+    return task_update(task=task, actor=actor, done=done)
+
+
+def task_update(*, task: Task, actor: Actor, **changes: Any) -> Task:
+    """Edit a task; ticking it here stamps `done_at` like `task_set_done`."""
+    if "done" in changes and changes["done"] != task.done:
+        changes["done_at"] = timezone.now().replace(microsecond=0) if changes["done"] else None
+    return item_update(item=task, actor=actor, **changes)
+
+
+# --- the rest of a phase's detail and the operation's lists ------------------------------------------
+
+
+def challenge_create(*, phase: Phase, title: str, actor: Actor, **fields: Any) -> Challenge:
+    fields.pop("operation", None)  # always the phase's
+    return _create(Challenge, actor=actor, operation=phase.operation, phase=phase, title=title, **fields)
+
+
+def finding_create(
+    *, operation: Operation, subject: str, verdict: str, actor: Actor, phase: Phase | None = None, **fields: Any
+) -> Finding:
+    return _create(Finding, actor=actor, operation=operation, phase=phase, subject=subject, verdict=verdict, **fields)
+
+
+def decision_create(*, operation: Operation, title: str, actor: Actor, **fields: Any) -> Decision:
+    return _create(Decision, actor=actor, operation=operation, title=title, **fields)
+
+
+def achievement_create(*, operation: Operation, title: str, actor: Actor, **fields: Any) -> Achievement:
+    return _create(Achievement, actor=actor, operation=operation, title=title, **fields)
+
+
+def quote_create(*, operation: Operation, text: str, actor: Actor, **fields: Any) -> Quote:
+    return _create(Quote, actor=actor, operation=operation, text=text, **fields)
+
+
+def note_create(*, operation: Operation, title: str, actor: Actor, **fields: Any) -> Note:
+    return _create(Note, actor=actor, operation=operation, title=title, **fields)
+
+
+# --- blockers ---------------------------------------------------------------------------------------
+
+
+def blocker_open(*, operation: Operation, title: str, actor: Actor, **fields: Any) -> Blocker:
+    fields.setdefault("opened_at", timezone.now().replace(microsecond=0))
+    fields["state"] = Blocker.State.OPEN
+    return _create(Blocker, actor=actor, operation=operation, title=title, **fields)
+
+
+def blocker_resolve(*, blocker: Blocker, actor: Actor, status_text: str | None = None) -> Blocker:
+    changes: dict[str, Any] = {"state": Blocker.State.RESOLVED, "resolved_at": timezone.now().replace(microsecond=0)}
+    if status_text is not None:
+        changes["status_text"] = status_text
+    if not blocker.is_open:
+        return blocker
+    return item_update(item=blocker, actor=actor, **changes)
+
+
+def blocker_reopen(*, blocker: Blocker, actor: Actor) -> Blocker:
+    if blocker.is_open:
+        return blocker
+    return item_update(item=blocker, actor=actor, state=Blocker.State.OPEN, resolved_at=None)
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool = False) -> Operation:
+    """Create an operation from a parsed document, or with `replace` rewrite an existing one.
+
+    One transaction and a fixed number of queries whatever the size: the rows are bulk-created.
+    Replacing keeps the operation row (and so its id, members and activity history) and swaps
+    its content.
+    """
+    document = d.normalize(document)
+    slug = _slug_for(document.name)
+    operation = Operation.objects.select_for_update().filter(slug=slug).first()
+    if operation is not None and not replace:
+        raise OperationExists(slug)
+    action = ActivityEntry.Action.REPLACED if operation is not None else ActivityEntry.Action.IMPORTED
+    if operation is None:
+        operation = Operation(slug=slug)
+    else:
+        _delete_content(operation)
+    _assign_operation_fields(operation, document)
+    operation.full_clean()
+    operation.save()
+    counts = _create_content(operation, document)
+    activity_record(
+        operation=operation,
+        actor=actor,
+        action=action,
+        subject=operation,
+        changes={name: [None, count] for name, count in counts.items() if count},
+    )
+    return operation
+
+
+def _delete_content(operation: Operation) -> None:
+    operation.current_phase = None
+    operation.save(update_fields=["current_phase"])
+    # Leaves first, so each delete is a single statement with nothing left to cascade to.
+    for model in (Task, Challenge, Finding, Blocker, Decision, Achievement, Quote, Note, Phase):
+        model.objects.filter(operation=operation).delete()
+
+
+def _assign_operation_fields(operation: Operation, document: d.TrackerDocument) -> None:
+    operation.name = document.name
+    operation.status = document.status
+    operation.status_icon = document.status_icon
+    operation.start_date = document.start_date
+    operation.stated_progress = document.stated_progress
+    operation.motto = document.motto
+    operation.footer = document.footer
+    operation.emoji = document.emoji
+    operation.title = document.title
+    operation.extra_fields = document.extra_fields
+    operation.layout = [
+        {"key": s.key, "ref": s.ref, "emoji": s.emoji, "title": s.title, "rule_after": s.rule_after}
+        for s in document.sections
+    ]
+    operation.current_phase = None
+
+
+def _positioned(rows: Iterable[models.Model]) -> list[models.Model]:
+    """Number rows in document order and check their fields (lengths, choices) without queries."""
+    rows = list(rows)
+    for position, row in enumerate(rows):
+        row.position = position
+        row.clean_fields(exclude=["operation", "phase"])
+    return rows
+
+
+def _checked(row: models.Model) -> models.Model:
+    row.clean_fields(exclude=["operation"])
+    return row
+
+
+def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[str, int]:
+    phases = Phase.objects.bulk_create(
+        _checked(Phase(
+            operation=operation,
+            number=p.number,
+            title=p.title,
+            status=p.status,
+            stated_progress=p.stated_progress,
+            duration=dt.timedelta(seconds=p.duration_seconds) if p.duration_seconds is not None else None,
+            started_at=p.started_at,
+            finished_at=p.finished_at,
+            current_focus=p.current_focus,
+            achievement=p.achievement,
+            extra_fields=p.extra_fields,
+        ))
+        for p in document.phases
+    )
+    by_number = {phase.number: phase for phase in phases}
+    if document.current_phase is not None:
+        operation.current_phase = by_number[document.current_phase]
+        operation.save(update_fields=["current_phase"])
+
+    tasks: list[Task] = []
+    challenges: list[Challenge] = []
+    findings: list[Finding] = []
+    for p in document.phases:
+        phase = by_number[p.number]
+        for kind, items in ((Task.Kind.TASK, p.tasks), (Task.Kind.CRITERION, p.completion_criteria)):
+            tasks += _positioned(
+                Task(operation=operation, phase=phase, kind=kind, title=t.title, detail=t.detail, done=t.done, icon=t.icon)
+                for t in items
+            )
+        challenges += _positioned(
+            Challenge(operation=operation, phase=phase, title=c.title, detail=c.detail, icon=c.icon) for c in p.challenges
+        )
+        findings += _positioned(
+            Finding(operation=operation, phase=phase, subject=f.subject, observed=f.observed,
+                    expected=f.expected, verdict=f.verdict, note=f.note)
+            for f in p.findings
+        )
+    tasks += _positioned(
+        Task(operation=operation, kind=Task.Kind.NEXT_STEP, group=s.group, title=s.title, detail=s.detail, done=s.done)
+        for s in document.next_steps
+    )
+    created = {
+        "phases": phases,
+        "tasks": Task.objects.bulk_create(tasks, batch_size=1000),
+        "challenges": Challenge.objects.bulk_create(challenges, batch_size=1000),
+        "findings": Finding.objects.bulk_create(findings, batch_size=1000),
+        "decisions": Decision.objects.bulk_create(_positioned(
+            Decision(operation=operation, group=x.group, title=x.title, detail=x.detail) for x in document.decisions
+        )),
+        "blockers": Blocker.objects.bulk_create(_positioned(
+            Blocker(operation=operation, severity=b.severity, title=b.title, description=b.description,
+                    impact=b.impact, status_text=b.status_text,
+                    state=Blocker.State.RESOLVED if b.resolved else Blocker.State.OPEN,
+                    opened_at=b.opened_at, resolved_at=b.resolved_at)
+            for b in document.blockers
+        )),
+        "achievements": Achievement.objects.bulk_create(_positioned(
+            Achievement(operation=operation, category=x.category, icon=x.icon, title=x.title, detail=x.detail)
+            for x in document.achievements
+        )),
+        "quotes": Quote.objects.bulk_create(_positioned(Quote(operation=operation, text=q) for q in document.quotes)),
+        "notes": Note.objects.bulk_create(_positioned(
+            Note(operation=operation, title=n.title, emoji=n.emoji, body=n.body) for n in document.notes
+        )),
+    }
+    return {name: len(rows) for name, rows in created.items()}

@@ -37,7 +37,9 @@ class ServiceAdmin(admin.ModelAdmin):
         data = {name: form.cleaned_data[name] for name in form.cleaned_data if name not in self.readonly_fields}
         if change:
             current = type(obj).objects.get(pk=obj.pk)
-            self.update_service(current, request.user, **{name: data[name] for name in form.changed_data if name in data})
+            self.update_service(
+                current, request.user, **{name: data[name] for name in form.changed_data if name in data}
+            )
         else:
             created = self.create_service(actor=request.user, **data)
             obj.pk = created.pk
@@ -71,7 +73,9 @@ class OperationAdmin(ServiceAdmin):
 @admin.register(Phase)
 class PhaseAdmin(ServiceAdmin):
     create_service = staticmethod(services.phase_create)
-    update_service = staticmethod(lambda item, actor, **changes: services.phase_update(phase=item, actor=actor, **changes))
+    update_service = staticmethod(
+        lambda item, actor, **changes: services.phase_update(phase=item, actor=actor, **changes)
+    )
     list_display = ("__str__", "operation", "status", "stated_progress", "duration")
     list_filter = ("operation", "status")
     readonly_fields = ("extra_fields", "created_at", "updated_at")
@@ -80,7 +84,9 @@ class PhaseAdmin(ServiceAdmin):
 @admin.register(Task)
 class TaskAdmin(ServiceAdmin):
     create_service = staticmethod(services.task_create)
-    update_service = staticmethod(lambda item, actor, **changes: services.task_update(task=item, actor=actor, **changes))
+    update_service = staticmethod(
+        lambda item, actor, **changes: services.task_update(task=item, actor=actor, **changes)
+    )
     list_display = ("title", "operation", "phase", "kind", "group", "done")
     list_filter = ("operation", "kind", "done")
     search_fields = ("title", "detail")

@@ -31,8 +31,13 @@ def operation_document(operation: Operation) -> d.TrackerDocument:
         )
     for finding in operation.findings.all():
         by_phase[finding.phase_id]["findings"].append(
-            d.Finding(subject=finding.subject, observed=finding.observed, expected=finding.expected,
-                      verdict=finding.verdict, note=finding.note)
+            d.Finding(
+                subject=finding.subject,
+                observed=finding.observed,
+                expected=finding.expected,
+                verdict=finding.verdict,
+                note=finding.note,
+            )
         )
     phases = [
         d.Phase(
@@ -71,9 +76,16 @@ def operation_document(operation: Operation) -> d.TrackerDocument:
             next_steps=next_steps,
             decisions=[d.Decision(title=x.title, detail=x.detail, group=x.group) for x in operation.decisions.all()],
             blockers=[
-                d.Blocker(title=b.title, severity=b.severity, description=b.description, impact=b.impact,
-                          status_text=b.status_text, resolved=not b.is_open, opened_at=b.opened_at,
-                          resolved_at=b.resolved_at)
+                d.Blocker(
+                    title=b.title,
+                    severity=b.severity,
+                    description=b.description,
+                    impact=b.impact,
+                    status_text=b.status_text,
+                    resolved=not b.is_open,
+                    opened_at=b.opened_at,
+                    resolved_at=b.resolved_at,
+                )
                 for b in operation.blockers.all()
             ],
             achievements=[

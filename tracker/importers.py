@@ -32,6 +32,9 @@ def import_document(*, data: bytes, actor, replace: bool = False) -> Operation:
         raise ImportFailed([Problem(1, str(error))]) from None
     except ValidationError as error:
         # The parser checks what it can with line numbers; this is the models' last word.
-        messages = [f"{field}: {message}" for field, messages in error.message_dict.items() for message in messages] \
-            if hasattr(error, "error_dict") else error.messages
+        messages = (
+            [f"{field}: {message}" for field, messages in error.message_dict.items() for message in messages]
+            if hasattr(error, "error_dict")
+            else error.messages
+        )
         raise ImportFailed([Problem(1, message) for message in messages]) from None

@@ -27,7 +27,10 @@ def validate_single_line(value: str) -> None:
 
 def percent_field(verbose_name: str) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
-        verbose_name, null=True, blank=True, validators=[MaxValueValidator(100)],
+        verbose_name,
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
         help_text="As stated by the team; empty to derive it from the tasks.",
     )
 
@@ -73,9 +76,7 @@ class Operation(TimeStamped):
     status_icon = models.CharField(max_length=d.MAX_ICON, blank=True)
     start_date = models.DateField(null=True, blank=True)
     stated_progress = percent_field("stated progress %")
-    current_phase = models.ForeignKey(
-        "Phase", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    current_phase = models.ForeignKey("Phase", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     motto = models.TextField(blank=True)
     footer = models.TextField(blank=True)
     # How the markdown export looks: the title's emoji and text, the order and headings of its
@@ -91,12 +92,12 @@ class Operation(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("tracker:operation", kwargs={"slug": self.slug})
+
     def clean(self) -> None:
         if self.current_phase is not None and self.current_phase.operation_id != self.pk:
             raise ValidationError({"current_phase": "That phase belongs to another operation."})
-
-    def get_absolute_url(self) -> str:
-        return reverse("tracker:operation", kwargs={"slug": self.slug})
 
     @property
     def progress(self) -> int:

@@ -38,6 +38,11 @@ Item = TypeVar("Item", bound=models.Model)
 Actor = AbstractBaseUser | None
 
 
+# Rows per INSERT: large enough that 5,000 tasks take a few statements, small enough to stay under
+# PostgreSQL's 65,535 parameters per statement (13 columns x 2,000 rows).
+BULK_BATCH = 2000
+
+
 class OperationExists(Exception):
     def __init__(self, slug: str):
         self.slug = slug
@@ -59,8 +64,10 @@ def _plain(value: Any) -> Any:
 
 
 def _subject_type(item: models.Model) -> str:
-    return "completion criterion" if isinstance(item, Task) and item.kind == Task.Kind.CRITERION else (
-        "next step" if isinstance(item, Task) and item.kind == Task.Kind.NEXT_STEP else item._meta.verbose_name
+    return (
+        "completion criterion"
+        if isinstance(item, Task) and item.kind == Task.Kind.CRITERION
+        else ("next step" if isinstance(item, Task) and item.kind == Task.Kind.NEXT_STEP else item._meta.verbose_name)
     )
 
 
@@ -186,7 +193,13 @@ def phase_update(*, phase: Phase, actor: Actor, **changes: Any) -> Phase:
 
 
 def task_create(
-    *, operation: Operation, title: str, actor: Actor, kind: str = Task.Kind.TASK, phase: Phase | None = None, **fields: Any
+    *,
+    operation: Operation,
+    title: str,
+    actor: Actor,
+    kind: str = Task.Kind.TASK,
+    phase: Phase | None = None,
+    **fields: Any,
 ) -> Task:
     return _create(Task, actor=actor, operation=operation, phase=phase, kind=kind, title=title, **fields)
 
@@ -293,8 +306,6 @@ def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool
 
 
 def _delete_content(operation: Operation) -> None:
-    operation.current_phase = None
-    operation.save(update_fields=["current_phase"])
     # Leaves first, so each delete is a single statement with nothing left to cascade to.
     for model in (Task, Challenge, Finding, Blocker, Decision, Achievement, Quote, Note, Phase):
         model.objects.filter(operation=operation).delete()
@@ -334,19 +345,21 @@ def _checked(row: models.Model) -> models.Model:
 
 def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[str, int]:
     phases = Phase.objects.bulk_create(
-        _checked(Phase(
-            operation=operation,
-            number=p.number,
-            title=p.title,
-            status=p.status,
-            stated_progress=p.stated_progress,
-            duration=dt.timedelta(seconds=p.duration_seconds) if p.duration_seconds is not None else None,
-            started_at=p.started_at,
-            finished_at=p.finished_at,
-            current_focus=p.current_focus,
-            achievement=p.achievement,
-            extra_fields=p.extra_fields,
-        ))
+        _checked(
+            Phase(
+                operation=operation,
+                number=p.number,
+                title=p.title,
+                status=p.status,
+                stated_progress=p.stated_progress,
+                duration=dt.timedelta(seconds=p.duration_seconds) if p.duration_seconds is not None else None,
+                started_at=p.started_at,
+                finished_at=p.finished_at,
+                current_focus=p.current_focus,
+                achievement=p.achievement,
+                extra_fields=p.extra_fields,
+            )
+        )
         for p in document.phases
     )
     by_number = {phase.number: phase for phase in phases}
@@ -361,15 +374,31 @@ def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[s
         phase = by_number[p.number]
         for kind, items in ((Task.Kind.TASK, p.tasks), (Task.Kind.CRITERION, p.completion_criteria)):
             tasks += _positioned(
-                Task(operation=operation, phase=phase, kind=kind, title=t.title, detail=t.detail, done=t.done, icon=t.icon)
+                Task(
+                    operation=operation,
+                    phase=phase,
+                    kind=kind,
+                    title=t.title,
+                    detail=t.detail,
+                    done=t.done,
+                    icon=t.icon,
+                )
                 for t in items
             )
         challenges += _positioned(
-            Challenge(operation=operation, phase=phase, title=c.title, detail=c.detail, icon=c.icon) for c in p.challenges
+            Challenge(operation=operation, phase=phase, title=c.title, detail=c.detail, icon=c.icon)
+            for c in p.challenges
         )
         findings += _positioned(
-            Finding(operation=operation, phase=phase, subject=f.subject, observed=f.observed,
-                    expected=f.expected, verdict=f.verdict, note=f.note)
+            Finding(
+                operation=operation,
+                phase=phase,
+                subject=f.subject,
+                observed=f.observed,
+                expected=f.expected,
+                verdict=f.verdict,
+                note=f.note,
+            )
             for f in p.findings
         )
     tasks += _positioned(
@@ -378,26 +407,39 @@ def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[s
     )
     created = {
         "phases": phases,
-        "tasks": Task.objects.bulk_create(tasks, batch_size=1000),
-        "challenges": Challenge.objects.bulk_create(challenges, batch_size=1000),
-        "findings": Finding.objects.bulk_create(findings, batch_size=1000),
-        "decisions": Decision.objects.bulk_create(_positioned(
-            Decision(operation=operation, group=x.group, title=x.title, detail=x.detail) for x in document.decisions
-        )),
-        "blockers": Blocker.objects.bulk_create(_positioned(
-            Blocker(operation=operation, severity=b.severity, title=b.title, description=b.description,
-                    impact=b.impact, status_text=b.status_text,
+        "tasks": Task.objects.bulk_create(tasks, batch_size=BULK_BATCH),
+        "challenges": Challenge.objects.bulk_create(challenges, batch_size=BULK_BATCH),
+        "findings": Finding.objects.bulk_create(findings, batch_size=BULK_BATCH),
+        "decisions": Decision.objects.bulk_create(
+            _positioned(
+                Decision(operation=operation, group=x.group, title=x.title, detail=x.detail) for x in document.decisions
+            )
+        ),
+        "blockers": Blocker.objects.bulk_create(
+            _positioned(
+                Blocker(
+                    operation=operation,
+                    severity=b.severity,
+                    title=b.title,
+                    description=b.description,
+                    impact=b.impact,
+                    status_text=b.status_text,
                     state=Blocker.State.RESOLVED if b.resolved else Blocker.State.OPEN,
-                    opened_at=b.opened_at, resolved_at=b.resolved_at)
-            for b in document.blockers
-        )),
-        "achievements": Achievement.objects.bulk_create(_positioned(
-            Achievement(operation=operation, category=x.category, icon=x.icon, title=x.title, detail=x.detail)
-            for x in document.achievements
-        )),
+                    opened_at=b.opened_at,
+                    resolved_at=b.resolved_at,
+                )
+                for b in document.blockers
+            )
+        ),
+        "achievements": Achievement.objects.bulk_create(
+            _positioned(
+                Achievement(operation=operation, category=x.category, icon=x.icon, title=x.title, detail=x.detail)
+                for x in document.achievements
+            )
+        ),
         "quotes": Quote.objects.bulk_create(_positioned(Quote(operation=operation, text=q) for q in document.quotes)),
-        "notes": Note.objects.bulk_create(_positioned(
-            Note(operation=operation, title=n.title, emoji=n.emoji, body=n.body) for n in document.notes
-        )),
+        "notes": Note.objects.bulk_create(
+            _positioned(Note(operation=operation, title=n.title, emoji=n.emoji, body=n.body) for n in document.notes)
+        ),
     }
     return {name: len(rows) for name, rows in created.items()}

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, render
 
 from .exporters import export_json, export_markdown
 from .models import Operation, Task
-from .selectors import activity_feed, operation_list as operations, operation_with_content
+from .selectors import activity_feed, operation_with_content
+from .selectors import operation_list as operations
 
 
 @staff_member_required

@@ -248,7 +248,7 @@ def normalize(doc: TrackerDocument) -> TrackerDocument:
         for name in ("started_at", "finished_at", "opened_at", "resolved_at"):
             value = getattr(holder, name, None)
             if value is not None:
-                setattr(holder, name, value.astimezone(dt.timezone.utc).replace(microsecond=0))
+                setattr(holder, name, value.astimezone(dt.UTC).replace(microsecond=0))
     for phase in doc.phases:
         for task in phase.tasks + phase.completion_criteria:
             if task.icon == DONE_ICON:
@@ -331,7 +331,7 @@ def to_primitive(doc: TrackerDocument) -> dict[str, Any]:
 
     def convert(value: Any) -> Any:
         if isinstance(value, dt.datetime):
-            return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+            return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
         if isinstance(value, dt.date):
             return value.isoformat()
         if isinstance(value, dict):

@@ -219,7 +219,10 @@ class _Parser:
         if not self.doc.name:
             self.doc.name = self.title_name
         if not self.doc.name:
-            self.problem(1, "the document names no operation: start with a title like '# 🐌 **OPERATION NAME: PROGRESS TRACKER**'")
+            self.problem(
+                1,
+                "the document names no operation: start with a title like '# 🐌 **OPERATION NAME: PROGRESS TRACKER**'",
+            )
         if self.problems:
             raise DocumentError(self.problems)
         return d.normalize(self.doc)
@@ -310,7 +313,9 @@ class _Parser:
         return [item for item in block.items if not item.nested]
 
     def _unexpected(self, block: Block, where: str) -> None:
-        what = {"heading": f"a level-{block.level} heading", "other": f"a {block.text} block"}.get(block.kind, f"a {block.kind}")
+        what = {"heading": f"a level-{block.level} heading", "other": f"a {block.text} block"}.get(
+            block.kind, f"a {block.kind}"
+        )
         self.problem(block.line, f"unexpected {what} in {where}")
 
     def _subsections(self, blocks: list[Block], where: str):
@@ -442,7 +447,9 @@ class _Parser:
         _, text = plain_heading(text)
         match = _PHASE_HEADING.match(text)
         if not match:
-            self.problem(heading.line, f"expected a phase heading like '### **Phase 1: Title** ✅', got '{heading.text}'")
+            self.problem(
+                heading.line, f"expected a phase heading like '### **Phase 1: Title** ✅', got '{heading.text}'"
+            )
             return None, None
         if not match.group("number").isdigit():
             self.problem(heading.line, f"the phase number '{match.group('number')}' is not a whole number")
@@ -507,7 +514,9 @@ class _Parser:
                 elif kind == "pending":
                     phase.tasks.append(d.Task(title=item_title, detail=detail, done=bool(checked), icon=icon))
                 elif kind == "criteria":
-                    self.criteria.append((phase.number, line, d.Task(title=item_title, detail=detail, done=bool(checked))))
+                    self.criteria.append(
+                        (phase.number, line, d.Task(title=item_title, detail=detail, done=bool(checked)))
+                    )
                 elif kind == "challenges":
                     phase.challenges.append(d.Challenge(title=item_title, detail=detail, icon=icon))
                 else:
@@ -594,19 +603,28 @@ class _Parser:
                 if "SECONDARY" in words:
                     severity = "secondary"
                 elif "PRIMARY" not in words and not resolved and "BLOCKER" not in words:
-                    self.problem(heading.line, f"unknown blocker group '{plain_heading(heading.text)[1]}' "
-                                 "(use Primary Blocker, Secondary Blockers or Resolved Blockers)")
+                    self.problem(
+                        heading.line,
+                        f"unknown blocker group '{plain_heading(heading.text)[1]}' "
+                        "(use Primary Blocker, Secondary Blockers or Resolved Blockers)",
+                    )
             blocker: d.Blocker | None = None
             for line, _ordered, text in self._list_items(body, "BLOCKERS"):
                 _checked, _icon, label, value = self._entry(line, text)
-                field_name = self._BLOCKER_FIELDS.get(canonical_word(label)) if value or canonical_word(label) == "RESOLVED" else None
+                field_name = (
+                    self._BLOCKER_FIELDS.get(canonical_word(label))
+                    if value or canonical_word(label) == "RESOLVED"
+                    else None
+                )
                 if field_name is None:
                     if canonical_word(text) in _NO_BLOCKERS:
                         continue
                     blocker = d.Blocker(title=label, description=value, severity=severity, resolved=resolved)
                     self.doc.blockers.append(blocker)
                 elif blocker is None:
-                    self.problem(line, f"'{label}' comes before any blocker: start with '- **Blocker title**: description'")
+                    self.problem(
+                        line, f"'{label}' comes before any blocker: start with '- **Blocker title**: description'"
+                    )
                 else:
                     self._blocker_field(blocker, line, field_name, value)
 
@@ -659,7 +677,9 @@ class _Parser:
         number = self.doc.current_phase
         if number is not None and self.doc.phase(number) is None:
             if self.doc.phases:
-                self.problem(self.current_phase_line, f"the current phase is Phase {number}, which the phase list does not have")
+                self.problem(
+                    self.current_phase_line, f"the current phase is Phase {number}, which the phase list does not have"
+                )
             elif not self.current_phase_title:
                 self.problem(self.current_phase_line, f"Phase {number} has no title")
             else:
@@ -674,6 +694,9 @@ class _Parser:
             ref = ref if ref is not None else self.doc.current_phase
             phase = self.doc.phase(ref) if ref is not None else None
             if phase is None:
-                self.problem(line, "completion criteria need a phase the document lists: head them '### **Phase N Completion Criteria:**'")
+                self.problem(
+                    line,
+                    "completion criteria need a listed phase: head them '### **Phase N Completion Criteria:**'",
+                )
             else:
                 phase.completion_criteria.append(task)

@@ -129,7 +129,9 @@ def _phase_detail(phase: d.Phase) -> list[str]:
     done = [t for t in phase.tasks if t.done]
     pending = [t for t in phase.tasks if not t.done]
     if done:
-        blocks.append(_titled("Completed Tasks", _bullets([_entry(t.title, t.detail, icon=t.icon or d.DONE_ICON) for t in done])))
+        blocks.append(
+            _titled("Completed Tasks", _bullets([_entry(t.title, t.detail, icon=t.icon or d.DONE_ICON) for t in done]))
+        )
     if phase.challenges:
         lines = [_entry(c.title, c.detail, icon=c.icon or d.CHALLENGE_ICON) for c in phase.challenges]
         blocks.append(_titled("Current Challenge", _bullets(lines)))

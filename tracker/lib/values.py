@@ -211,11 +211,11 @@ def read_datetime(text: str) -> dt.datetime:
         # A plain date is a time too: midnight.
         value = dt.datetime.combine(read_date(cleaned), dt.time())
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def write_datetime(value: dt.datetime) -> str:
-    value = value.astimezone(dt.timezone.utc)
+    value = value.astimezone(dt.UTC)
     seconds = f":{value:%S}" if value.second else ""
     return f"{write_date(value)} {value:%H:%M}{seconds} UTC"

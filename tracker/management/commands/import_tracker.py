@@ -23,5 +23,7 @@ class Command(BaseCommand):
             operation = import_document(data=data, actor=None, replace=replace)
         except ImportFailed as failure:
             self.stderr.write(failure.format(path))
-            raise CommandError(f"{path}: nothing was imported ({len(failure.problems)} problem(s))", returncode=1) from None
+            raise CommandError(
+                f"{path}: nothing was imported ({len(failure.problems)} problem(s))", returncode=1
+            ) from None
         self.stdout.write(operation.slug)

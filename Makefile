@@ -1,0 +1,62 @@
+# Snail Trail. `make run` and `make test` do all set-up on a fresh machine with Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Where the second pass of `make test` finds its services (CI's are these).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/snailtrail
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-dev migrate lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==26.3
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+## run: set up, load the example operation, and serve the app at http://$(HOST):$(PORT)
+run: migrate
+	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite on SQLite, then again on PostgreSQL + Redis when they answer.
+## With REQUIRE_SERVICES=1 a missing PostgreSQL or Redis fails the run instead of skipping.
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if $(BIN)/python scripts/reachable.py $(TEST_DATABASE_URL) && $(BIN)/python scripts/reachable.py $(TEST_REDIS_URL); then \
+		echo "== second pass: PostgreSQL ($(TEST_DATABASE_URL)) and Redis ($(TEST_REDIS_URL))"; \
+		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	elif [ "$(REQUIRE_SERVICES)" = "1" ]; then \
+		echo "REQUIRE_SERVICES=1 but PostgreSQL ($(TEST_DATABASE_URL)) or Redis ($(TEST_REDIS_URL)) does not answer"; exit 1; \
+	else \
+		echo "== skipped the PostgreSQL + Redis pass: $(TEST_DATABASE_URL) or $(TEST_REDIS_URL) does not answer"; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install-dev
+	$(BIN)/python bench/import_export.py
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .hypothesis

@@ -1,0 +1,67 @@
+"""Shared fixtures: the example document, named users, and the services the suite may need.
+
+Tests that need Redis use `redis_url`; they skip with the reason when Redis does not answer,
+unless REQUIRE_SERVICES=1, where a missing service fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "docs" / "examples" / "operation-snail-trail.md"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _answers(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2).close()
+    except OSError:
+        return False
+    return True
+
+
+def need_service(url: str, default_port: int, what: str) -> str:
+    if _answers(url, default_port):
+        return url
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {what} does not answer at {url}")
+    pytest.skip(f"{what} does not answer at {url}")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return need_service(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), 6379, "Redis")
+
+
+@pytest.fixture
+def example_bytes() -> bytes:
+    return EXAMPLE.read_bytes()
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user(username="owner", password="owner-password", is_staff=True)
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user(username="outsider", password="outsider-password")
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser(username="admin", password="admin-password")
+
+
+@pytest.fixture
+def example_operation(db, example_bytes):
+    from tracker.importers import import_document
+
+    return import_document(data=example_bytes, actor=None)

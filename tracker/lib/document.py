@@ -10,10 +10,9 @@ first is what makes the round trip exact: parse(render(doc)) == doc for every no
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 FORMAT = "snail-trail/1"
@@ -239,31 +238,45 @@ def _blocker_rank(blocker: Blocker) -> tuple[bool, int]:
     return (blocker.resolved, SEVERITIES.index(blocker.severity))
 
 
-def normalize(doc: TrackerDocument) -> TrackerDocument:
-    """Return the document with lists in rendering order and a layout naming every section."""
-    doc = copy.deepcopy(doc)
-    doc.phases = sorted(doc.phases, key=lambda p: p.number)
+def _to_second(value: dt.datetime | None) -> dt.datetime | None:
     # The markdown keeps times to the second; so does everything else, or the round trip drifts.
-    for holder in [*doc.phases, *doc.blockers]:
-        for name in ("started_at", "finished_at", "opened_at", "resolved_at"):
-            value = getattr(holder, name, None)
-            if value is not None:
-                setattr(holder, name, value.astimezone(dt.UTC).replace(microsecond=0))
-    for phase in doc.phases:
-        for task in phase.tasks + phase.completion_criteria:
-            if task.icon == DONE_ICON:
-                task.icon = ""
-        for challenge in phase.challenges:
-            if challenge.icon == CHALLENGE_ICON:
-                challenge.icon = ""
-        # Completed tasks are written before pending ones; keep that order everywhere.
-        phase.tasks = sorted(phase.tasks, key=lambda t: not t.done)
-    doc.next_steps = _grouped(doc.next_steps, lambda s: s.group)
-    doc.decisions = _grouped(doc.decisions, lambda d: d.group)
-    doc.achievements = _grouped(doc.achievements, lambda a: a.category)
-    doc.blockers = sorted(doc.blockers, key=_blocker_rank)
-    if doc.title == doc.default_title():
-        doc.title = ""
+    return value.astimezone(dt.UTC).replace(microsecond=0) if value is not None else None
+
+
+def _without_icon(items: list, default: str) -> list:
+    return [replace(item, icon="") if item.icon == default else item for item in items]
+
+
+def normalize(doc: TrackerDocument) -> TrackerDocument:
+    """Return the document with lists in rendering order and a layout naming every section.
+
+    The input is left as it is; unchanged items are shared with the result, not copied (a
+    5,000-task document is normalized twice on import, and a deep copy was a third of it).
+    """
+    phases = [
+        replace(
+            phase,
+            started_at=_to_second(phase.started_at),
+            finished_at=_to_second(phase.finished_at),
+            # Completed tasks are written before pending ones; keep that order everywhere.
+            tasks=sorted(_without_icon(phase.tasks, DONE_ICON), key=lambda t: not t.done),
+            completion_criteria=_without_icon(phase.completion_criteria, DONE_ICON),
+            challenges=_without_icon(phase.challenges, CHALLENGE_ICON),
+        )
+        for phase in sorted(doc.phases, key=lambda p: p.number)
+    ]
+    blockers = [
+        replace(b, opened_at=_to_second(b.opened_at), resolved_at=_to_second(b.resolved_at)) for b in doc.blockers
+    ]
+    doc = replace(
+        doc,
+        phases=phases,
+        next_steps=_grouped(doc.next_steps, lambda s: s.group),
+        decisions=_grouped(doc.decisions, lambda d: d.group),
+        achievements=_grouped(doc.achievements, lambda a: a.category),
+        blockers=sorted(blockers, key=_blocker_rank),
+        title="" if doc.title == doc.default_title() else doc.title,
+    )
     doc.sections = _normalized_sections(doc)
     if doc.footer and doc.sections:
         doc.sections[-1].rule_after = True

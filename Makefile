@@ -31,7 +31,7 @@ migrate: install
 
 ## run: set up, load the example operation, and serve the app at http://$(HOST):$(PORT)
 run: migrate
-	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py setup_demo --url http://$(HOST):$(PORT)/
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: the whole suite on SQLite, then again on PostgreSQL + Redis when they answer.

@@ -24,11 +24,22 @@ def operation_list(request):
 def operation_detail(request, slug: str):
     operation = get_object_or_404(operation_with_content(), slug=slug)
     tasks = list(operation.tasks.all())
+    current = operation.current_phase_id
     context = {
         "operation": operation,
         "phases": operation.phases.all(),
+        "current": next((p for p in operation.phases.all() if p.pk == current), None),
+        "current_tasks": sorted(
+            (t for t in tasks if t.phase_id == current and t.kind == Task.Kind.TASK), key=lambda t: not t.done
+        ),
+        "current_criteria": [t for t in tasks if t.phase_id == current and t.kind == Task.Kind.CRITERION],
+        "current_challenges": [c for c in operation.challenges.all() if c.phase_id == current],
+        "current_findings": [f for f in operation.findings.all() if f.phase_id == current],
         "next_steps": [t for t in tasks if t.kind == Task.Kind.NEXT_STEP],
         "open_blockers": [b for b in operation.blockers.all() if b.is_open],
+        "decisions": operation.decisions.all(),
+        "achievements": operation.achievements.all(),
+        "quotes": operation.quotes.all(),
         "activity": activity_feed(operation=operation, limit=20),
     }
     return render(request, "tracker/operation_detail.html", context)

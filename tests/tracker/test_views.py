@@ -64,3 +64,23 @@ def test_it_downloads_the_markdown_and_the_json(staff_client, example_operation)
     assert markdown.content.decode() == EXAMPLE.read_text()
     assert markdown["Content-Disposition"] == 'attachment; filename="operation-snail-trail.md"'
     assert json.loads(as_json.content)["name"] == "Operation Snail Trail"
+
+
+def test_tracker_text_is_rendered_as_markdown_never_as_html(staff_client, example_operation):
+    from tracker import services
+    from tracker.models import Task
+
+    task = Task.objects.get(title="AWS Account Check")
+    services.item_update(item=task, actor=None, detail="Run `aws sts get-caller-identity` <script>alert(1)</script>")
+
+    page = staff_client.get(example_operation.get_absolute_url()).content.decode()
+
+    assert "<code>aws sts get-caller-identity</code>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert" not in page
+
+
+def test_durations_read_as_words(staff_client, example_operation):
+    page = staff_client.get(example_operation.get_absolute_url()).content.decode()
+
+    assert "2 hours 41 minutes" in page

@@ -24,8 +24,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="demo")
+        parser.add_argument("--url", default="http://127.0.0.1:8000/", help="where the app will answer")
 
-    def handle(self, *args, username: str, **options):
+    def handle(self, *args, username: str, url: str, **options):
         password = self._demo_user(username)
         example = EXAMPLE
         if not Operation.objects.filter(slug="operation-snail-trail").exists():
@@ -34,9 +35,7 @@ class Command(BaseCommand):
             except ImportFailed as failure:
                 raise CommandError(failure.format(str(example))) from None
             self.stdout.write(f"Imported {example.name} as /operations/{operation.slug}/")
-        self.stdout.write(
-            self.style.SUCCESS(f"Log in at http://127.0.0.1:8000/ as '{username}' with password '{password}'")
-        )
+        self.stdout.write(self.style.SUCCESS(f"Log in at {url} as '{username}' with password '{password}'"))
 
     def _demo_user(self, username: str) -> str:
         secret_file = settings.VAR_DIR / "demo-password"

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -283,7 +283,7 @@ def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool
     """
     document = d.normalize(document)
     slug = _slug_for(document.name)
-    operation = Operation.objects.select_for_update().filter(slug=slug).first()
+    operation = _locked_operation(slug)
     if operation is not None and not replace:
         raise OperationExists(slug)
     action = ActivityEntry.Action.REPLACED if operation is not None else ActivityEntry.Action.IMPORTED
@@ -292,8 +292,13 @@ def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool
     else:
         _delete_content(operation)
     _assign_operation_fields(operation, document)
-    operation.full_clean()
-    operation.save()
+    operation.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            operation.save()
+    except IntegrityError:
+        # Another import of the same name committed between our look and our insert.
+        raise OperationExists(slug) from None
     counts = _create_content(operation, document)
     activity_record(
         operation=operation,
@@ -303,6 +308,11 @@ def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool
         changes={name: [None, count] for name, count in counts.items() if count},
     )
     return operation
+
+
+def _locked_operation(slug: str) -> Operation | None:
+    """The operation with this slug, locked until the import commits, or None."""
+    return Operation.objects.select_for_update().filter(slug=slug).first()
 
 
 def _delete_content(operation: Operation) -> None:

@@ -148,3 +148,30 @@ def test_it_replaces_a_large_document_in_a_bounded_number_of_queries(tmp_path: P
 
     assert Task.objects.filter(kind=Task.Kind.TASK).count() == 5000
     assert len(queries) <= 35, [q["sql"][:80] for q in queries]
+
+
+def test_a_concurrent_import_of_the_same_operation_is_refused_cleanly(monkeypatch, example_bytes):
+    from tracker import services
+    from tracker.importers import ImportFailed, import_document
+
+    import_document(data=example_bytes, actor=None)
+    before = database_state()
+    # As if a second import looked before the first committed: it sees no operation, then collides.
+    monkeypatch.setattr(services, "_locked_operation", lambda slug: None)
+
+    with pytest.raises(ImportFailed) as raised:
+        import_document(data=example_bytes, actor=None)
+
+    assert raised.value.problems[0].message.startswith("an operation 'operation-snail-trail' already exists")
+    assert database_state() == before
+
+
+def test_it_reads_the_document_from_standard_input(monkeypatch, example_bytes):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(example_bytes)))
+
+    out, _ = run_import("-")
+
+    assert out.strip() == "operation-snail-trail"

@@ -220,7 +220,9 @@ class _Parser:
         self._resolve_references()
         if not self.doc.name:
             self.doc.name = self.title_name
-        if not self.doc.name:
+        if self.doc.name and (not any(c.isalnum() for c in self.doc.name) or "*" in self.doc.name):
+            self.problem(1, f"the operation name '{self.doc.name}' needs letters or digits and no '*'")
+        elif not self.doc.name:
             self.problem(
                 1,
                 "the document names no operation: start with a title like '# 🐌 **OPERATION NAME: PROGRESS TRACKER**'",

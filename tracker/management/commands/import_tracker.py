@@ -1,5 +1,6 @@
 """`manage.py import_tracker PATH [--replace]`: create an operation from a tracker document."""
 
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: str, replace: bool, **options):
         try:
-            data = self.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         except OSError as error:
             raise CommandError(f"{path}: cannot read: {error.strerror}") from None
         try:

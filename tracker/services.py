@@ -201,6 +201,8 @@ def task_create(
     phase: Phase | None = None,
     **fields: Any,
 ) -> Task:
+    if fields.get("done"):
+        fields.setdefault("done_at", timezone.now().replace(microsecond=0))
     return _create(Task, actor=actor, operation=operation, phase=phase, kind=kind, title=title, **fields)
 
 

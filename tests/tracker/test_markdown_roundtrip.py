@@ -1,0 +1,311 @@
+"""Specs for the markdown round trip: what the parser reads, the renderer writes back unchanged.
+
+The contract: for any document `parse` accepts, `parse(render(parse(text))) == parse(text)`, and
+the canonical example comes back byte for byte. The property test builds random *valid*
+documents and checks `parse(render(doc)) == normalize(doc)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import EXAMPLE
+from tracker.lib import document as d
+from tracker.lib.document import normalize, to_primitive
+from tracker.lib.parser import parse
+from tracker.lib.renderer import render
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "documents"
+FAMILY = sorted(FIXTURES.glob("*.md"))
+
+
+def test_it_renders_the_example_back_byte_for_byte() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+
+    assert render(parse(text)) == text
+
+
+def test_it_has_a_family_of_documents_to_round_trip() -> None:
+    assert 6 <= len(FAMILY) <= 10
+
+
+@pytest.mark.parametrize("path", FAMILY, ids=lambda p: p.stem)
+def test_it_reads_back_what_it_renders_for_every_family_document(path: Path) -> None:
+    parsed = parse(path.read_text(encoding="utf-8"))
+
+    assert to_primitive(parse(render(parsed))) == to_primitive(parsed)
+
+
+@pytest.mark.parametrize("path", FAMILY, ids=lambda p: p.stem)
+def test_it_renders_every_family_document_the_same_way_twice(path: Path) -> None:
+    once = render(parse(path.read_text(encoding="utf-8")))
+
+    assert render(parse(once)) == once
+
+
+def test_it_renders_a_document_it_reads_to_the_same_document() -> None:
+    parsed = parse(EXAMPLE.read_text(encoding="utf-8"))
+
+    assert parse(render(parsed)) == parsed
+
+
+# --- random valid documents ------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Plain words with a little punctuation, some that mean something elsewhere in the grammar
+# (status words, units, "Phase", verdicts, Python-ish constants), and code spans, which may hold ':'.
+_VOCABULARY = (
+    "Deploy service cache model network subnet VPC DNS ECS S3 container health check logs metrics "
+    "alerting rollout Phase phase 1 2 12 5000 v2.1 IN PROGRESS complete done Complete correct wrong warning "
+    "hours 45 min 2h 30m August 11, 2025 - failed, ready. TODO None null true Infinity x Y z"
+).split()
+_CODE = ("`MapPublicIpOnLaunch: True`", "`assignPublicIp: ENABLED`", "`x=1`", "`port 5000`", "`a-b_c.d`")
+
+
+def _random_word(rng: random.Random) -> str:
+    return "".join(rng.choice(_LETTERS + "0123456789") for _ in range(rng.randint(1, 8)))
+
+
+def _sentence(rng: random.Random, max_words: int, *, code: bool) -> str:
+    """Words from a safe alphabet, maybe with code spans; starts with a letter, ends without a dash."""
+    words = [rng.choice([w for w in _VOCABULARY if w[0] in _LETTERS] + [rng.choice(_LETTERS) + _random_word(rng)])]
+    for _ in range(rng.randint(0, max_words - 1)):
+        kind = rng.random()
+        words.append(
+            rng.choice(_CODE) if code and kind < 0.15 else _random_word(rng) if kind < 0.4 else rng.choice(_VOCABULARY)
+        )
+    return " ".join(words).removesuffix(" -")
+
+
+def _text(max_words: int, *, code: bool = True) -> st.SearchStrategy[str]:
+    """One draw picks a whole text, shortest first, so a document costs few draws and shrinks to short text.
+
+    Drawing word by word made a document cost hundreds of draws and the suite too slow to run often.
+    """
+    rng = random.Random(f"{max_words}-{code}")
+    pool = {_sentence(rng, max_words, code=code) for _ in range(3000)}
+    return st.sampled_from(sorted(pool, key=lambda text: (len(text), text)))
+
+
+_TITLE = _text(5, code=False)
+_SHORT = _text(4)
+_DETAIL = st.one_of(st.just(""), _text(6))
+_GROUP = st.one_of(st.just(""), _text(4, code=False))
+# No keycaps (1️⃣): they are not read as icons; see test_markdown_parser.test_it_splits_a_keycap_icon.
+_ICON = st.sampled_from(["🏗️", "📦", "📊", "☁️", "🔒", "✅", "🔧", "🧪", "🦊", "⚠️", "👍🏽", "🇪🇺"])
+_MAYBE_ICON = st.one_of(st.just(""), _ICON)
+_DATETIME = st.datetimes(
+    min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)
+).map(lambda value: value.replace(microsecond=0))
+_MAYBE_DATETIME = st.one_of(st.none(), _DATETIME)
+_PERCENT = st.one_of(st.none(), st.integers(0, 100))
+_PARAGRAPH = st.lists(_text(8), min_size=1, max_size=2).map("\n".join)
+_PARAGRAPHS = st.lists(_PARAGRAPH, min_size=1, max_size=3).map("\n\n".join)
+_QUOTE = st.one_of(_PARAGRAPHS, _text(10).map(lambda quote: f'*"{quote}"*'))
+
+
+def _fields(labels: tuple[str, ...]) -> st.SearchStrategy[list[list[str]]]:
+    """Extra '**Label**: value' lines, with labels the grammar does not know."""
+    return st.lists(st.tuples(st.sampled_from(labels), _SHORT).map(list), unique_by=lambda f: f[0], max_size=2)
+
+
+_TASK = st.builds(d.Task, title=_TITLE, detail=_DETAIL, done=st.booleans(), icon=_MAYBE_ICON)
+# Criteria are written without icons; see test_it_keeps_the_icon_of_a_completion_criterion.
+_CRITERION = st.builds(d.Task, title=_TITLE, detail=_DETAIL, done=st.booleans())
+_CHALLENGE = st.builds(d.Challenge, title=_TITLE, detail=_DETAIL, icon=st.one_of(st.just("🔍"), _MAYBE_ICON))
+_VERDICT = st.sampled_from(d.VERDICTS)
+# A finding has an expected value or a note, not both; see test_it_keeps_both_the_expected_value_and_the_note.
+_FINDING = st.one_of(
+    st.builds(d.Finding, subject=_TITLE, observed=_DETAIL, verdict=_VERDICT),
+    st.builds(d.Finding, subject=_TITLE, observed=_DETAIL, verdict=_VERDICT, expected=_SHORT),
+    st.builds(
+        d.Finding,
+        subject=_TITLE,
+        observed=_DETAIL,
+        verdict=_VERDICT,
+        note=_SHORT.filter(lambda note: note.lower() not in d.VERDICTS),
+    ),
+    st.builds(
+        lambda finding: d.Finding(**{**vars(finding), "note": finding.verdict}),
+        st.builds(d.Finding, subject=_TITLE, observed=_DETAIL, verdict=_VERDICT),
+    ),
+)
+_PHASE = st.builds(
+    d.Phase,
+    number=st.integers(1, d.MAX_PHASE_NUMBER),
+    title=_TITLE,
+    status=st.sampled_from(d.PHASE_STATUSES),
+    stated_progress=_PERCENT,
+    duration_seconds=st.one_of(st.none(), st.integers(0, 10 * 365 * 86400)),
+    started_at=_MAYBE_DATETIME,
+    finished_at=_MAYBE_DATETIME,
+    current_focus=_DETAIL,
+    achievement=_DETAIL,
+    extra_fields=_fields(("Owner", "Region", "Budget", "Team Lead", "Ticket")),
+    tasks=st.lists(_TASK, max_size=3),
+    challenges=st.lists(_CHALLENGE, max_size=2),
+    findings=st.lists(_FINDING, max_size=2),
+    completion_criteria=st.lists(_CRITERION, max_size=2),
+)
+# A blocker titled like one of its fields ('**Impact**: ...') or like "no blockers" ('- None') is read
+# as that; see test_it_keeps_a_blocker_titled_none.
+_BLOCKER_WORDS = {"impact", "status", "description", "opened", "opened at", "raised", "since", "resolved"}
+_BLOCKER_WORDS |= {"resolved at", "severity", "none", "no blockers", "no current blockers", "none currently"}
+_BLOCKER_FIELDS = {
+    "title": _TITLE.filter(lambda title: title.lower() not in _BLOCKER_WORDS),
+    "severity": st.sampled_from(d.SEVERITIES),
+    "description": _DETAIL,
+    "impact": _DETAIL,
+    "status_text": _DETAIL,
+    "opened_at": _MAYBE_DATETIME,
+}
+_BLOCKER = st.one_of(
+    st.builds(d.Blocker, **_BLOCKER_FIELDS),
+    st.builds(d.Blocker, **_BLOCKER_FIELDS, resolved=st.just(True), resolved_at=_MAYBE_DATETIME),
+)
+_NOTE_BODY_BLOCK = st.one_of(
+    _PARAGRAPH,
+    st.lists(_text(6), min_size=1, max_size=3).map(lambda items: "\n".join(f"- {item}" for item in items)),
+    _TITLE.map(lambda title: f"### {title}"),
+)
+_NOTE = st.builds(
+    d.Note,
+    title=st.sampled_from(("Lessons Learned", "Open Questions", "Useful Links", "Team Notes", "Glossary", "Retro")),
+    emoji=_MAYBE_ICON,
+    body=st.lists(_NOTE_BODY_BLOCK, max_size=3).map("\n\n".join),
+)
+
+
+def _with_note_headings(doc: d.TrackerDocument) -> d.TrackerDocument:
+    """Normalize, giving note sections their note's heading as the parser does.
+
+    Without this every document with a note fails; see test_it_gives_a_new_note_section_its_heading.
+    """
+    doc = normalize(doc)
+    for section in doc.sections:
+        if section.key == "note":
+            section.emoji, section.title = doc.notes[section.ref].emoji, doc.notes[section.ref].title
+    return doc
+
+
+# An operation named like a status line ('**Progress**: BLOCKED') is read as that line.
+_OVERALL_LABELS = {"STATUS", "START", "STARTED", "START DATE", "CURRENT PHASE", "PROGRESS", "OVERALL PROGRESS"}
+_NAME = st.one_of(_TITLE.filter(lambda name: name.upper() not in _OVERALL_LABELS), _TITLE.map("Operation {}".format))
+
+
+@st.composite
+def tracker_documents(draw: st.DrawFn) -> d.TrackerDocument:
+    """A random valid document: unique phase numbers, the current phase among them, text kept plain."""
+    phases = draw(st.lists(_PHASE, unique_by=lambda phase: phase.number, max_size=3))
+    doc = draw(
+        st.builds(
+            d.TrackerDocument,
+            name=_NAME,
+            status=st.sampled_from(sorted(d.STATUS_WORDS)),
+            status_icon=_MAYBE_ICON,
+            start_date=st.one_of(st.none(), st.dates(dt.date(1970, 1, 1), dt.date(2100, 12, 31))),
+            current_phase=st.one_of(st.none(), st.sampled_from([p.number for p in phases])) if phases else st.none(),
+            stated_progress=_PERCENT,
+            motto=st.one_of(st.just(""), _QUOTE),
+            footer=st.one_of(st.just(""), _TITLE.map(lambda footer: f"**{footer}** 🐌✨"), _PARAGRAPHS),
+            emoji=_MAYBE_ICON,
+            title=st.one_of(st.just(""), _TITLE),
+            extra_fields=_fields(("Sponsor", "Environment", "Budget", "Repository", "Dashboard")),
+            phases=st.just(phases),
+            next_steps=st.lists(
+                st.builds(d.NextStep, title=_TITLE, detail=_DETAIL, done=st.booleans(), group=_GROUP), max_size=3
+            ),
+            decisions=st.lists(st.builds(d.Decision, title=_TITLE, detail=_DETAIL, group=_GROUP), max_size=3),
+            blockers=st.lists(_BLOCKER, max_size=3),
+            achievements=st.lists(
+                st.builds(d.Achievement, title=_TITLE, detail=_DETAIL, category=_GROUP, icon=_MAYBE_ICON), max_size=3
+            ),
+            quotes=st.lists(_QUOTE, max_size=2),
+            notes=st.lists(_NOTE, max_size=2),
+        )
+    )
+    doc = _with_note_headings(doc)
+    if draw(st.booleans()):
+        _rearrange(draw, doc)
+    return doc
+
+
+def _rearrange(draw: st.DrawFn, doc: d.TrackerDocument) -> None:
+    """Put the sections in a random order, some without a closing `---`."""
+    doc.sections = draw(st.permutations(doc.sections))
+    for section in doc.sections:
+        section.rule_after = draw(st.booleans())
+    # Notes are numbered in the order they appear, as the parser numbers them; normalize does not
+    # do it (see test_it_numbers_notes_in_the_order_their_sections_come).
+    note_sections = [section for section in doc.sections if section.key == "note"]
+    doc.notes = [doc.notes[section.ref] for section in note_sections]
+    for index, section in enumerate(note_sections):
+        section.ref = index
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(tracker_documents())
+def test_it_reads_back_every_valid_document_it_renders(doc: d.TrackerDocument) -> None:
+    assert to_primitive(parse(render(doc))) == to_primitive(normalize(doc))
+
+
+# --- known gaps: each is excluded from the strategy above, and fails here until it is fixed --------------
+
+
+def assert_round_trips(doc: d.TrackerDocument) -> None:
+    assert to_primitive(parse(render(doc))) == to_primitive(normalize(doc))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="normalize bug: a note section it adds has an empty heading; the parser gives it the note's heading",
+)
+def test_it_gives_a_new_note_section_its_heading() -> None:
+    assert_round_trips(d.TrackerDocument(name="Operation Ink", notes=[d.Note(title="Lessons Learned", body="Small")]))
+
+
+@pytest.mark.xfail(
+    strict=True, reason="normalize bug: notes keep their list order, not the order their sections are written in"
+)
+def test_it_numbers_notes_in_the_order_their_sections_come() -> None:
+    doc = _with_note_headings(
+        d.TrackerDocument(
+            name="Operation Ink", notes=[d.Note(title="Links", body="a"), d.Note(title="Retro", body="b")]
+        )
+    )
+    doc.sections = [doc.sections[0], doc.sections[2], doc.sections[1]]
+
+    assert_round_trips(doc)
+
+
+@pytest.mark.xfail(strict=True, reason="renderer bug: a completion criterion's icon is not written")
+def test_it_keeps_the_icon_of_a_completion_criterion() -> None:
+    phase = d.Phase(number=1, title="Launch", completion_criteria=[d.Task(title="Load tested", icon="🧪")])
+
+    assert_round_trips(d.TrackerDocument(name="Operation Ink", phases=[phase]))
+
+
+@pytest.mark.xfail(strict=True, reason="renderer bug: a finding's note is dropped when it also has an expected value")
+def test_it_keeps_both_the_expected_value_and_the_note() -> None:
+    finding = d.Finding(subject="Disk", observed="85%", expected="90%", verdict="warning", note="log volumes only")
+
+    assert_round_trips(
+        d.TrackerDocument(name="Operation Ink", phases=[d.Phase(number=1, title="Tune", findings=[finding])])
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="renderer/parser bug: a blocker titled 'None' is written '- None', read as 'no blockers', "
+    "and its fields are given to the blocker before it",
+)
+def test_it_keeps_a_blocker_titled_none() -> None:
+    blockers = [d.Blocker(title="Quota", impact="Slow"), d.Blocker(title="None", impact="Nothing ships")]
+
+    assert_round_trips(d.TrackerDocument(name="Operation Ink", blockers=blockers))

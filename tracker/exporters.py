@@ -21,7 +21,9 @@ def operation_document(operation: Operation) -> d.TrackerDocument:
     next_steps = []
     for task in operation.tasks.all():
         if task.kind == Task.Kind.NEXT_STEP:
-            next_steps.append(d.NextStep(title=task.title, detail=task.detail, done=task.done, group=task.group))
+            next_steps.append(
+                d.NextStep(title=task.title, detail=task.detail, done=task.done, group=task.group, icon=task.icon)
+            )
         else:
             item = d.Task(title=task.title, detail=task.detail, done=task.done, icon=task.icon)
             by_phase[task.phase_id][task.kind].append(item)

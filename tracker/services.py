@@ -414,7 +414,15 @@ def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[s
             for f in p.findings
         )
     tasks += _positioned(
-        Task(operation=operation, kind=Task.Kind.NEXT_STEP, group=s.group, title=s.title, detail=s.detail, done=s.done)
+        Task(
+            operation=operation,
+            kind=Task.Kind.NEXT_STEP,
+            group=s.group,
+            title=s.title,
+            detail=s.detail,
+            done=s.done,
+            icon=s.icon,
+        )
         for s in document.next_steps
     )
     created = {

@@ -97,8 +97,7 @@ _TITLE = _text(5, code=False)
 _SHORT = _text(4)
 _DETAIL = st.one_of(st.just(""), _text(6))
 _GROUP = st.one_of(st.just(""), _text(4, code=False))
-# No keycaps (1️⃣): they are not read as icons; see test_markdown_parser.test_it_splits_a_keycap_icon.
-_ICON = st.sampled_from(["🏗️", "📦", "📊", "☁️", "🔒", "✅", "🔧", "🧪", "🦊", "⚠️", "👍🏽", "🇪🇺"])
+_ICON = st.sampled_from(["🏗️", "📦", "📊", "☁️", "🔒", "✅", "🔧", "🧪", "🦊", "⚠️", "👍🏽", "🇪🇺", "1️⃣", "#️⃣"])
 _MAYBE_ICON = st.one_of(st.just(""), _ICON)
 _DATETIME = st.datetimes(
     min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)
@@ -116,14 +115,22 @@ def _fields(labels: tuple[str, ...]) -> st.SearchStrategy[list[list[str]]]:
 
 
 _TASK = st.builds(d.Task, title=_TITLE, detail=_DETAIL, done=st.booleans(), icon=_MAYBE_ICON)
-# Criteria are written without icons; see test_it_keeps_the_icon_of_a_completion_criterion.
-_CRITERION = st.builds(d.Task, title=_TITLE, detail=_DETAIL, done=st.booleans())
+_CRITERION = st.builds(d.Task, title=_TITLE, detail=_DETAIL, done=st.booleans(), icon=_MAYBE_ICON)
 _CHALLENGE = st.builds(d.Challenge, title=_TITLE, detail=_DETAIL, icon=st.one_of(st.just("🔍"), _MAYBE_ICON))
 _VERDICT = st.sampled_from(d.VERDICTS)
-# A finding has an expected value or a note, not both; see test_it_keeps_both_the_expected_value_and_the_note.
 _FINDING = st.one_of(
     st.builds(d.Finding, subject=_TITLE, observed=_DETAIL, verdict=_VERDICT),
+    # An observed value that ends in its own bracket is not a note.
+    st.builds(d.Finding, subject=_TITLE, observed=_SHORT.map(lambda text: f"{text} (eu-west-1)"), verdict=_VERDICT),
     st.builds(d.Finding, subject=_TITLE, observed=_DETAIL, verdict=_VERDICT, expected=_SHORT),
+    st.builds(
+        d.Finding,
+        subject=_TITLE,
+        observed=_DETAIL,
+        verdict=_VERDICT,
+        expected=_SHORT,
+        note=_SHORT.filter(lambda note: note.lower() not in d.VERDICTS),
+    ),
     st.builds(
         d.Finding,
         subject=_TITLE,
@@ -153,10 +160,10 @@ _PHASE = st.builds(
     findings=st.lists(_FINDING, max_size=2),
     completion_criteria=st.lists(_CRITERION, max_size=2),
 )
-# A blocker titled like one of its fields ('**Impact**: ...') or like "no blockers" ('- None') is read
-# as that; see test_it_keeps_a_blocker_titled_none.
+# A blocker titled like one of its fields ('**Impact**: ...') is read as that field: the grammar
+# cannot tell them apart. A blocker titled 'None' is fine (see test_it_keeps_a_blocker_titled_none).
 _BLOCKER_WORDS = {"impact", "status", "description", "opened", "opened at", "raised", "since", "resolved"}
-_BLOCKER_WORDS |= {"resolved at", "severity", "none", "no blockers", "no current blockers", "none currently"}
+_BLOCKER_WORDS |= {"resolved at", "severity"}
 _BLOCKER_FIELDS = {
     "title": _TITLE.filter(lambda title: title.lower() not in _BLOCKER_WORDS),
     "severity": st.sampled_from(d.SEVERITIES),
@@ -182,20 +189,8 @@ _NOTE = st.builds(
 )
 
 
-def _with_note_headings(doc: d.TrackerDocument) -> d.TrackerDocument:
-    """Normalize, giving note sections their note's heading as the parser does.
-
-    Without this every document with a note fails; see test_it_gives_a_new_note_section_its_heading.
-    """
-    doc = normalize(doc)
-    for section in doc.sections:
-        if section.key == "note":
-            section.emoji, section.title = doc.notes[section.ref].emoji, doc.notes[section.ref].title
-    return doc
-
-
-# An operation named like a status line ('**Progress**: BLOCKED') is read as that line.
-_OVERALL_LABELS = {"STATUS", "START", "STARTED", "START DATE", "CURRENT PHASE", "PROGRESS", "OVERALL PROGRESS"}
+# An operation named 'Status' writes '**Status**: BLOCKED', which is the status line of an unnamed one.
+_OVERALL_LABELS = {"STATUS"}
 _NAME = st.one_of(_TITLE.filter(lambda name: name.upper() not in _OVERALL_LABELS), _TITLE.map("Operation {}".format))
 
 
@@ -219,7 +214,8 @@ def tracker_documents(draw: st.DrawFn) -> d.TrackerDocument:
             extra_fields=_fields(("Sponsor", "Environment", "Budget", "Repository", "Dashboard")),
             phases=st.just(phases),
             next_steps=st.lists(
-                st.builds(d.NextStep, title=_TITLE, detail=_DETAIL, done=st.booleans(), group=_GROUP), max_size=3
+                st.builds(d.NextStep, title=_TITLE, detail=_DETAIL, done=st.booleans(), group=_GROUP, icon=_MAYBE_ICON),
+                max_size=3,
             ),
             decisions=st.lists(st.builds(d.Decision, title=_TITLE, detail=_DETAIL, group=_GROUP), max_size=3),
             blockers=st.lists(_BLOCKER, max_size=3),
@@ -230,7 +226,7 @@ def tracker_documents(draw: st.DrawFn) -> d.TrackerDocument:
             notes=st.lists(_NOTE, max_size=2),
         )
     )
-    doc = _with_note_headings(doc)
+    doc = normalize(doc)
     if draw(st.booleans()):
         _rearrange(draw, doc)
     return doc
@@ -241,12 +237,6 @@ def _rearrange(draw: st.DrawFn, doc: d.TrackerDocument) -> None:
     doc.sections = draw(st.permutations(doc.sections))
     for section in doc.sections:
         section.rule_after = draw(st.booleans())
-    # Notes are numbered in the order they appear, as the parser numbers them; normalize does not
-    # do it (see test_it_numbers_notes_in_the_order_their_sections_come).
-    note_sections = [section for section in doc.sections if section.key == "note"]
-    doc.notes = [doc.notes[section.ref] for section in note_sections]
-    for index, section in enumerate(note_sections):
-        section.ref = index
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
@@ -255,26 +245,19 @@ def test_it_reads_back_every_valid_document_it_renders(doc: d.TrackerDocument) -
     assert to_primitive(parse(render(doc))) == to_primitive(normalize(doc))
 
 
-# --- known gaps: each is excluded from the strategy above, and fails here until it is fixed --------------
+# --- bugs the generated documents found, each kept as a spec -------------------------------------------
 
 
 def assert_round_trips(doc: d.TrackerDocument) -> None:
     assert to_primitive(parse(render(doc))) == to_primitive(normalize(doc))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalize bug: a note section it adds has an empty heading; the parser gives it the note's heading",
-)
 def test_it_gives_a_new_note_section_its_heading() -> None:
     assert_round_trips(d.TrackerDocument(name="Operation Ink", notes=[d.Note(title="Lessons Learned", body="Small")]))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="normalize bug: notes keep their list order, not the order their sections are written in"
-)
 def test_it_numbers_notes_in_the_order_their_sections_come() -> None:
-    doc = _with_note_headings(
+    doc = normalize(
         d.TrackerDocument(
             name="Operation Ink", notes=[d.Note(title="Links", body="a"), d.Note(title="Retro", body="b")]
         )
@@ -284,14 +267,12 @@ def test_it_numbers_notes_in_the_order_their_sections_come() -> None:
     assert_round_trips(doc)
 
 
-@pytest.mark.xfail(strict=True, reason="renderer bug: a completion criterion's icon is not written")
 def test_it_keeps_the_icon_of_a_completion_criterion() -> None:
     phase = d.Phase(number=1, title="Launch", completion_criteria=[d.Task(title="Load tested", icon="🧪")])
 
     assert_round_trips(d.TrackerDocument(name="Operation Ink", phases=[phase]))
 
 
-@pytest.mark.xfail(strict=True, reason="renderer bug: a finding's note is dropped when it also has an expected value")
 def test_it_keeps_both_the_expected_value_and_the_note() -> None:
     finding = d.Finding(subject="Disk", observed="85%", expected="90%", verdict="warning", note="log volumes only")
 
@@ -300,12 +281,21 @@ def test_it_keeps_both_the_expected_value_and_the_note() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="renderer/parser bug: a blocker titled 'None' is written '- None', read as 'no blockers', "
-    "and its fields are given to the blocker before it",
-)
 def test_it_keeps_a_blocker_titled_none() -> None:
     blockers = [d.Blocker(title="Quota", impact="Slow"), d.Blocker(title="None", impact="Nothing ships")]
 
     assert_round_trips(d.TrackerDocument(name="Operation Ink", blockers=blockers))
+
+
+def test_it_keeps_a_bracket_that_ends_an_observed_value() -> None:
+    finding = d.Finding(subject="Region", observed="Ireland (eu-west-1)", verdict="correct")
+    doc = d.TrackerDocument(name="Operation Ink", phases=[d.Phase(number=1, title="Tune", findings=[finding])])
+
+    assert "- ✅ **Region**: Ireland (eu-west-1\\)" in render(doc)
+    assert_round_trips(doc)
+
+
+def test_a_next_step_group_about_criteria_stays_a_next_step_group() -> None:
+    steps = [d.NextStep(title="Agree on them", group="Criteria Review")]
+
+    assert_round_trips(d.TrackerDocument(name="Operation Ink", next_steps=steps))

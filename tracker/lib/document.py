@@ -159,6 +159,7 @@ class NextStep:
     detail: str = ""
     done: bool = False
     group: str = ""
+    icon: str = ""
 
 
 @dataclass(kw_only=True)
@@ -278,9 +279,18 @@ def normalize(doc: TrackerDocument) -> TrackerDocument:
         title="" if doc.title == doc.default_title() else doc.title,
     )
     doc.sections = _normalized_sections(doc)
+    _number_notes_in_section_order(doc)
     if doc.footer and doc.sections:
         doc.sections[-1].rule_after = True
     return doc
+
+
+def _number_notes_in_section_order(doc: TrackerDocument) -> None:
+    """Notes are listed in the order their sections are written, which is how a parse finds them."""
+    order = [section.ref for section in doc.sections if section.key == "note"]
+    doc.notes = [doc.notes[ref] for ref in order]
+    for index, section in enumerate(s for s in doc.sections if s.key == "note"):
+        section.ref = index
 
 
 def _needed_sections(doc: TrackerDocument) -> list[tuple[str, int | None]]:
@@ -315,6 +325,9 @@ def _normalized_sections(doc: TrackerDocument) -> list[Section]:
         if section.key == "note" and not (section.ref is not None and section.ref < len(doc.notes)):
             continue
         seen.add(ident)
+        if section.key == "note":
+            # A note's heading is the note's own (Note.emoji, Note.title), not the layout's.
+            section = dataclasses.replace(section, emoji="", title="")
         sections.append(dataclasses.replace(section))
     for ident in _needed_sections(doc):
         if ident in seen:

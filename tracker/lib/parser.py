@@ -202,6 +202,8 @@ class _Parser:
         # phase number -> (line, contents) for details that may come before the phase list
         self.details: list[tuple[int, int, str, list]] = []
         self.criteria: list[tuple[int | None, int, d.Task]] = []
+        # Phases whose heading was refused: references to them are not reported a second time.
+        self.rejected_phases: set[int] = set()
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(line, message))
@@ -276,7 +278,7 @@ class _Parser:
             section.ref = int(_PHASE_NUMBER_IN.search(canonical_word(title)).group(1))
             self.details.append((section.ref, heading.line, title, content))
         elif key == "note":
-            section.ref = len(self.doc.notes)
+            section.ref, section.emoji, section.title = len(self.doc.notes), "", ""
             self.doc.notes.append(d.Note(title=title, emoji=emoji, body=self._source(blocks)))
         else:
             getattr(self, f"_{key}")(content)
@@ -317,9 +319,7 @@ class _Parser:
         return [item for item in block.items if not item.nested]
 
     def _unexpected(self, block: Block, where: str) -> None:
-        what = {"heading": f"a level-{block.level} heading", "other": f"a {block.text} block"}.get(
-            block.kind, f"a {block.kind}"
-        )
+        what = {"heading": f"level-{block.level} heading", "other": f"{block.text} block"}.get(block.kind, block.kind)
         self.problem(block.line, f"unexpected {what} in {where}")
 
     def _subsections(self, blocks: list[Block], where: str):
@@ -381,7 +381,10 @@ class _Parser:
     def _overall(self, blocks: list[Block]) -> None:
         for line, label, value in self._label_lines(blocks, "OVERALL STATUS"):
             words = canonical_word(label)
-            if words in ("START DATE", "STARTED", "START"):
+            names_operation = not self.doc.name and words != "STATUS" and _status_word(split_trailing_icons(value)[0])
+            if names_operation or words == "STATUS":
+                self._operation_status(line, label, value, names_operation)
+            elif words in ("START DATE", "STARTED", "START"):
                 self.doc.start_date = self._value(line, read_date, value)
             elif words == "CURRENT PHASE":
                 match = _PHASE_REF.match(value)
@@ -393,18 +396,19 @@ class _Parser:
                     self.problem(line, f"expected 'Phase N - Title' for the current phase, got '{value}'")
             elif words in ("OVERALL PROGRESS", "PROGRESS"):
                 self.doc.stated_progress = self._value(line, read_percent, value)
-            elif words == "STATUS" or (not self.doc.name and _status_word(split_trailing_icons(value)[0])):
-                status_text, self.doc.status_icon = split_trailing_icons(value)
-                status = _status_word(status_text)
-                if status is None:
-                    known = ", ".join(sorted(set(d.STATUS_WORDS.values())))
-                    self.problem(line, f"unknown status '{status_text}' (use one of {known})")
-                else:
-                    self.doc.status = status
-                if words != "STATUS":
-                    self.doc.name = self._fits(line, label, d.MAX_NAME, "operation name")
             else:
                 self.doc.extra_fields.append([label, value])
+
+    def _operation_status(self, line: int, label: str, value: str, names_operation: bool) -> None:
+        status_text, self.doc.status_icon = split_trailing_icons(value)
+        status = _status_word(status_text)
+        if status is None:
+            known = ", ".join(sorted(set(d.STATUS_WORDS.values())))
+            self.problem(line, f"unknown status '{status_text}' (use one of {known})")
+        else:
+            self.doc.status = status
+        if names_operation:
+            self.doc.name = self._fits(line, label, d.MAX_NAME, "operation name")
 
     def _phases(self, blocks: list[Block]) -> None:
         for heading, body in self._subsections(blocks, "PHASE COMPLETION STATUS"):
@@ -464,6 +468,7 @@ class _Parser:
             return None, None
         if not title:
             self.problem(heading.line, f"Phase {match.group('number')} has no title")
+            self.rejected_phases.add(int(match.group("number")))
             return None, None
         return d.Phase(number=int(match.group("number")), title=title), hint
 
@@ -502,11 +507,13 @@ class _Parser:
     def _phase_detail_content(self, phase: d.Phase, title: str, blocks: list[Block]) -> None:
         where = title
         for heading, body in self._subsections(blocks, where):
-            kind = self._detail_kind(heading)
-            if kind is None:
+            if heading is None:
                 for block in body:
                     self._unexpected(block, f"{where} (put lists under '### **Completed Tasks:**' and the like)")
                 continue
+            kind = self._detail_kind(heading)
+            if kind is None:
+                continue  # the unknown heading is the one problem to report
             for line, _ordered, text in self._list_items(body, where):
                 checked, icon, item_title, detail = self._entry(line, text)
                 if not item_title:
@@ -519,7 +526,7 @@ class _Parser:
                     phase.tasks.append(d.Task(title=item_title, detail=detail, done=bool(checked), icon=icon))
                 elif kind == "criteria":
                     self.criteria.append(
-                        (phase.number, line, d.Task(title=item_title, detail=detail, done=bool(checked)))
+                        (phase.number, line, d.Task(title=item_title, detail=detail, done=bool(checked), icon=icon))
                     )
                 elif kind == "challenges":
                     phase.challenges.append(d.Challenge(title=item_title, detail=detail, icon=icon))
@@ -528,9 +535,7 @@ class _Parser:
                     if finding:
                         phase.findings.append(finding)
 
-    def _detail_kind(self, heading: Block | None) -> str | None:
-        if heading is None:
-            return None
+    def _detail_kind(self, heading: Block) -> str | None:
         words = canonical_word(plain_heading(heading.text)[1])
         for kind, needles in (
             ("criteria", ("CRITERIA",)),
@@ -548,17 +553,22 @@ class _Parser:
         )
         return None
 
-    _NOTE = re.compile(r"\s*\((?P<note>[^()]*)\)\s*$")
+    # A closing '(...)' is a note; '\)' at the end is a bracket of the observed value itself.
+    _NOTE = re.compile(r"\s*\((?P<note>[^()]*)(?<!\\)\)\s*$")
+    _EXPECTED = re.compile(r"^expected:?\s+(?P<value>.+?)(?:;\s+(?P<note>.*))?$", re.IGNORECASE)
 
     def _finding(self, line: int, icon: str, subject: str, value: str) -> d.Finding | None:
         finding = d.Finding(subject=subject, observed=value)
         note = self._NOTE.search(value)
-        if note:
+        if value.endswith("\\)"):
+            finding.observed = value[:-2] + ")"
+        elif note:
             finding.observed = value[: note.start()].rstrip()
             text = note.group("note").strip()
-            expected = re.match(r"^expected:?\s+(?P<value>.+)$", text, re.IGNORECASE)
+            expected = self._EXPECTED.match(text)
             if expected:
                 finding.expected = expected.group("value")
+                finding.note = expected.group("note") or ""
             else:
                 finding.note = text
         worded = finding.note.lower() if finding.note.lower() in d.VERDICTS else None
@@ -621,7 +631,7 @@ class _Parser:
                     else None
                 )
                 if field_name is None:
-                    if canonical_word(text) in _NO_BLOCKERS:
+                    if not text.lstrip().startswith("**") and canonical_word(text) in _NO_BLOCKERS:
                         continue
                     blocker = d.Blocker(title=label, description=value, severity=severity, resolved=resolved)
                     self.doc.blockers.append(blocker)
@@ -667,19 +677,20 @@ class _Parser:
             group = self._group(heading)
             words = canonical_word(group)
             for line, _ordered, text in self._list_items(body, "NEXT STEPS"):
-                checked, _icon, title, detail = self._entry(line, text)
-                if "CRITERIA" in words:
+                checked, icon, title, detail = self._entry(line, text)
+                if words.endswith("CRITERIA"):
                     number = _PHASE_NUMBER_IN.search(words)
-                    task = d.Task(title=title, detail=detail, done=bool(checked))
+                    task = d.Task(title=title, detail=detail, done=bool(checked), icon=icon)
                     self.criteria.append((int(number.group(1)) if number else None, line, task))
                 else:
-                    self.doc.next_steps.append(d.NextStep(title=title, detail=detail, done=bool(checked), group=group))
+                    step = d.NextStep(title=title, detail=detail, done=bool(checked), group=group, icon=icon)
+                    self.doc.next_steps.append(step)
 
     # Cross-references, once every section is read ---------------------------------------------
 
     def _resolve_references(self) -> None:
         number = self.doc.current_phase
-        if number is not None and self.doc.phase(number) is None:
+        if number is not None and self.doc.phase(number) is None and number not in self.rejected_phases:
             if self.doc.phases:
                 self.problem(
                     self.current_phase_line, f"the current phase is Phase {number}, which the phase list does not have"
@@ -690,6 +701,8 @@ class _Parser:
                 self.doc.phases.append(d.Phase(number=number, title=self.current_phase_title, status="in_progress"))
         for ref, line, title, blocks in self.details:
             phase = self.doc.phase(ref)
+            if phase is None and ref in self.rejected_phases:
+                continue
             if phase is None:
                 self.problem(line, f"'{title}' is about Phase {ref}, which the phase list does not have")
             else:
@@ -697,6 +710,8 @@ class _Parser:
         for ref, line, task in self.criteria:
             ref = ref if ref is not None else self.doc.current_phase
             phase = self.doc.phase(ref) if ref is not None else None
+            if phase is None and ref in self.rejected_phases:
+                continue
             if phase is None:
                 self.problem(
                     line,

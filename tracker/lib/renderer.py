@@ -146,9 +146,12 @@ def _phase_detail(phase: d.Phase) -> list[str]:
 def _finding(finding: d.Finding) -> str:
     value = finding.observed
     if finding.expected:
-        value = f"{value} (expected: {finding.expected})".strip()
+        note = f"; {finding.note}" if finding.note else ""
+        value = f"{value} (expected: {finding.expected}{note})".strip()
     elif finding.note:
         value = f"{value} ({finding.note})".strip()
+    elif value.endswith(")"):
+        value = value[:-1] + "\\)"  # its own bracket, not a note; markdown shows '\\)' as ')'
     return _entry(finding.subject, value, icon=d.VERDICT_MARK_FOR[finding.verdict])
 
 
@@ -167,7 +170,10 @@ def _blockers(doc: d.TrackerDocument) -> list[str]:
     for name, blockers in _groups(doc.blockers, group):
         lines = []
         for blocker in blockers:
-            lines.append(_entry(blocker.title, blocker.description))
+            # Always bold, so a blocker titled 'None' is not read as "no blockers".
+            lines.append(
+                _continued(f"**{blocker.title}**" + (f": {blocker.description}" if blocker.description else ""))
+            )
             fields = [("Impact", blocker.impact), ("Status", blocker.status_text)]
             if blocker.resolved and blocker.severity != "primary":
                 fields.append(("Severity", blocker.severity.title()))
@@ -194,10 +200,10 @@ def _wisdom(doc: d.TrackerDocument) -> list[str]:
 def _next_steps(doc: d.TrackerDocument) -> list[str]:
     blocks = []
     for group, steps in _groups(doc.next_steps, lambda x: x.group):
-        lines = [_entry(s.title, s.detail, checkbox=True if s.done else None) for s in steps]
+        lines = [_entry(s.title, s.detail, icon=s.icon, checkbox=True if s.done else None) for s in steps]
         blocks.append(_titled(group, _numbered(lines)))
     for phase in doc.phases:
         if phase.completion_criteria:
-            lines = [_entry(t.title, t.detail, checkbox=t.done) for t in phase.completion_criteria]
+            lines = [_entry(t.title, t.detail, icon=t.icon, checkbox=t.done) for t in phase.completion_criteria]
             blocks.append(_titled(f"Phase {phase.number} Completion Criteria", _bullets(lines)))
     return blocks

@@ -24,10 +24,18 @@ def _is_icon_char(char: str) -> bool:
     return category in {"So", "Sk", "Mn", "Cf"} or 0x1F1E6 <= ord(char) <= 0x1F1FF
 
 
+_KEYCAP = re.compile("[0-9#*]\ufe0f?\u20e3")  # 1️⃣ is a digit, a variation selector and a combining keycap
+
+
+def _is_icon(word: str) -> bool:
+    symbols = _KEYCAP.sub("", word)
+    return bool(word) and all(_is_icon_char(c) for c in symbols) and (symbols != word or bool(symbols.strip()))
+
+
 def split_leading_icon(text: str) -> tuple[str, str]:
     """'🏗️ **Docker**: x' -> ('🏗️', '**Docker**: x'). Only a whole word of symbols counts."""
     word, _, rest = text.partition(" ")
-    if word and all(_is_icon_char(c) for c in word) and any(not c.isspace() for c in word):
+    if _is_icon(word):
         return word, rest.lstrip(" ")
     return "", text
 
@@ -35,7 +43,7 @@ def split_leading_icon(text: str) -> tuple[str, str]:
 def split_trailing_icons(text: str) -> tuple[str, str]:
     """'IN PROGRESS 🚀' -> ('IN PROGRESS', '🚀')."""
     head, _, word = text.rstrip().rpartition(" ")
-    if head and word and all(_is_icon_char(c) for c in word):
+    if head and _is_icon(word):
         return head.rstrip(), word
     return text.strip(), ""
 
@@ -103,10 +111,10 @@ def read_percent(text: str) -> int:
     if not match:
         raise ValueError(f"expected a progress like '90% Complete', got '{text}'")
     number = match.group("number")
-    if not re.fullmatch(r"[0-9]+", number):
+    if not re.fullmatch(r"-?[0-9]+", number):
         raise ValueError(f"progress '{number}%' is not a whole number")
     value = int(number)
-    if value > 100:
+    if not 0 <= value <= 100:
         raise ValueError(f"progress must be between 0% and 100%, got {value}%")
     return value
 
@@ -166,23 +174,28 @@ _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d")
 _TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%I:%M %p")
 
 
+def _strptime_any(text: str, patterns: list[str]) -> dt.datetime | None:
+    """The first pattern that reads `text`; a day that does not exist is an error, not a miss."""
+    for pattern in patterns:
+        try:
+            return dt.datetime.strptime(text, pattern)
+        except ValueError as error:
+            if "out of range" in str(error):
+                raise ValueError(f"'{text}' is not a real date ({error})") from None
+    return None
+
+
 def read_date(text: str) -> dt.date:
     """'August 11, 2025' -> date(2025, 8, 11). An impossible date is an error, not a guess."""
     cleaned = " ".join(text.replace(",", ", ").split()).replace(" ,", ",")
-    problem = None
-    for pattern in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(cleaned, pattern).date()
-        except ValueError as error:
-            if "out of range" in str(error) or "unconverted" in str(error):
-                problem = str(error)
-    if problem and "out of range" in problem:
-        raise ValueError(f"'{text}' is not a real date ({problem})")
-    raise ValueError(f"cannot read the date '{text}' (write e.g. 'August 11, 2025' or '2025-08-11')")
+    value = _strptime_any(cleaned, list(_DATE_FORMATS))
+    if value is None:
+        raise ValueError(f"cannot read the date '{text}' (write e.g. 'August 11, 2025' or '2025-08-11')")
+    return value.date()
 
 
 def write_date(value: dt.date) -> str:
-    return f"{value:%B} {value.day}, {value.year}"
+    return f"{value:%B} {value.day}, {value.year:04d}"
 
 
 def read_datetime(text: str) -> dt.datetime:
@@ -195,18 +208,10 @@ def read_datetime(text: str) -> dt.datetime:
     except ValueError:
         value = None
     if value is None:
-        for date_pattern in _DATE_FORMATS:
-            for time_pattern in _TIME_FORMATS:
-                for joiner in (" ", ", ", " at "):
-                    try:
-                        value = dt.datetime.strptime(cleaned, f"{date_pattern}{joiner}{time_pattern}")
-                    except ValueError:
-                        continue
-                    break
-                if value:
-                    break
-            if value:
-                break
+        value = _strptime_any(
+            cleaned,
+            [f"{d}{joiner}{t}" for d in _DATE_FORMATS for t in _TIME_FORMATS for joiner in (" ", ", ", " at ")],
+        )
     if value is None:
         # A plain date is a time too: midnight.
         value = dt.datetime.combine(read_date(cleaned), dt.time())

@@ -65,3 +65,15 @@ def example_operation(db, example_bytes):
     from tracker.importers import import_document
 
     return import_document(data=example_bytes, actor=None)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client

@@ -21,38 +21,18 @@ def operation_document(operation: Operation) -> d.TrackerDocument:
     next_steps = []
     for task in operation.tasks.all():
         if task.kind == Task.Kind.NEXT_STEP:
-            next_steps.append(
-                d.NextStep(title=task.title, detail=task.detail, done=task.done, group=task.group, icon=task.icon)
-            )
+            next_steps.append(d.from_row(d.NextStep, task))
         else:
-            item = d.Task(title=task.title, detail=task.detail, done=task.done, icon=task.icon)
-            by_phase[task.phase_id][task.kind].append(item)
+            by_phase[task.phase_id][task.kind].append(d.from_row(d.Task, task))
     for challenge in operation.challenges.all():
-        by_phase[challenge.phase_id]["challenges"].append(
-            d.Challenge(title=challenge.title, detail=challenge.detail, icon=challenge.icon)
-        )
+        by_phase[challenge.phase_id]["challenges"].append(d.from_row(d.Challenge, challenge))
     for finding in operation.findings.all():
-        by_phase[finding.phase_id]["findings"].append(
-            d.Finding(
-                subject=finding.subject,
-                observed=finding.observed,
-                expected=finding.expected,
-                verdict=finding.verdict,
-                note=finding.note,
-            )
-        )
+        by_phase[finding.phase_id]["findings"].append(d.from_row(d.Finding, finding))
     phases = [
-        d.Phase(
-            number=phase.number,
-            title=phase.title,
-            status=phase.status,
-            stated_progress=phase.stated_progress,
+        d.from_row(
+            d.Phase,
+            phase,
             duration_seconds=int(phase.duration.total_seconds()) if phase.duration is not None else None,
-            started_at=phase.started_at,
-            finished_at=phase.finished_at,
-            current_focus=phase.current_focus,
-            achievement=phase.achievement,
-            extra_fields=phase.extra_fields,
             tasks=by_phase[phase.pk][Task.Kind.TASK],
             completion_criteria=by_phase[phase.pk][Task.Kind.CRITERION],
             challenges=by_phase[phase.pk]["challenges"],
@@ -61,41 +41,18 @@ def operation_document(operation: Operation) -> d.TrackerDocument:
         for phase in operation.phases.all()
     ]
     return d.normalize(
-        d.TrackerDocument(
-            name=operation.name,
-            status=operation.status,
-            status_icon=operation.status_icon,
-            start_date=operation.start_date,
+        d.from_row(
+            d.TrackerDocument,
+            operation,
             current_phase=operation.current_phase.number if operation.current_phase else None,
-            stated_progress=operation.stated_progress,
-            motto=operation.motto,
-            footer=operation.footer,
-            emoji=operation.emoji,
-            title=operation.title,
-            extra_fields=operation.extra_fields,
             sections=[d.Section(**section) for section in operation.layout],
             phases=phases,
             next_steps=next_steps,
-            decisions=[d.Decision(title=x.title, detail=x.detail, group=x.group) for x in operation.decisions.all()],
-            blockers=[
-                d.Blocker(
-                    title=b.title,
-                    severity=b.severity,
-                    description=b.description,
-                    impact=b.impact,
-                    status_text=b.status_text,
-                    resolved=not b.is_open,
-                    opened_at=b.opened_at,
-                    resolved_at=b.resolved_at,
-                )
-                for b in operation.blockers.all()
-            ],
-            achievements=[
-                d.Achievement(title=x.title, detail=x.detail, category=x.category, icon=x.icon)
-                for x in operation.achievements.all()
-            ],
+            decisions=[d.from_row(d.Decision, x) for x in operation.decisions.all()],
+            blockers=[d.from_row(d.Blocker, b, resolved=not b.is_open) for b in operation.blockers.all()],
+            achievements=[d.from_row(d.Achievement, x) for x in operation.achievements.all()],
             quotes=[quote.text for quote in operation.quotes.all()],
-            notes=[d.Note(title=n.title, emoji=n.emoji, body=n.body) for n in operation.notes.all()],
+            notes=[d.from_row(d.Note, n) for n in operation.notes.all()],
         )
     )
 

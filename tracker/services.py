@@ -323,22 +323,15 @@ def _delete_content(operation: Operation) -> None:
         model.objects.filter(operation=operation).delete()
 
 
+# What an operation row holds of a document; the rest goes into the related rows.
+_CONTENT_LISTS = ("phases", "next_steps", "decisions", "blockers", "achievements", "quotes", "notes")
+
+
 def _assign_operation_fields(operation: Operation, document: d.TrackerDocument) -> None:
-    operation.name = document.name
-    operation.status = document.status
-    operation.status_icon = document.status_icon
-    operation.start_date = document.start_date
-    operation.stated_progress = document.stated_progress
-    operation.motto = document.motto
-    operation.footer = document.footer
-    operation.emoji = document.emoji
-    operation.title = document.title
-    operation.extra_fields = document.extra_fields
-    operation.layout = [
-        {"key": s.key, "ref": s.ref, "emoji": s.emoji, "title": s.title, "rule_after": s.rule_after}
-        for s in document.sections
-    ]
-    operation.current_phase = None
+    for name, value in d.item_fields(document, exclude=("sections", "current_phase", *_CONTENT_LISTS)).items():
+        setattr(operation, name, value)
+    operation.layout = [d.item_fields(section) for section in document.sections]
+    operation.current_phase = None  # set once the phases exist
 
 
 def _positioned(rows: Iterable[models.Model]) -> list[models.Model]:
@@ -360,16 +353,8 @@ def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[s
         _checked(
             Phase(
                 operation=operation,
-                number=p.number,
-                title=p.title,
-                status=p.status,
-                stated_progress=p.stated_progress,
                 duration=dt.timedelta(seconds=p.duration_seconds) if p.duration_seconds is not None else None,
-                started_at=p.started_at,
-                finished_at=p.finished_at,
-                current_focus=p.current_focus,
-                achievement=p.achievement,
-                extra_fields=p.extra_fields,
+                **d.item_fields(p, exclude=("duration_seconds", *d.PHASE_ITEM_LISTS)),
             )
         )
         for p in document.phases
@@ -383,47 +368,21 @@ def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[s
     challenges: list[Challenge] = []
     findings: list[Finding] = []
     for p in document.phases:
-        phase = by_number[p.number]
-        for kind, items in ((Task.Kind.TASK, p.tasks), (Task.Kind.CRITERION, p.completion_criteria)):
-            tasks += _positioned(
-                Task(
-                    operation=operation,
-                    phase=phase,
-                    kind=kind,
-                    title=t.title,
-                    detail=t.detail,
-                    done=t.done,
-                    icon=t.icon,
-                )
-                for t in items
-            )
-        challenges += _positioned(
-            Challenge(operation=operation, phase=phase, title=c.title, detail=c.detail, icon=c.icon)
-            for c in p.challenges
-        )
-        findings += _positioned(
-            Finding(
-                operation=operation,
-                phase=phase,
-                subject=f.subject,
-                observed=f.observed,
-                expected=f.expected,
-                verdict=f.verdict,
-                note=f.note,
-            )
-            for f in p.findings
-        )
+        on = {"operation": operation, "phase": by_number[p.number]}
+        tasks += _positioned(Task(**on, kind=Task.Kind.TASK, **d.item_fields(t)) for t in p.tasks)
+        tasks += _positioned(Task(**on, kind=Task.Kind.CRITERION, **d.item_fields(t)) for t in p.completion_criteria)
+        challenges += _positioned(Challenge(**on, **d.item_fields(c)) for c in p.challenges)
+        findings += _positioned(Finding(**on, **d.item_fields(f)) for f in p.findings)
     tasks += _positioned(
-        Task(
+        Task(operation=operation, kind=Task.Kind.NEXT_STEP, **d.item_fields(s)) for s in document.next_steps
+    )
+    blockers = (
+        Blocker(
             operation=operation,
-            kind=Task.Kind.NEXT_STEP,
-            group=s.group,
-            title=s.title,
-            detail=s.detail,
-            done=s.done,
-            icon=s.icon,
+            state=Blocker.State.RESOLVED if b.resolved else Blocker.State.OPEN,
+            **d.item_fields(b, exclude=("resolved",)),
         )
-        for s in document.next_steps
+        for b in document.blockers
     )
     created = {
         "phases": phases,
@@ -431,35 +390,15 @@ def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[s
         "challenges": Challenge.objects.bulk_create(challenges, batch_size=BULK_BATCH),
         "findings": Finding.objects.bulk_create(findings, batch_size=BULK_BATCH),
         "decisions": Decision.objects.bulk_create(
-            _positioned(
-                Decision(operation=operation, group=x.group, title=x.title, detail=x.detail) for x in document.decisions
-            )
+            _positioned(Decision(operation=operation, **d.item_fields(x)) for x in document.decisions)
         ),
-        "blockers": Blocker.objects.bulk_create(
-            _positioned(
-                Blocker(
-                    operation=operation,
-                    severity=b.severity,
-                    title=b.title,
-                    description=b.description,
-                    impact=b.impact,
-                    status_text=b.status_text,
-                    state=Blocker.State.RESOLVED if b.resolved else Blocker.State.OPEN,
-                    opened_at=b.opened_at,
-                    resolved_at=b.resolved_at,
-                )
-                for b in document.blockers
-            )
-        ),
+        "blockers": Blocker.objects.bulk_create(_positioned(blockers)),
         "achievements": Achievement.objects.bulk_create(
-            _positioned(
-                Achievement(operation=operation, category=x.category, icon=x.icon, title=x.title, detail=x.detail)
-                for x in document.achievements
-            )
+            _positioned(Achievement(operation=operation, **d.item_fields(x)) for x in document.achievements)
         ),
         "quotes": Quote.objects.bulk_create(_positioned(Quote(operation=operation, text=q) for q in document.quotes)),
         "notes": Note.objects.bulk_create(
-            _positioned(Note(operation=operation, title=n.title, emoji=n.emoji, body=n.body) for n in document.notes)
+            _positioned(Note(operation=operation, **d.item_fields(n)) for n in document.notes)
         ),
     }
     return {name: len(rows) for name, rows in created.items()}

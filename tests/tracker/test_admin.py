@@ -11,12 +11,6 @@ from tracker.models import ActivityEntry, Blocker, Task
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
 def test_every_admin_page_opens(admin_client, example_operation):
     for model in (
         "operation",

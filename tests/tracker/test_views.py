@@ -12,12 +12,6 @@ from tests.conftest import EXAMPLE
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def test_anonymous_visitors_are_sent_to_log_in(client, example_operation):
     for url in (
         reverse("tracker:operation-list"),
@@ -29,10 +23,10 @@ def test_anonymous_visitors_are_sent_to_log_in(client, example_operation):
 
 
 def test_the_list_shows_status_progress_and_open_blockers(
-    staff_client, example_operation, django_assert_max_num_queries
+    owner_client, example_operation, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(6):
-        response = staff_client.get(reverse("tracker:operation-list"))
+        response = owner_client.get(reverse("tracker:operation-list"))
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -41,10 +35,10 @@ def test_the_list_shows_status_progress_and_open_blockers(
 
 
 def test_the_operation_page_shows_phases_blockers_and_stated_progress(
-    staff_client, example_operation, django_assert_max_num_queries
+    owner_client, example_operation, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(20):
-        response = staff_client.get(example_operation.get_absolute_url())
+        response = owner_client.get(example_operation.get_absolute_url())
 
     page = response.content.decode()
     assert "Phase 4: Enhanced ML Service Deployment" in page
@@ -52,35 +46,35 @@ def test_the_operation_page_shows_phases_blockers_and_stated_progress(
     assert "(tasks: 38%)" in page  # stated 90%, derived from tasks shown beside it
 
 
-def test_an_unknown_operation_is_a_404(staff_client):
-    assert staff_client.get("/operations/nope/").status_code == 404
-    assert staff_client.get("/operations/nope/export.md").status_code == 404
+def test_an_unknown_operation_is_a_404(owner_client):
+    assert owner_client.get("/operations/nope/").status_code == 404
+    assert owner_client.get("/operations/nope/export.md").status_code == 404
 
 
-def test_it_downloads_the_markdown_and_the_json(staff_client, example_operation):
-    markdown = staff_client.get(reverse("tracker:export-markdown", args=[example_operation.slug]))
-    as_json = staff_client.get(reverse("tracker:export-json", args=[example_operation.slug]))
+def test_it_downloads_the_markdown_and_the_json(owner_client, example_operation):
+    markdown = owner_client.get(reverse("tracker:export-markdown", args=[example_operation.slug]))
+    as_json = owner_client.get(reverse("tracker:export-json", args=[example_operation.slug]))
 
     assert markdown.content.decode() == EXAMPLE.read_text()
     assert markdown["Content-Disposition"] == 'attachment; filename="operation-snail-trail.md"'
     assert json.loads(as_json.content)["name"] == "Operation Snail Trail"
 
 
-def test_tracker_text_is_rendered_as_markdown_never_as_html(staff_client, example_operation):
+def test_tracker_text_is_rendered_as_markdown_never_as_html(owner_client, example_operation):
     from tracker import services
     from tracker.models import Task
 
     task = Task.objects.get(title="AWS Account Check")
     services.item_update(item=task, actor=None, detail="Run `aws sts get-caller-identity` <script>alert(1)</script>")
 
-    page = staff_client.get(example_operation.get_absolute_url()).content.decode()
+    page = owner_client.get(example_operation.get_absolute_url()).content.decode()
 
     assert "<code>aws sts get-caller-identity</code>" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert" not in page
 
 
-def test_durations_read_as_words(staff_client, example_operation):
-    page = staff_client.get(example_operation.get_absolute_url()).content.decode()
+def test_durations_read_as_words(owner_client, example_operation):
+    page = owner_client.get(example_operation.get_absolute_url()).content.decode()
 
     assert "2 hours 41 minutes" in page

@@ -227,6 +227,20 @@ class TrackerDocument:
         return f"{self.name.upper()}: PROGRESS TRACKER"
 
 
+PHASE_ITEM_LISTS = ("tasks", "challenges", "findings", "completion_criteria")
+
+
+def item_fields(item: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An item's fields as keyword arguments, for the model row of the same field names."""
+    return {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name not in exclude}
+
+
+def from_row(cls: type, row: Any, **given: Any) -> Any:
+    """An item from a model row with the same field names; `given` supplies the ones that differ."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in given]
+    return cls(**{name: getattr(row, name) for name in names}, **given)
+
+
 def _grouped(items: list, key) -> list:
     """Stable-sort items so that each group is contiguous, groups in order of first appearance."""
     first_seen: dict[str, int] = {"": -1}  # items outside any group are written first, headless

@@ -64,11 +64,10 @@ def _plain(value: Any) -> Any:
 
 
 def _subject_type(item: models.Model) -> str:
-    return (
-        "completion criterion"
-        if isinstance(item, Task) and item.kind == Task.Kind.CRITERION
-        else ("next step" if isinstance(item, Task) and item.kind == Task.Kind.NEXT_STEP else item._meta.verbose_name)
-    )
+    """'task', 'next step', 'completion criterion', 'blocker'...: what the activity feed calls it."""
+    if isinstance(item, Task):
+        return item.get_kind_display().lower()
+    return str(item._meta.verbose_name)
 
 
 def activity_record(
@@ -122,17 +121,22 @@ def _create(model: type[Item], *, actor: Actor, **fields: Any) -> Item:
 @transaction.atomic
 def item_update(*, item: Item, actor: Actor, **changes: Any) -> Item:
     """Change fields of any tracker item; record only what really changed."""
-    diff: dict[str, list[Any]] = {}
+    originals: dict[str, Any] = {}
     for name, value in changes.items():
-        field = item._meta.get_field(name)
-        old = getattr(item, field.attname if not field.is_relation else name)
+        old = getattr(item, name)
         if old != value:
-            diff[name] = [_plain(old), _plain(value)]
+            originals[name] = old
             setattr(item, name, value)
-    if not diff:
+    if not originals:
         return item
-    item.full_clean()
+    try:
+        item.full_clean()
+    except ValidationError:
+        for name, old in originals.items():  # leave the caller's object as the database still has it
+            setattr(item, name, old)
+        raise
     item.save()
+    diff = {name: [_plain(old), _plain(changes[name])] for name, old in originals.items()}
     activity_record(operation=_operation_of(item), actor=actor, action="updated", subject=item, changes=diff)
     return item
 

@@ -59,6 +59,7 @@ def test_a_rejected_update_saves_nothing_and_logs_nothing(operation, owner):
     with pytest.raises(ValidationError):
         services.operation_update(operation=operation, actor=owner, stated_progress=140)
 
+    assert operation.stated_progress is None  # the object in hand is not left half-changed
     operation.refresh_from_db()
     assert operation.stated_progress is None
     assert ActivityEntry.objects.count() == before

@@ -51,6 +51,16 @@ def owner(django_user_model):
 
 
 @pytest.fixture
+def teammate(django_user_model):
+    return django_user_model.objects.create_user(username="teammate", password="teammate-password")
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    return django_user_model.objects.create_user(username="viewer", password="viewer-password")
+
+
+@pytest.fixture
 def outsider(django_user_model):
     return django_user_model.objects.create_user(username="outsider", password="outsider-password")
 
@@ -76,4 +86,19 @@ def owner_client(client, owner):
 @pytest.fixture
 def admin_client(client, superuser):
     client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def team(example_operation, owner, teammate, viewer):
+    """The example operation with owner as its admin, teammate an editor, viewer a viewer."""
+    from tracker import services
+
+    for user, role in ((owner, "admin"), (teammate, "editor"), (viewer, "viewer")):
+        services.membership_set(operation=example_operation, user=user, role=role, actor=None)
+    return example_operation
+
+
+def logged_in(client, user):
+    client.force_login(user)
     return client

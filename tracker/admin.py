@@ -16,9 +16,11 @@ from .models import (
     Challenge,
     Decision,
     Finding,
+    Membership,
     Note,
     Operation,
     Phase,
+    PublicLink,
     Quote,
     Task,
 )
@@ -173,3 +175,31 @@ class ActivityEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(ServiceAdmin):
+    create_service = staticmethod(services.membership_set)
+    list_display = ("user", "operation", "role")
+    list_filter = ("operation", "role")
+    list_select_related = ("user", "operation")
+
+
+@admin.register(PublicLink)
+class PublicLinkAdmin(admin.ModelAdmin):
+    """Links are made on the operation's sharing page, where the URL is shown once; here they can be revoked."""
+
+    list_display = ("operation", "label", "created_by", "created_at", "revoked_at")
+    list_filter = ("operation",)
+    fields = ("operation", "label", "created_by", "created_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected links")
+    def revoke(self, request, queryset):
+        for link in queryset:
+            services.public_link_revoke(link=link, actor=request.user)
+        self.message_user(request, "Revoked.", messages.SUCCESS)

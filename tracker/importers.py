@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from . import services
+from .lib.document import TrackerDocument
 from .lib.parser import DocumentError, Problem, decode, parse
 from .models import Operation
 
@@ -21,13 +22,22 @@ class ImportFailed(Exception):
         return DocumentError(self.problems).format(path)
 
 
-def import_document(*, data: bytes, actor, replace: bool = False) -> Operation:
-    """Parse `data` and create (or replace) its operation in one transaction, or raise ImportFailed."""
+def read_document(data: bytes) -> TrackerDocument:
+    """Parse the bytes of a file or an upload, or raise ImportFailed listing every problem."""
     try:
-        document = parse(decode(data))
-        return services.operation_import(document=document, actor=actor, replace=replace)
+        return parse(decode(data))
     except DocumentError as error:
         raise ImportFailed(error.problems) from None
+
+
+def import_document(*, data: bytes, actor, replace: bool = False) -> Operation:
+    """Parse `data` and create (or replace) its operation in one transaction, or raise ImportFailed."""
+    return import_parsed(document=read_document(data), actor=actor, replace=replace)
+
+
+def import_parsed(*, document: TrackerDocument, actor, replace: bool = False) -> Operation:
+    try:
+        return services.operation_import(document=document, actor=actor, replace=replace)
     except services.OperationExists as error:
         raise ImportFailed([Problem(1, str(error))]) from None
     except ValidationError as error:

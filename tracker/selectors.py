@@ -3,9 +3,25 @@ prefetched, so no page, export or endpoint issues a query per row (house style r
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+import hashlib
 
-from .models import ActivityEntry, Blocker, Operation, Phase, Task
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+
+from .models import (
+    Achievement,
+    ActivityEntry,
+    Blocker,
+    Challenge,
+    Decision,
+    Finding,
+    Membership,
+    Note,
+    Operation,
+    Phase,
+    PublicLink,
+    Quote,
+    Task,
+)
 
 
 def phases_with_progress() -> QuerySet[Phase]:
@@ -17,30 +33,56 @@ def phases_with_progress() -> QuerySet[Phase]:
     ).order_by("number")
 
 
-def operation_list() -> QuerySet[Operation]:
-    """Operations with their phases' progress and their count of open blockers."""
+def visible_operations(user) -> QuerySet[Operation]:
+    """The operations a user may see, each annotated with `my_role` (superusers: every one, as admin)."""
+    if not user.is_authenticated or not user.is_active:
+        return Operation.objects.none()
+    if user.is_superuser:
+        return Operation.objects.annotate(my_role=Value(Membership.Role.ADMIN))
+    role = Membership.objects.filter(operation=OuterRef("pk"), user=user).values("role")[:1]
+    return Operation.objects.annotate(my_role=Subquery(role)).filter(memberships__user=user)
+
+
+def operation_list(user) -> QuerySet[Operation]:
+    """The user's operations with their phases' progress and their count of open blockers."""
     return (
-        Operation.objects.select_related("current_phase")
+        visible_operations(user)
+        .select_related("current_phase")
         .annotate(open_blockers=Count("blockers", filter=Q(blockers__state=Blocker.State.OPEN)))
         .prefetch_related(Prefetch("phases", queryset=phases_with_progress()))
         .order_by("name")
     )
 
 
-def operation_with_content() -> QuerySet[Operation]:
-    """Operations with everything the export and the dashboard show, in a fixed number of queries."""
-    return Operation.objects.select_related("current_phase").prefetch_related(
-        Prefetch("phases", queryset=phases_with_progress()),
-        Prefetch("tasks", queryset=Task.objects.order_by("position", "id")),
-        "challenges",
-        "findings",
-        "blockers",
-        "decisions",
-        "achievements",
-        "quotes",
-        "notes",
+def operation_with_content(base: QuerySet[Operation] | None = None) -> QuerySet[Operation]:
+    """Operations with everything the export and the dashboard show, in a fixed number of queries.
+
+    Each item comes with the user who last changed it (`updated_by`), which the page shows.
+    """
+
+    def items(model) -> Prefetch:
+        return Prefetch(
+            model._meta.get_field("operation").remote_field.related_name,
+            queryset=model.objects.select_related("updated_by").order_by("position", "id"),
+        )
+
+    base = Operation.objects.all() if base is None else base
+    return base.select_related("current_phase", "updated_by").prefetch_related(
+        Prefetch("phases", queryset=phases_with_progress().select_related("updated_by")),
+        *(items(model) for model in (Task, Challenge, Finding, Blocker, Decision, Achievement, Quote, Note)),
     )
 
 
 def activity_feed(*, operation: Operation, limit: int = 50) -> QuerySet[ActivityEntry]:
     return ActivityEntry.objects.filter(operation=operation).select_related("actor")[:limit]
+
+
+def memberships_of(*, operation: Operation) -> QuerySet[Membership]:
+    return Membership.objects.filter(operation=operation).select_related("user").order_by("user__username")
+
+
+def public_link_operation(token: str) -> Operation | None:
+    """The operation an active public link opens, or None; the token is compared by its hash."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    link = PublicLink.objects.filter(token_hash=digest, revoked_at__isnull=True).only("operation_id").first()
+    return None if link is None else operation_with_content().filter(pk=link.operation_id).first()

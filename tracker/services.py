@@ -8,6 +8,8 @@ what, in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -26,10 +28,12 @@ from .models import (
     Challenge,
     Decision,
     Finding,
+    Membership,
     Note,
     Operation,
     Phase,
     PhaseStatus,
+    PublicLink,
     Quote,
     Task,
 )
@@ -81,7 +85,7 @@ def activity_record(
 ) -> ActivityEntry:
     return ActivityEntry.objects.create(
         operation=operation,
-        actor=actor if actor is not None and actor.pk else None,
+        actor=_user(actor),
         actor_name=actor_name or (actor.get_username() if actor is not None else "system"),
         action=action,
         subject_type=_subject_type(subject),
@@ -98,14 +102,24 @@ def _operation_of(item: models.Model) -> Operation:
 # --- generic create / update / delete -------------------------------------------------------------
 
 
+# Fields whose values stay out of the activity log: the operation is the log's own key, and a
+# public link's token hash is a secret's fingerprint.
+_NOT_LOGGED = {"operation", "token_hash"}
+
+
 def _next_position(model: type[models.Model], **scope: Any) -> int:
     highest = model.objects.filter(**scope).aggregate(highest=Max("position"))["highest"]
     return 0 if highest is None else highest + 1
 
 
+def _user(actor: Actor) -> AbstractBaseUser | None:
+    return actor if actor is not None and actor.pk else None
+
+
 @transaction.atomic
 def _create(model: type[Item], *, actor: Actor, **fields: Any) -> Item:
     item = model(**fields)
+    item.updated_by = _user(actor)
     if "position" in {f.name for f in model._meta.fields} and "position" not in fields:
         scope = {"operation": fields["operation"]}
         if fields.get("phase") is not None:
@@ -113,7 +127,7 @@ def _create(model: type[Item], *, actor: Actor, **fields: Any) -> Item:
         item.position = _next_position(model, **scope)
     item.full_clean()
     item.save()
-    changes = {name: [None, _plain(value)] for name, value in fields.items() if name not in ("operation",)}
+    changes = {name: [None, _plain(value)] for name, value in fields.items() if name not in _NOT_LOGGED}
     activity_record(operation=_operation_of(item), actor=actor, action="created", subject=item, changes=changes)
     return item
 
@@ -135,6 +149,7 @@ def item_update(*, item: Item, actor: Actor, **changes: Any) -> Item:
         for name, old in originals.items():  # leave the caller's object as the database still has it
             setattr(item, name, old)
         raise
+    item.updated_by = _user(actor)
     item.save()
     diff = {name: [_plain(old), _plain(changes[name])] for name, old in originals.items()}
     activity_record(operation=_operation_of(item), actor=actor, action="updated", subject=item, changes=diff)
@@ -161,9 +176,12 @@ def _slug_for(name: str) -> str:
 @transaction.atomic
 def operation_create(*, name: str, actor: Actor, **fields: Any) -> Operation:
     operation = Operation(name=name, slug=fields.pop("slug", None) or _slug_for(name), **fields)
+    operation.updated_by = _user(actor)
     operation.full_clean()
     operation.save()
     activity_record(operation=operation, actor=actor, action="created", subject=operation)
+    if _user(actor):
+        Membership.objects.create(operation=operation, user=actor, role=Membership.Role.ADMIN)
     return operation
 
 
@@ -276,6 +294,43 @@ def blocker_reopen(*, blocker: Blocker, actor: Actor) -> Blocker:
     return item_update(item=blocker, actor=actor, state=Blocker.State.OPEN, resolved_at=None)
 
 
+# --- people ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def membership_set(*, operation: Operation, user: AbstractBaseUser, role: str, actor: Actor) -> Membership:
+    """Give a user a role in an operation, or change the role they have."""
+    membership = Membership.objects.select_for_update().filter(operation=operation, user=user).first()
+    if membership is None:
+        return _create(Membership, actor=actor, operation=operation, user=user, role=role)
+    return item_update(item=membership, actor=actor, role=role)
+
+
+def membership_remove(*, membership: Membership, actor: Actor) -> None:
+    item_delete(item=membership, actor=actor)
+
+
+@transaction.atomic
+def public_link_create(*, operation: Operation, actor: Actor, label: str = "") -> tuple[PublicLink, str]:
+    """Make a read-only link; returns it with its token, which is shown once and never stored."""
+    token = secrets.token_urlsafe(32)
+    link = _create(
+        PublicLink,
+        actor=actor,
+        operation=operation,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        label=label,
+        created_by=_user(actor),
+    )
+    return link, token
+
+
+def public_link_revoke(*, link: PublicLink, actor: Actor) -> PublicLink:
+    if not link.is_active:
+        return link
+    return item_update(item=link, actor=actor, revoked_at=timezone.now().replace(microsecond=0))
+
+
 # --- import ---------------------------------------------------------------------------------------
 
 
@@ -298,6 +353,7 @@ def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool
     else:
         _delete_content(operation)
     _assign_operation_fields(operation, document)
+    operation.updated_by = _user(actor)
     operation.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
@@ -305,7 +361,9 @@ def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool
     except IntegrityError:
         # Another import of the same name committed between our look and our insert.
         raise OperationExists(slug) from None
-    counts = _create_content(operation, document)
+    counts = _create_content(operation, document, by=_user(actor))
+    if action == ActivityEntry.Action.IMPORTED and _user(actor):
+        Membership.objects.create(operation=operation, user=actor, role=Membership.Role.ADMIN)
     activity_record(
         operation=operation,
         actor=actor,
@@ -343,20 +401,23 @@ def _positioned(rows: Iterable[models.Model]) -> list[models.Model]:
     rows = list(rows)
     for position, row in enumerate(rows):
         row.position = position
-        row.clean_fields(exclude=["operation", "phase"])
+        row.clean_fields(exclude=["operation", "phase", "updated_by"])
     return rows
 
 
 def _checked(row: models.Model) -> models.Model:
-    row.clean_fields(exclude=["operation"])
+    row.clean_fields(exclude=["operation", "updated_by"])
     return row
 
 
-def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[str, int]:
+def _create_content(
+    operation: Operation, document: d.TrackerDocument, *, by: AbstractBaseUser | None
+) -> dict[str, int]:
+    own = {"operation": operation, "updated_by": by}
     phases = Phase.objects.bulk_create(
         _checked(
             Phase(
-                operation=operation,
+                **own,
                 duration=dt.timedelta(seconds=p.duration_seconds) if p.duration_seconds is not None else None,
                 **d.item_fields(p, exclude=("duration_seconds", *d.PHASE_ITEM_LISTS)),
             )
@@ -372,17 +433,15 @@ def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[s
     challenges: list[Challenge] = []
     findings: list[Finding] = []
     for p in document.phases:
-        on = {"operation": operation, "phase": by_number[p.number]}
+        on = {**own, "phase": by_number[p.number]}
         tasks += _positioned(Task(**on, kind=Task.Kind.TASK, **d.item_fields(t)) for t in p.tasks)
         tasks += _positioned(Task(**on, kind=Task.Kind.CRITERION, **d.item_fields(t)) for t in p.completion_criteria)
         challenges += _positioned(Challenge(**on, **d.item_fields(c)) for c in p.challenges)
         findings += _positioned(Finding(**on, **d.item_fields(f)) for f in p.findings)
-    tasks += _positioned(
-        Task(operation=operation, kind=Task.Kind.NEXT_STEP, **d.item_fields(s)) for s in document.next_steps
-    )
+    tasks += _positioned(Task(**own, kind=Task.Kind.NEXT_STEP, **d.item_fields(s)) for s in document.next_steps)
     blockers = (
         Blocker(
-            operation=operation,
+            **own,
             state=Blocker.State.RESOLVED if b.resolved else Blocker.State.OPEN,
             **d.item_fields(b, exclude=("resolved",)),
         )
@@ -394,15 +453,13 @@ def _create_content(operation: Operation, document: d.TrackerDocument) -> dict[s
         "challenges": Challenge.objects.bulk_create(challenges, batch_size=BULK_BATCH),
         "findings": Finding.objects.bulk_create(findings, batch_size=BULK_BATCH),
         "decisions": Decision.objects.bulk_create(
-            _positioned(Decision(operation=operation, **d.item_fields(x)) for x in document.decisions)
+            _positioned(Decision(**own, **d.item_fields(x)) for x in document.decisions)
         ),
         "blockers": Blocker.objects.bulk_create(_positioned(blockers)),
         "achievements": Achievement.objects.bulk_create(
-            _positioned(Achievement(operation=operation, **d.item_fields(x)) for x in document.achievements)
+            _positioned(Achievement(**own, **d.item_fields(x)) for x in document.achievements)
         ),
-        "quotes": Quote.objects.bulk_create(_positioned(Quote(operation=operation, text=q) for q in document.quotes)),
-        "notes": Note.objects.bulk_create(
-            _positioned(Note(operation=operation, **d.item_fields(n)) for n in document.notes)
-        ),
+        "quotes": Quote.objects.bulk_create(_positioned(Quote(**own, text=q) for q in document.quotes)),
+        "notes": Note.objects.bulk_create(_positioned(Note(**own, **d.item_fields(n)) for n in document.notes)),
     }
     return {name: len(rows) for name, rows in created.items()}

@@ -1,12 +1,27 @@
 from django.urls import path
 
-from . import views
+from .views import edits, imports, pages, people
 
 app_name = "tracker"
 
 urlpatterns = [
-    path("", views.operation_list, name="operation-list"),
-    path("operations/<slug:slug>/", views.operation_detail, name="operation"),
-    path("operations/<slug:slug>/export.md", views.operation_export, {"fmt": "markdown"}, name="export-markdown"),
-    path("operations/<slug:slug>/export.json", views.operation_export, {"fmt": "json"}, name="export-json"),
+    path("", pages.operation_list_page, name="operation-list"),
+    path("import/", imports.import_page, name="import"),
+    path("p/<str:token>/", pages.public_dashboard, name="public"),
+    path("operations/<slug:slug>/", pages.dashboard, name="operation"),
+    path("operations/<slug:slug>/export.md", pages.operation_export, {"fmt": "markdown"}, name="export-markdown"),
+    path("operations/<slug:slug>/export.json", pages.operation_export, {"fmt": "json"}, name="export-json"),
+    path("operations/<slug:slug>/tasks/<int:pk>/toggle/", edits.task_toggle, name="task-toggle"),
+    path("operations/<slug:slug>/blockers/add/", edits.blocker_add, name="blocker-add"),
+    path("operations/<slug:slug>/blockers/<int:pk>/edit/", edits.blocker_edit, name="blocker-edit"),
+    path("operations/<slug:slug>/blockers/<int:pk>/resolve/", edits.blocker_resolve, name="blocker-resolve"),
+    path("operations/<slug:slug>/blockers/<int:pk>/reopen/", edits.blocker_reopen, name="blocker-reopen"),
+    path("operations/<slug:slug>/findings/add/", edits.finding_add, name="finding-add"),
+    path("operations/<slug:slug>/decisions/add/", edits.decision_add, name="decision-add"),
+    path("operations/<slug:slug>/achievements/add/", edits.achievement_add, name="achievement-add"),
+    path("operations/<slug:slug>/current-phase/", edits.current_phase, name="current-phase"),
+    path("operations/<slug:slug>/sharing/", people.sharing, name="sharing"),
+    path("operations/<slug:slug>/sharing/members/<int:pk>/remove/", people.membership_remove, name="member-remove"),
+    path("operations/<slug:slug>/sharing/links/", people.public_link_create, name="link-create"),
+    path("operations/<slug:slug>/sharing/links/<int:pk>/revoke/", people.public_link_revoke, name="link-revoke"),
 ]

@@ -22,6 +22,8 @@ def test_every_admin_page_opens(admin_client, example_operation):
         "decision",
         "achievement",
         "quote",
+        "membership",
+        "publiclink",
         "note",
         "activityentry",
     ):

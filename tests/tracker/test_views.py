@@ -1,4 +1,4 @@
-"""The read-only pages: the operation list, one operation, and its downloads."""
+"""Reading pages: who sees which operation, the dashboard's content, downloads and public links."""
 
 from __future__ import annotations
 
@@ -7,74 +7,149 @@ import json
 import pytest
 from django.urls import reverse
 
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, logged_in
+from tracker import services
+from tracker.lib.samples import large_document
+from tracker.models import Task
 
 pytestmark = pytest.mark.django_db
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client, example_operation):
+def dashboard_url(operation) -> str:
+    return reverse("tracker:operation", args=[operation.slug])
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, team):
     for url in (
         reverse("tracker:operation-list"),
-        example_operation.get_absolute_url(),
-        reverse("tracker:export-json", args=[example_operation.slug]),
+        dashboard_url(team),
+        reverse("tracker:export-json", args=[team.slug]),
     ):
         response = client.get(url)
-        assert response.status_code == 302 and "/login/" in response["Location"]
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_the_list_shows_status_progress_and_open_blockers(
-    owner_client, example_operation, django_assert_max_num_queries
-):
-    with django_assert_max_num_queries(6):
-        response = owner_client.get(reverse("tracker:operation-list"))
+def test_the_login_page_logs_in_and_out(client, owner):
+    response = client.post(reverse("login"), {"username": "owner", "password": "owner-password"})
+    assert response.status_code == 302
+
+    assert client.get(reverse("tracker:operation-list")).status_code == 200
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("tracker:operation-list")).status_code == 302
+
+
+def test_the_list_shows_only_the_operations_a_user_belongs_to(client, team, outsider, owner):
+    services.operation_create(name="Operation Other", actor=outsider)
+
+    owners_page = logged_in(client, owner).get(reverse("tracker:operation-list")).content.decode()
+    assert "Operation Snail Trail" in owners_page and "Operation Other" not in owners_page
+    outsiders_page = logged_in(client, outsider).get(reverse("tracker:operation-list")).content.decode()
+    assert "Operation Other" in outsiders_page and "Operation Snail Trail" not in outsiders_page
+
+
+def test_a_superuser_sees_every_operation(client, team, superuser):
+    page = logged_in(client, superuser).get(reverse("tracker:operation-list")).content.decode()
+
+    assert "Operation Snail Trail" in page
+
+
+def test_the_list_shows_status_progress_and_open_blockers(client, team, viewer, django_assert_max_num_queries):
+    client = logged_in(client, viewer)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("tracker:operation-list"))
 
     page = response.content.decode()
-    assert response.status_code == 200
-    assert "Operation Snail Trail" in page and "In progress" in page and "90%" in page
+    assert "In progress" in page and "90%" in page
     assert '<strong class="danger">1</strong>' in page
 
 
-def test_the_operation_page_shows_phases_blockers_and_stated_progress(
-    owner_client, example_operation, django_assert_max_num_queries
-):
-    with django_assert_max_num_queries(20):
-        response = owner_client.get(example_operation.get_absolute_url())
+def test_an_outsider_gets_a_404_for_everything_of_an_operation(client, team, outsider):
+    client = logged_in(client, outsider)
 
-    page = response.content.decode()
-    assert "Phase 4: Enhanced ML Service Deployment" in page
-    assert "VPC Network Configuration" in page
-    assert "(tasks: 38%)" in page  # stated 90%, derived from tasks shown beside it
+    for name in ("tracker:operation", "tracker:export-markdown", "tracker:export-json", "tracker:sharing"):
+        assert client.get(reverse(name, args=[team.slug])).status_code == 404
 
 
-def test_an_unknown_operation_is_a_404(owner_client):
-    assert owner_client.get("/operations/nope/").status_code == 404
-    assert owner_client.get("/operations/nope/export.md").status_code == 404
+def test_the_dashboard_shows_the_tracker_in_document_order(client, team, viewer):
+    page = logged_in(client, viewer).get(dashboard_url(team)).content.decode()
+
+    order = [
+        "VPC Network Configuration",
+        "Phase 1: Basic System Operational",
+        "Completed tasks",
+        "Current challenge",
+        "Investigation results",
+        "Pending tasks",
+        "Decisions",
+        "Achievements",
+        "Next steps",
+        "completion criteria",
+        "Sometimes the biggest challenges",
+    ]
+    positions = [page.index(text) for text in order]
+    assert positions == sorted(positions)
+    assert "(tasks: 38%)" in page  # stated 90%, its tasks say 38%
+    assert "2 hours 41 minutes" in page
+    assert "by the importer" in page
 
 
-def test_it_downloads_the_markdown_and_the_json(owner_client, example_operation):
-    markdown = owner_client.get(reverse("tracker:export-markdown", args=[example_operation.slug]))
-    as_json = owner_client.get(reverse("tracker:export-json", args=[example_operation.slug]))
+def test_a_viewer_sees_no_editing_controls(client, team, viewer):
+    page = logged_in(client, viewer).get(dashboard_url(team)).content.decode()
 
-    assert markdown.content.decode() == EXAMPLE.read_text()
-    assert markdown["Content-Disposition"] == 'attachment; filename="operation-snail-trail.md"'
-    assert json.loads(as_json.content)["name"] == "Operation Snail Trail"
+    assert "Mark done" not in page and "Raise a blocker" not in page and "Resolve" not in page
 
 
-def test_tracker_text_is_rendered_as_markdown_never_as_html(owner_client, example_operation):
-    from tracker import services
-    from tracker.models import Task
+def test_an_editor_sees_the_editing_controls(client, team, teammate):
+    page = logged_in(client, teammate).get(dashboard_url(team)).content.decode()
 
+    assert "Mark done: AWS Account Check" in page and "Raise a blocker" in page and "Resolve</button>" in page
+    assert "People and sharing" not in page
+
+
+def test_every_item_says_when_and_by_whom_it_last_changed(client, team, teammate):
+    task = Task.objects.get(title="AWS Account Check")
+    services.task_set_done(task=task, done=True, actor=teammate)
+
+    page = logged_in(client, teammate).get(dashboard_url(team)).content.decode()
+
+    item = page[page.index(f'id="task-{task.pk}"') :]
+    assert "by teammate" in item[: item.index("</li>")]
+
+
+def test_tracker_text_is_rendered_as_markdown_never_as_html(client, team, viewer):
     task = Task.objects.get(title="AWS Account Check")
     services.item_update(item=task, actor=None, detail="Run `aws sts get-caller-identity` <script>alert(1)</script>")
 
-    page = owner_client.get(example_operation.get_absolute_url()).content.decode()
+    page = logged_in(client, viewer).get(dashboard_url(team)).content.decode()
 
     assert "<code>aws sts get-caller-identity</code>" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert" not in page
 
 
-def test_durations_read_as_words(owner_client, example_operation):
-    page = owner_client.get(example_operation.get_absolute_url()).content.decode()
+def test_it_downloads_the_markdown_and_the_json(client, team, viewer):
+    client = logged_in(client, viewer)
+    markdown = client.get(reverse("tracker:export-markdown", args=[team.slug]))
+    as_json = client.get(reverse("tracker:export-json", args=[team.slug]))
 
-    assert "2 hours 41 minutes" in page
+    assert markdown.content.decode() == EXAMPLE.read_text()
+    assert markdown["Content-Disposition"] == 'attachment; filename="operation-snail-trail.md"'
+    assert json.loads(as_json.content)["name"] == "Operation Snail Trail"
+
+
+def test_the_dashboard_takes_the_same_queries_for_a_small_and_a_large_operation(client, superuser):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tracker.importers import import_document
+
+    client = logged_in(client, superuser)
+    counts = {}
+    for size, text in (("small", EXAMPLE.read_text()), ("large", large_document(phases=50, tasks=5000))):
+        operation = import_document(data=text.encode(), actor=None)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(dashboard_url(operation))
+        assert response.status_code == 200
+        counts[size] = len(queries)
+
+    assert counts["small"] == counts["large"] <= 20, counts

@@ -1,0 +1,67 @@
+"""What the dashboard of one operation shows, gathered from one prefetched operation (no query per row)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models import Achievement, Blocker, Challenge, Decision, Finding, Operation, Phase, Quote, Task
+
+
+@dataclass
+class PhaseDetail:
+    phase: Phase
+    completed: list[Task] = field(default_factory=list)
+    pending: list[Task] = field(default_factory=list)
+    criteria: list[Task] = field(default_factory=list)
+    challenges: list[Challenge] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Dashboard:
+    operation: Operation
+    phases: list[Phase]
+    current: PhaseDetail | None
+    details: dict[int, PhaseDetail]
+    next_steps: list[Task]
+    decisions: list[Decision]
+    blockers_open: list[Blocker]
+    blockers_resolved: list[Blocker]
+    achievements: list[Achievement]
+    quotes: list[Quote]
+
+    @property
+    def primary_blockers(self) -> list[Blocker]:
+        return [b for b in self.blockers_open if b.severity == Blocker.Severity.PRIMARY]
+
+
+def build_dashboard(operation: Operation) -> Dashboard:
+    """Sort an operation fetched with `selectors.operation_with_content()` into the page's sections."""
+    phases = list(operation.phases.all())
+    details = {phase.pk: PhaseDetail(phase=phase) for phase in phases}
+    next_steps = []
+    for task in operation.tasks.all():
+        if task.kind == Task.Kind.NEXT_STEP:
+            next_steps.append(task)
+        elif task.kind == Task.Kind.CRITERION:
+            details[task.phase_id].criteria.append(task)
+        else:
+            (details[task.phase_id].completed if task.done else details[task.phase_id].pending).append(task)
+    for challenge in operation.challenges.all():
+        details[challenge.phase_id].challenges.append(challenge)
+    for finding in operation.findings.all():
+        if finding.phase_id in details:
+            details[finding.phase_id].findings.append(finding)
+    blockers = list(operation.blockers.all())
+    return Dashboard(
+        operation=operation,
+        phases=phases,
+        current=details.get(operation.current_phase_id),
+        details=details,
+        next_steps=next_steps,
+        decisions=list(operation.decisions.all()),
+        blockers_open=sorted((b for b in blockers if b.is_open), key=lambda b: b.severity != Blocker.Severity.PRIMARY),
+        blockers_resolved=[b for b in blockers if not b.is_open],
+        achievements=list(operation.achievements.all()),
+        quotes=list(operation.quotes.all()),
+    )

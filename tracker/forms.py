@@ -1,0 +1,68 @@
+"""Forms of the dashboard. They validate input only; the views hand the cleaned data to services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .lib.parser import MAX_DOCUMENT_BYTES
+from .models import Achievement, Blocker, Decision, Finding, Membership, Phase
+
+
+class BlockerForm(forms.ModelForm):
+    class Meta:
+        model = Blocker
+        fields = ["title", "severity", "description", "impact", "status_text"]
+        widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in ("description", "impact", "status_text")}
+
+
+class ResolveBlockerForm(forms.Form):
+    status_text = forms.CharField(label="Status", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FindingForm(forms.ModelForm):
+    class Meta:
+        model = Finding
+        fields = ["phase", "subject", "observed", "expected", "verdict", "note"]
+        widgets = {name: forms.TextInput() for name in ("observed", "expected", "note")}
+
+    def __init__(self, *args, operation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].queryset = Phase.objects.filter(operation=operation)
+
+
+class DecisionForm(forms.ModelForm):
+    class Meta:
+        model = Decision
+        fields = ["group", "title", "detail"]
+        widgets = {"detail": forms.TextInput()}
+
+
+class AchievementForm(forms.ModelForm):
+    class Meta:
+        model = Achievement
+        fields = ["category", "icon", "title", "detail"]
+        widgets = {"detail": forms.TextInput()}
+
+
+class CurrentPhaseForm(forms.Form):
+    phase = forms.ModelChoiceField(queryset=Phase.objects.none(), label="Current phase")
+
+    def __init__(self, *args, operation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].queryset = Phase.objects.filter(operation=operation).order_by("number")
+
+
+class ImportForm(forms.Form):
+    document = forms.FileField(help_text="A markdown tracker, like docs/examples/operation-snail-trail.md.")
+    replace = forms.BooleanField(required=False, help_text="Replace the operation of the same name if it exists.")
+
+    def clean_document(self):
+        upload = self.cleaned_data["document"]
+        if upload.size > MAX_DOCUMENT_BYTES:
+            raise forms.ValidationError(f"The document is larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB.")
+        return upload
+
+
+class MembershipForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Membership.Role.choices)

@@ -1,0 +1,44 @@
+"""Who may do what to an operation.
+
+Roles rank viewer < editor < admin; a superuser is an admin everywhere. Someone who is not a
+member gets a 404 — the operation does not exist for them — and a member whose role is too
+low gets a 403, so a forbidden action is never a silent no-op.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Membership, Operation
+
+Role = Membership.Role
+_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser, operation: Operation) -> str | None:
+    """The user's role in the operation, or None. Uses `operation.my_role` when a selector set it."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    if hasattr(operation, "my_role"):
+        return operation.my_role
+    return Membership.objects.filter(operation=operation, user=user).values_list("role", flat=True).first()
+
+
+def has_role(user, operation: Operation, needed: str) -> bool:
+    role = role_of(user, operation)
+    return role is not None and _RANK[role] >= _RANK[needed]
+
+
+def require_role(user, operation: Operation, needed: str) -> str:
+    """Return the user's role, or raise 404 for outsiders and 403 for members without `needed`."""
+    role = role_of(user, operation)
+    if role is None:
+        raise Http404("No such operation.")
+    if _RANK[role] < _RANK[needed]:
+        raise PermissionDenied(f"This needs the {needed} role; you are a {role}.")
+    return role

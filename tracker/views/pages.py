@@ -1,0 +1,82 @@
+"""Reading: the operations a user can see, one operation's dashboard, its downloads, public links."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from ..dashboard import build_dashboard
+from ..exporters import export_json, export_markdown
+from ..forms import AchievementForm, BlockerForm, CurrentPhaseForm, DecisionForm, FindingForm
+from ..models import Operation
+from ..permissions import Role, has_role, require_role
+from ..selectors import activity_feed, operation_list, operation_with_content, public_link_operation, visible_operations
+
+
+def operation_for(request, slug: str, needed: str = Role.VIEWER, *, content: bool = False) -> Operation:
+    """The operation named by the URL if the user may `needed` it: else 404 (outsider) or 403."""
+    base = visible_operations(request.user) if request.user.is_authenticated else Operation.objects.none()
+    operation = get_object_or_404(operation_with_content(base) if content else base, slug=slug)
+    require_role(request.user, operation, needed)
+    return operation
+
+
+@login_required
+def operation_list_page(request):
+    return render(request, "tracker/operation_list.html", {"operations": operation_list(request.user)})
+
+
+@login_required
+def dashboard(request, slug: str):
+    operation = operation_for(request, slug, content=True)
+    can_edit = has_role(request.user, operation, Role.EDITOR)
+    context = {
+        "board": build_dashboard(operation),
+        "activity": activity_feed(operation=operation, limit=20),
+        "can_edit": can_edit,
+        "can_admin": has_role(request.user, operation, Role.ADMIN),
+    }
+    if can_edit:
+        context |= {
+            "blocker_form": BlockerForm(),
+            "finding_form": FindingForm(operation=operation, initial={"phase": operation.current_phase_id}),
+            "decision_form": DecisionForm(),
+            "achievement_form": AchievementForm(),
+            "phase_form": CurrentPhaseForm(operation=operation, initial={"phase": operation.current_phase_id}),
+        }
+    return render(request, "tracker/dashboard.html", context)
+
+
+def public_dashboard(request, token: str):
+    """The read-only dashboard a public link opens: no login, no editing, no activity names."""
+    operation = public_link_operation(token)
+    if operation is None:
+        raise Http404("This link does not exist or was revoked.")
+    response = render(request, "tracker/dashboard.html", {"board": build_dashboard(operation), "public": True})
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to linked sites
+    return response
+
+
+@login_required
+def operation_export(request, slug: str, fmt: str):
+    operation = operation_for(request, slug)
+    if fmt == "json":
+        return _download(export_json(operation.slug), "application/json", f"{operation.slug}.json")
+    return _download(export_markdown(operation.slug), "text/markdown", f"{operation.slug}.md")
+
+
+def _download(text: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def forbidden(request, exception=None):
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+
+
+def get_object_in(model, operation: Operation, pk: int):
+    """An item of this operation, or 404: ids of other operations' items are not found here."""
+    return get_object_or_404(model, pk=pk, operation=operation)

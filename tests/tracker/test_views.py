@@ -90,7 +90,7 @@ def test_the_dashboard_shows_the_tracker_in_document_order(client, team, viewer)
     assert positions == sorted(positions)
     assert "(tasks: 38%)" in page  # stated 90%, its tasks say 38%
     assert "2 hours 41 minutes" in page
-    assert "by the importer" in page
+    assert "· importer" in page
 
 
 def test_a_viewer_sees_no_editing_controls(client, team, viewer):
@@ -113,7 +113,7 @@ def test_every_item_says_when_and_by_whom_it_last_changed(client, team, teammate
     page = logged_in(client, teammate).get(dashboard_url(team)).content.decode()
 
     item = page[page.index(f'id="task-{task.pk}"') :]
-    assert "by teammate" in item[: item.index("</li>")]
+    assert "· teammate" in item[: item.index("</li>")]
 
 
 def test_tracker_text_is_rendered_as_markdown_never_as_html(client, team, viewer):

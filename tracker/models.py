@@ -426,3 +426,27 @@ class PublicLink(TimeStamped):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ProgressSnapshot(models.Model):
+    """Progress at a moment, written whenever it changes: the data of the burn-up and the forecast.
+
+    `phase` is None for the whole operation. Counts are of tasks and completion criteria.
+    """
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="progress_history")
+    phase = models.ForeignKey(Phase, null=True, blank=True, on_delete=models.CASCADE, related_name="progress_history")
+    at = models.DateTimeField()
+    progress = models.PositiveSmallIntegerField()
+    tasks_done = models.PositiveIntegerField()
+    tasks_total = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            # the burn-up and the forecast: one operation's history in time order
+            models.Index(fields=["operation", "at"], name="progress_history_in_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {'phase ' + str(self.phase_id) if self.phase_id else 'overall'} {self.progress}%"

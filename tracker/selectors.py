@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 
 from .models import (
     Achievement,
@@ -18,6 +18,7 @@ from .models import (
     Note,
     Operation,
     Phase,
+    ProgressSnapshot,
     PublicLink,
     Quote,
     Task,
@@ -86,3 +87,18 @@ def public_link_operation(token: str) -> Operation | None:
     digest = hashlib.sha256(token.encode()).hexdigest()
     link = PublicLink.objects.filter(token_hash=digest, revoked_at__isnull=True).only("operation_id").first()
     return None if link is None else operation_with_content().filter(pk=link.operation_id).first()
+
+
+def latest_snapshots(operation: Operation) -> QuerySet[ProgressSnapshot]:
+    """The newest snapshot of the operation and of each of its phases."""
+    newest = (
+        ProgressSnapshot.objects.filter(operation=operation)
+        .values("phase_id")
+        .annotate(newest=Max("id"))
+        .values("newest")
+    )
+    return ProgressSnapshot.objects.filter(id__in=Subquery(newest))
+
+
+def progress_history(*, operation: Operation) -> QuerySet[ProgressSnapshot]:
+    return ProgressSnapshot.objects.filter(operation=operation).order_by("at", "id")

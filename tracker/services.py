@@ -33,6 +33,7 @@ from .models import (
     Operation,
     Phase,
     PhaseStatus,
+    ProgressSnapshot,
     PublicLink,
     Quote,
     Task,
@@ -129,6 +130,8 @@ def _create(model: type[Item], *, actor: Actor, **fields: Any) -> Item:
     item.save()
     changes = {name: [None, _plain(value)] for name, value in fields.items() if name not in _NOT_LOGGED}
     activity_record(operation=_operation_of(item), actor=actor, action="created", subject=item, changes=changes)
+    if isinstance(item, (Task, Phase)):
+        progress_record(operation=_operation_of(item))
     return item
 
 
@@ -153,6 +156,8 @@ def item_update(*, item: Item, actor: Actor, **changes: Any) -> Item:
     item.save()
     diff = {name: [_plain(old), _plain(changes[name])] for name, old in originals.items()}
     activity_record(operation=_operation_of(item), actor=actor, action="updated", subject=item, changes=diff)
+    if isinstance(item, (Task, Phase, Operation)) and _PROGRESS_FIELDS & originals.keys():
+        progress_record(operation=_operation_of(item))
     return item
 
 
@@ -161,6 +166,37 @@ def item_delete(*, item: models.Model, actor: Actor) -> None:
     operation = _operation_of(item)
     activity_record(operation=operation, actor=actor, action="deleted", subject=item)
     item.delete()
+    if isinstance(item, (Task, Phase)):
+        progress_record(operation=operation)
+
+
+# --- progress history -----------------------------------------------------------------------------
+
+# Fields whose change can move a progress figure.
+_PROGRESS_FIELDS = {"done", "kind", "phase", "stated_progress", "status"}
+
+
+def progress_record(*, operation: Operation, at: dt.datetime | None = None) -> list[ProgressSnapshot]:
+    """Write a snapshot for the operation and each phase whose progress or counts changed.
+
+    Three queries whatever the size: the phases' counts, the latest snapshots, one bulk insert.
+    """
+    from .selectors import latest_snapshots, phases_with_progress  # selectors import models only
+
+    at = at or timezone.now()
+    phases = list(phases_with_progress().filter(operation=operation))
+    overall_progress = operation.stated_progress
+    if overall_progress is None:
+        overall_progress = round(sum(p.progress for p in phases) / len(phases)) if phases else 0
+    figures = {phase.pk: (phase.progress, phase.tasks_done, phase.tasks_total) for phase in phases}
+    figures[None] = (overall_progress, sum(p.tasks_done for p in phases), sum(p.tasks_total for p in phases))
+    latest = {snap.phase_id: (snap.progress, snap.tasks_done, snap.tasks_total) for snap in latest_snapshots(operation)}
+    new = [
+        ProgressSnapshot(operation=operation, phase_id=phase_id, at=at, progress=p, tasks_done=done, tasks_total=total)
+        for phase_id, (p, done, total) in figures.items()
+        if latest.get(phase_id) != (p, done, total)
+    ]
+    return ProgressSnapshot.objects.bulk_create(new)
 
 
 # --- operations -----------------------------------------------------------------------------------
@@ -362,6 +398,7 @@ def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool
         # Another import of the same name committed between our look and our insert.
         raise OperationExists(slug) from None
     counts = _create_content(operation, document, by=_user(actor))
+    progress_record(operation=operation)
     if action == ActivityEntry.Action.IMPORTED and _user(actor):
         Membership.objects.create(operation=operation, user=actor, role=Membership.Role.ADMIN)
     activity_record(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .charts import Charts, build_charts
 from .models import Achievement, Blocker, Challenge, Decision, Finding, Operation, Phase, Quote, Task
+from .selectors import progress_history
 
 
 @dataclass
@@ -64,4 +66,14 @@ def build_dashboard(operation: Operation) -> Dashboard:
         blockers_resolved=[b for b in blockers if not b.is_open],
         achievements=list(operation.achievements.all()),
         quotes=list(operation.quotes.all()),
+    )
+
+
+def board_charts(board: Dashboard) -> Charts:
+    """Burn-ups, timeline and forecasts of the board's operation (one query: its progress history)."""
+    return build_charts(
+        board.operation,
+        board.phases,
+        list(progress_history(operation=board.operation)),
+        open_primary_blockers=len(board.primary_blockers),
     )

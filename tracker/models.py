@@ -90,6 +90,9 @@ class Operation(TimeStamped):
     title = title_field(d.MAX_TITLE, blank=True, help_text="Document title, when not '<NAME>: PROGRESS TRACKER'.")
     layout = models.JSONField(default=list, blank=True)
     extra_fields = models.JSONField(default=list, blank=True)
+    # Bumped with every activity entry, i.e. with every change to the operation or anything in it:
+    # the dashboard's ETag, so a page polling for changes costs one small query while nothing changes.
+    version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]

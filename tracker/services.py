@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -84,6 +84,7 @@ def activity_record(
     changes: dict[str, list[Any]] | None = None,
     actor_name: str = "",
 ) -> ActivityEntry:
+    Operation.objects.filter(pk=operation.pk).update(version=F("version") + 1)
     return ActivityEntry.objects.create(
         operation=operation,
         actor=_user(actor),

@@ -63,7 +63,7 @@ MICROS_PER_DAY = 86_400e6
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
-# Two-sided ~90% normal quantile (1.645, kept at the documented 1.64).
+# The two-sided 90% normal quantile is 1.645; the agreed 1.64 makes the band "roughly" 90%.
 Z_90 = 1.64
 
 # The solver's round-off leaves a flat history with a slope of about 1e-17 instead of 0; a fitted rise
@@ -259,8 +259,9 @@ def _clean(history: Sequence[tuple[datetime, float]]) -> _History | None:
 def _slope_standard_error(x: np.ndarray, y: np.ndarray, w: np.ndarray, slope: float, intercept: float) -> float | None:
     """Standard error of the weighted slope (formula in the module docstring); None when it is unknowable.
 
-    The fit's own covariance would treat the weights as inverse variances; here they only say how much
-    a point counts, so the errors get one common variance and the weights shrink the effective sample.
+    The textbook weighted-least-squares formula, sigma^2 / S_xx, treats the weights as inverse variances;
+    here they only say how much a point counts, so the errors get one common variance and the weights
+    shrink the effective sample instead. With equal weights both agree.
     """
     residuals = y - (intercept + slope * x)
     sum_w = float(w.sum())

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import condition
 
-from ..dashboard import build_dashboard
+from ..dashboard import board_charts, build_dashboard
 from ..exporters import export_json, export_markdown
 from ..forms import AchievementForm, BlockerForm, CurrentPhaseForm, DecisionForm, FindingForm
 from ..models import Operation
@@ -27,15 +28,27 @@ def operation_list_page(request):
     return render(request, "tracker/operation_list.html", {"operations": operation_list(request.user)})
 
 
+def dashboard_etag(request, slug: str) -> str | None:
+    """The version of what this user would see: one query, so polling an unchanged page is cheap."""
+    row = visible_operations(request.user).filter(slug=slug).values("version", "my_role").first()
+    if row is None:
+        return None
+    return f"{slug}-{row['version']}-{row['my_role']}"
+
+
 @login_required
+@condition(etag_func=dashboard_etag)
 def dashboard(request, slug: str):
     operation = operation_for(request, slug, content=True)
     can_edit = has_role(request.user, operation, Role.EDITOR)
+    board = build_dashboard(operation)
     context = {
-        "board": build_dashboard(operation),
+        "board": board,
+        "charts": board_charts(board),
         "activity": activity_feed(operation=operation, limit=20),
         "can_edit": can_edit,
         "can_admin": has_role(request.user, operation, Role.ADMIN),
+        "version": dashboard_etag(request, slug),
     }
     if can_edit:
         context |= {
@@ -53,7 +66,9 @@ def public_dashboard(request, token: str):
     operation = public_link_operation(token)
     if operation is None:
         raise Http404("This link does not exist or was revoked.")
-    response = render(request, "tracker/dashboard.html", {"board": build_dashboard(operation), "public": True})
+    board = build_dashboard(operation)
+    context = {"board": board, "charts": board_charts(board), "public": True}
+    response = render(request, "tracker/dashboard.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to linked sites
     return response

@@ -1,0 +1,68 @@
+// Draws the dashboard's charts from the JSON the server put in the page, in the page's colours,
+// and keeps the page current: it asks the server every few seconds whether anything changed
+// (a conditional request answered 304 while nothing did) and swaps in the new content when it has.
+(function () {
+  "use strict";
+
+  function colours() {
+    var style = getComputedStyle(document.documentElement);
+    var get = function (name) { return style.getPropertyValue(name).trim(); };
+    return { fg: get("--fg"), muted: get("--muted"), line: get("--line"), accent: get("--accent"), warn: get("--warn") };
+  }
+
+  function draw(root) {
+    var source = root.querySelector("#chart-data");
+    if (!source || !window.Plotly) { return; }
+    var figures = JSON.parse(source.textContent);
+    var c = colours();
+    root.querySelectorAll("[data-chart]").forEach(function (element) {
+      var figure = figures[element.dataset.chart];
+      if (!figure) { return; }
+      var layout = Object.assign({
+        paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+        font: { color: c.fg, family: "system-ui, sans-serif" },
+        margin: { l: 48, r: 16, t: 40, b: 40 }, colorway: [c.muted, c.accent, c.warn],
+        legend: { orientation: "h" }
+      }, figure.layout);
+      ["xaxis", "yaxis"].forEach(function (axis) {
+        layout[axis] = Object.assign({ gridcolor: c.line, zerolinecolor: c.line }, layout[axis] || {});
+      });
+      window.Plotly.react(element, figure.data, layout, { displayModeBar: false, responsive: true });
+    });
+  }
+
+  function live() {
+    var main = document.querySelector("[data-live-url]");
+    if (!main) { return; }
+    var url = main.dataset.liveUrl;
+    var etag = main.dataset.version;
+    function poll() {
+      fetch(url, { headers: { "If-None-Match": etag }, credentials: "same-origin" })
+        .then(function (response) {
+          if (response.status !== 200) { return null; }
+          etag = response.headers.get("ETag");
+          return response.text();
+        })
+        .then(function (html) {
+          if (!html) { return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-live-url]");
+          if (!fresh) { return; }
+          var open = Array.prototype.map.call(main.querySelectorAll("details[open]"), function (d) { return d.id; });
+          var focused = document.activeElement && document.activeElement.id;
+          main.innerHTML = fresh.innerHTML;
+          open.forEach(function (id) { var d = id && document.getElementById(id); if (d) { d.open = true; } });
+          if (focused && document.getElementById(focused)) { document.getElementById(focused).focus(); }
+          main.dataset.version = etag;
+          draw(main);
+        })
+        .catch(function () { /* offline for a moment: try again on the next tick */ })
+        .then(function () { window.setTimeout(poll, 2000); });
+    }
+    window.setTimeout(poll, 2000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    draw(document);
+    live();
+  });
+})();

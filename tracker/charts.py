@@ -113,8 +113,8 @@ def build_charts(
 
     phase_forecast = forecast(by_phase[current.pk]) if current else None
     return Charts(
-        burnup=_burnup(by_phase[None], "Burn-up: the whole operation", now),
-        phase_burnup=_burnup(by_phase[current.pk], f"Burn-up: {current}", now) if current else None,
+        burnup=_burnup(by_phase[None], "Burn-up · operation", now),
+        phase_burnup=_burnup(by_phase[current.pk], f"Burn-up · Phase {current.number}", now) if current else None,
         timeline=_timeline(phases, current, phase_forecast, now),
         operation_forecast=forecast(by_phase[None]),
         phase_forecast=phase_forecast,

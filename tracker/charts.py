@@ -54,7 +54,10 @@ def _burnup(snapshots: list[ProgressSnapshot], title: str, now: dt.datetime) -> 
                 "y": done,
             },
         ],
-        "layout": {"title": {"text": title}, "yaxis": {"title": {"text": "tasks"}, "rangemode": "tozero"}},
+        "layout": {
+            "title": {"text": title, "x": 0, "xanchor": "left"},
+            "yaxis": {"title": {"text": "tasks"}, "rangemode": "tozero"},
+        },
     }
 
 

@@ -21,8 +21,8 @@
       var layout = Object.assign({
         paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
         font: { color: c.fg, family: "system-ui, sans-serif" },
-        margin: { l: 48, r: 16, t: 40, b: 40 }, colorway: [c.muted, c.accent, c.warn],
-        legend: { orientation: "h" }
+        margin: { l: 48, r: 16, t: 64, b: 48 }, colorway: [c.muted, c.accent, c.warn],
+        legend: { orientation: "h", yanchor: "bottom", y: 1.02, xanchor: "right", x: 1 }
       }, figure.layout);
       ["xaxis", "yaxis"].forEach(function (axis) {
         layout[axis] = Object.assign({ gridcolor: c.line, zerolinecolor: c.line }, layout[axis] || {});

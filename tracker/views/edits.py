@@ -65,20 +65,6 @@ def task_toggle(request, slug: str, pk: int):
 
 
 @login_required
-def blocker_add(request, slug: str):
-    operation = operation_for(request, slug, Role.EDITOR)
-    return form_page(
-        request,
-        operation,
-        BlockerForm(request.POST or None),
-        heading="Raise a blocker",
-        save=lambda data: services.blocker_open(operation=operation, actor=request.user, **data),
-        anchor="blockers",
-        done="Blocker raised.",
-    )
-
-
-@login_required
 def blocker_edit(request, slug: str, pk: int):
     operation = operation_for(request, slug, Role.EDITOR)
     blocker = get_object_in(Blocker, operation, pk)
@@ -117,48 +103,6 @@ def blocker_reopen(request, slug: str, pk: int):
 
 
 @login_required
-def finding_add(request, slug: str):
-    operation = operation_for(request, slug, Role.EDITOR)
-    return form_page(
-        request,
-        operation,
-        FindingForm(request.POST or None, operation=operation),
-        heading="Add a finding",
-        save=lambda data: services.finding_create(operation=operation, actor=request.user, **data),
-        anchor="findings",
-        done="Finding added.",
-    )
-
-
-@login_required
-def decision_add(request, slug: str):
-    operation = operation_for(request, slug, Role.EDITOR)
-    return form_page(
-        request,
-        operation,
-        DecisionForm(request.POST or None),
-        heading="Record a decision",
-        save=lambda data: services.decision_create(operation=operation, actor=request.user, **data),
-        anchor="decisions",
-        done="Decision recorded.",
-    )
-
-
-@login_required
-def achievement_add(request, slug: str):
-    operation = operation_for(request, slug, Role.EDITOR)
-    return form_page(
-        request,
-        operation,
-        AchievementForm(request.POST or None),
-        heading="Add an achievement",
-        save=lambda data: services.achievement_create(operation=operation, actor=request.user, **data),
-        anchor="achievements",
-        done="Achievement added.",
-    )
-
-
-@login_required
 def current_phase(request, slug: str):
     operation = operation_for(request, slug, Role.EDITOR)
     return form_page(
@@ -172,3 +116,46 @@ def current_phase(request, slug: str):
         anchor="status",
         done="Current phase moved.",
     )
+
+
+def adding(form_class, create, *, heading: str, anchor: str, done: str, per_operation: bool = False):
+    """A view that adds one kind of item with `create(operation=..., actor=..., **form data)`."""
+
+    @login_required
+    def view(request, slug: str):
+        operation = operation_for(request, slug, Role.EDITOR)
+        extra = {"operation": operation} if per_operation else {}
+        return form_page(
+            request,
+            operation,
+            form_class(request.POST or None, **extra),
+            heading=heading,
+            save=lambda data: create(operation=operation, actor=request.user, **data),
+            anchor=anchor,
+            done=done,
+        )
+
+    return view
+
+
+blocker_add = adding(
+    BlockerForm, services.blocker_open, heading="Raise a blocker", anchor="blockers", done="Blocker raised."
+)
+finding_add = adding(
+    FindingForm,
+    services.finding_create,
+    heading="Add a finding",
+    anchor="findings",
+    done="Finding added.",
+    per_operation=True,
+)
+decision_add = adding(
+    DecisionForm, services.decision_create, heading="Record a decision", anchor="decisions", done="Decision recorded."
+)
+achievement_add = adding(
+    AchievementForm,
+    services.achievement_create,
+    heading="Add an achievement",
+    anchor="achievements",
+    done="Achievement added.",
+)

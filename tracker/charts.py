@@ -18,13 +18,19 @@ from .models import Operation, Phase, ProgressSnapshot
 @dataclass
 class Charts:
     burnup: dict[str, Any]
-    phase_burnup: dict[str, Any] | None
+    phase_burnups: dict[int, dict[str, Any]]  # by phase number, for every phase with a history
+    current_number: int | None
     timeline: dict[str, Any] | None
     operation_forecast: Forecast
     phase_forecast: Forecast | None
 
+    @property
+    def phase_burnup(self) -> dict[str, Any] | None:
+        return self.phase_burnups.get(self.current_number) if self.current_number is not None else None
+
     def figures(self) -> dict[str, dict[str, Any]]:
         figures = {"burnup": self.burnup}
+        figures |= {f"phase-burnup-{number}": figure for number, figure in self.phase_burnups.items()}
         if self.phase_burnup:
             figures["phase-burnup"] = self.phase_burnup
         if self.timeline:
@@ -117,7 +123,12 @@ def build_charts(
     phase_forecast = forecast(by_phase[current.pk]) if current else None
     return Charts(
         burnup=_burnup(by_phase[None], "Burn-up · operation", now),
-        phase_burnup=_burnup(by_phase[current.pk], f"Burn-up · Phase {current.number}", now) if current else None,
+        phase_burnups={
+            phase.number: _burnup(by_phase[phase.pk], f"Burn-up · Phase {phase.number}", now)
+            for phase in phases
+            if by_phase[phase.pk]
+        },
+        current_number=current.number if current else None,
         timeline=_timeline(phases, current, phase_forecast, now),
         operation_forecast=forecast(by_phase[None]),
         phase_forecast=phase_forecast,

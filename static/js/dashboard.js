@@ -16,7 +16,7 @@
     var figures = JSON.parse(source.textContent);
     var c = colours();
     root.querySelectorAll("[data-chart]").forEach(function (element) {
-      var figure = figures[element.dataset.chart];
+      var figure = figures[element.dataset.figure || element.dataset.chart];
       if (!figure) { return; }
       var layout = Object.assign({
         paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
@@ -49,8 +49,19 @@
           if (!fresh) { return; }
           var open = Array.prototype.map.call(main.querySelectorAll("details[open]"), function (d) { return d.id; });
           var focused = document.activeElement && document.activeElement.id;
+          var chosen = {};
+          main.querySelectorAll("select[id]").forEach(function (s) { chosen[s.id] = s.value; });
           main.innerHTML = fresh.innerHTML;
           open.forEach(function (id) { var d = id && document.getElementById(id); if (d) { d.open = true; } });
+          Object.keys(chosen).forEach(function (id) {
+            var select = document.getElementById(id);
+            if (!select) { return; }
+            select.value = chosen[id];
+            if (select.dataset.chartSwitch) {
+              var chart = main.querySelector('[data-chart="' + select.dataset.chartSwitch + '"]');
+              if (chart) { chart.dataset.figure = select.value; }
+            }
+          });
           if (focused && document.getElementById(focused)) { document.getElementById(focused).focus(); }
           main.dataset.version = etag;
           draw(main);
@@ -60,6 +71,15 @@
     }
     window.setTimeout(poll, 2000);
   }
+
+  // A select with data-chart-switch="X" redraws chart X with the figure it names (e.g. one phase's burn-up).
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("[data-chart-switch]");
+    if (!select) { return; }
+    var element = document.querySelector('[data-chart="' + select.dataset.chartSwitch + '"]');
+    element.dataset.figure = select.value;
+    draw(document);
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     draw(document);

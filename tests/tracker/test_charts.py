@@ -112,3 +112,11 @@ def test_an_outsider_polling_with_an_etag_still_gets_a_404(client, team, outside
     etag = logged_in(client, viewer).get(url)["ETag"]
 
     assert logged_in(client, outsider).get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
+
+
+def test_every_phase_with_history_has_its_own_burnup(example_operation):
+    charts = charts_of(example_operation)
+
+    assert sorted(charts.phase_burnups) == [1, 2, 3, 4]
+    assert charts.phase_burnup is charts.phase_burnups[4]  # the current phase's is shown first
+    assert {"burnup", "phase-burnup", "phase-burnup-1", "phase-burnup-4"} <= charts.figures().keys()

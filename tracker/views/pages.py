@@ -12,13 +12,19 @@ from ..exporters import export_json, export_markdown
 from ..forms import AchievementForm, BlockerForm, CurrentPhaseForm, DecisionForm, FindingForm
 from ..models import Operation
 from ..permissions import Role, has_role, require_role
-from ..selectors import activity_feed, operation_list, operation_with_content, public_link_operation, visible_operations
+from ..selectors import (
+    activity_feed,
+    operation_for_dashboard,
+    operation_list,
+    public_link_operation,
+    visible_operations,
+)
 
 
-def operation_for(request, slug: str, needed: str = Role.VIEWER, *, content: bool = False) -> Operation:
+def operation_for(request, slug: str, needed: str = Role.VIEWER, *, dashboard: bool = False) -> Operation:
     """The operation named by the URL if the user may `needed` it: else 404 (outsider) or 403."""
     base = visible_operations(request.user) if request.user.is_authenticated else Operation.objects.none()
-    operation = get_object_or_404(operation_with_content(base) if content else base, slug=slug)
+    operation = get_object_or_404(operation_for_dashboard(base) if dashboard else base, slug=slug)
     require_role(request.user, operation, needed)
     return operation
 
@@ -30,16 +36,16 @@ def operation_list_page(request):
 
 def dashboard_etag(request, slug: str) -> str | None:
     """The version of what this user would see: one query, so polling an unchanged page is cheap."""
-    row = visible_operations(request.user).filter(slug=slug).values("version", "my_role").first()
-    if row is None:
-        return None
-    return f"{slug}-{row['version']}-{row['my_role']}"
+    if not hasattr(request, "_dashboard_etag"):  # asked by @condition, then by the view: one query
+        row = visible_operations(request.user).filter(slug=slug).values("version", "my_role").first()
+        request._dashboard_etag = None if row is None else f"{slug}-{row['version']}-{row['my_role']}"
+    return request._dashboard_etag
 
 
 @login_required
 @condition(etag_func=dashboard_etag)
 def dashboard(request, slug: str):
-    operation = operation_for(request, slug, content=True)
+    operation = operation_for(request, slug, dashboard=True)
     can_edit = has_role(request.user, operation, Role.EDITOR)
     board = build_dashboard(operation)
     context = {

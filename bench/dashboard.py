@@ -1,0 +1,153 @@
+"""Time rendering the dashboard page of a small and of a large operation.
+
+Each request goes through `django.test.Client` as a logged-in superuser, so middleware, session,
+queries and template rendering are all counted:
+  - small: the example document `docs/examples/operation-snail-trail.md`;
+  - large: a generated tracker of 50 phases and 5,000 tasks (`tracker.lib.samples.large_document`);
+  - trivial: a view returning `HttpResponse("ok")` served the same way, the baseline: what any
+    request costs on this machine before the dashboard does anything (it never reads
+    request.user, so its session is not loaded: 0 queries).
+
+The three kinds are interleaved in every round, so machine noise hits them alike. The issue's
+target is the large dashboard within 3x of the small one.
+
+    python bench/dashboard.py [--repeat 20] [--database-url postgres://postgres@127.0.0.1/bench]
+
+Uses a throwaway SQLite file unless --database-url is given (that database is created and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET = 3.0  # large within this many times the small dashboard
+TRIVIAL_PATH = "/bench/trivial/"
+
+
+def bench_urlconf():
+    """A urlconf module: the trivial view's path next to the project's own patterns."""
+    from django.http import HttpResponse
+    from django.urls import path
+
+    import config.urls
+
+    def trivial(request):
+        return HttpResponse("ok")
+
+    module = types.ModuleType("bench_dashboard_urls")
+    module.urlpatterns = [path(TRIVIAL_PATH.strip("/") + "/", trivial), *config.urls.urlpatterns]
+    module.handler403 = config.urls.handler403
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--phases", type=int, default=50)
+    parser.add_argument("--tasks", type=int, default=5000)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="snailtrail-bench-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client, override_settings
+    from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+    from django.utils.html import escape
+
+    from tracker.importers import import_document
+    from tracker.lib.samples import large_document
+
+    databases = setup_databases(verbosity=0, interactive=False, aliases=["default"]) if args.database_url else None
+    if not args.database_url:
+        call_command("migrate", verbosity=0)
+
+    small_data = (ROOT / "docs" / "examples" / "operation-snail-trail.md").read_bytes()
+    large_data = large_document(phases=args.phases, tasks=args.tasks).encode()
+    small = import_document(data=small_data, actor=None)
+    large = import_document(data=large_data, actor=None)
+    user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password")
+
+    # The test client's host is "testserver"; setup_test_environment would allow it, but it also
+    # instruments template rendering (a signal and a context copy per template), which we don't want.
+    with override_settings(ROOT_URLCONF=bench_urlconf(), ALLOWED_HOSTS=["testserver"]):
+        client = Client()
+        client.force_login(user)
+        paths = {
+            "trivial view (baseline)": TRIVIAL_PATH,
+            "dashboard, small": f"/operations/{small.slug}/",
+            "dashboard, large": f"/operations/{large.slug}/",
+        }
+        names = {"dashboard, small": small.name, "dashboard, large": large.name}
+
+        def get(path: str):
+            response = client.get(path)
+            assert response.status_code == 200, f"{path}: {response.status_code}"
+            return response
+
+        queries = {}
+        for kind, path in paths.items():
+            with CaptureQueriesContext(connection) as captured:
+                response = get(path)
+            queries[kind] = len(captured)
+            if kind in names:
+                assert escape(names[kind]).encode() in response.content, f"{path}: no {names[kind]!r} in the page"
+        sizes = {kind: len(get(path).content) for kind, path in paths.items()}
+
+        for _ in range(args.warmup):
+            for path in paths.values():
+                get(path)
+        samples = {kind: [] for kind in paths}
+        for _ in range(args.repeat):
+            for kind, path in paths.items():
+                start = time.perf_counter()
+                get(path)
+                samples[kind].append(time.perf_counter() - start)
+
+    figures = {kind: statistics.median(values) for kind, values in samples.items()}
+    trivial = figures["trivial view (baseline)"]
+    small_s = figures["dashboard, small"]
+    large_s = figures["dashboard, large"]
+    print(
+        f"database: {connection.vendor}; small: {small.name!r} ({len(small_data):,} bytes); "
+        f"large: {args.phases} phases, {args.tasks} tasks ({len(large_data):,} bytes)"
+    )
+    print(f"median of {args.repeat} requests each, interleaved, after {args.warmup} warm-up rounds")
+    print(f"{'request':26} {'seconds':>9} {'x trivial':>10} {'x small':>8} {'queries':>8} {'page bytes':>11}")
+    for kind, seconds in figures.items():
+        print(
+            f"{kind:26} {seconds:9.4f} {seconds / trivial:10.1f} {seconds / small_s:8.2f} "
+            f"{queries[kind]:8} {sizes[kind]:11,}"
+        )
+    ratio = large_s / small_s
+    print(f"large/small: {ratio:.2f}  small/trivial: {small_s / trivial:.1f}  large/trivial: {large_s / trivial:.1f}")
+    print(f"target large within {TARGET:g}x of small: {'met' if ratio <= TARGET else 'NOT met'} ({ratio:.2f}x)")
+
+    if databases:
+        teardown_databases(databases, verbosity=0)
+    connection.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

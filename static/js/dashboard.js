@@ -31,6 +31,18 @@
     });
   }
 
+  // True while the reader has changed a field of a form on the page and not sent it yet.
+  function typing(root) {
+    return Array.prototype.some.call(root.querySelectorAll("form input, form textarea, form select"), function (field) {
+      if (field.type === "hidden" || field.type === "submit") { return false; }
+      if (field.tagName === "SELECT") {
+        return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      if (field.type === "checkbox" || field.type === "radio") { return field.checked !== field.defaultChecked; }
+      return field.value !== field.defaultValue;
+    });
+  }
+
   function live() {
     var main = document.querySelector("[data-live-url]");
     if (!main) { return; }
@@ -45,6 +57,7 @@
         })
         .then(function (html) {
           if (!html) { return; }
+          if (typing(main)) { etag = main.dataset.version; return; }  // don't wipe a half-filled form: retry later
           var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-live-url]");
           if (!fresh) { return; }
           var open = Array.prototype.map.call(main.querySelectorAll("details[open]"), function (d) { return d.id; });

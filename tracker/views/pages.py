@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import quote_etag
 from django.views.decorators.http import condition
 
 from ..dashboard import board_charts, build_dashboard
@@ -54,15 +55,17 @@ def dashboard(request, slug: str):
         "activity": activity_feed(operation=operation, limit=20),
         "can_edit": can_edit,
         "can_admin": has_role(request.user, operation, Role.ADMIN),
-        "version": dashboard_etag(request, slug),
+        "version": quote_etag(dashboard_etag(request, slug)),  # as the ETag header says it, quotes and all
     }
     if can_edit:
+        current = {"phase": operation.current_phase_id}
+        # Each form gets its own id pattern: five forms on one page must not share an id_title.
         context |= {
-            "blocker_form": BlockerForm(),
-            "finding_form": FindingForm(operation=operation, initial={"phase": operation.current_phase_id}),
-            "decision_form": DecisionForm(),
-            "achievement_form": AchievementForm(),
-            "phase_form": CurrentPhaseForm(operation=operation, initial={"phase": operation.current_phase_id}),
+            "blocker_form": BlockerForm(auto_id="blocker-%s"),
+            "finding_form": FindingForm(operation=operation, initial=current, auto_id="finding-%s"),
+            "decision_form": DecisionForm(auto_id="decision-%s"),
+            "achievement_form": AchievementForm(auto_id="achievement-%s"),
+            "phase_form": CurrentPhaseForm(operation=operation, initial=current, auto_id="current-%s"),
         }
     return render(request, "tracker/dashboard.html", context)
 

@@ -110,3 +110,12 @@ def test_the_postgresql_pass_really_runs_on_postgresql():
         pytest.skip("runs in make test's PostgreSQL pass (DATABASE_URL=postgres://...)")
 
     assert connection.vendor == "postgresql"
+
+
+def test_passwords_are_hashed_with_argon2(tmp_path: Path):
+    out = run_python(
+        "from django.contrib.auth.hashers import make_password\nprint(make_password('correct horse battery'))",
+        tmp_path,
+    )
+
+    assert out.startswith("argon2$")

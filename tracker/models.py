@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from .lib import document as d
 
@@ -43,6 +44,26 @@ def _check_same_operation(item: models.Model) -> None:
     phase = getattr(item, "phase", None)
     if phase is not None and item.operation_id is not None and phase.operation_id != item.operation_id:
         raise ValidationError({"phase": "That phase belongs to another operation."})
+
+
+class CheckBacked(models.Model):
+    """An item a live infrastructure check keeps true (the ops app): when it last looked, and how
+    old that look may get before the page marks the item stale."""
+
+    checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    check_stale_after = models.DurationField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_check_backed(self) -> bool:
+        return self.checked_at is not None
+
+    def is_stale(self, now=None) -> bool:
+        if self.checked_at is None or self.check_stale_after is None:
+            return False
+        return (now or timezone.now()) - self.checked_at > self.check_stale_after
 
 
 class Status(models.TextChoices):
@@ -174,7 +195,7 @@ class Phase(TimeStamped):
         return None
 
 
-class Task(TimeStamped):
+class Task(CheckBacked, TimeStamped):
     class Kind(models.TextChoices):
         TASK = "task", "Task"
         NEXT_STEP = "next_step", "Next step"
@@ -235,7 +256,7 @@ class Challenge(TimeStamped):
         _check_same_operation(self)
 
 
-class Finding(TimeStamped):
+class Finding(CheckBacked, TimeStamped):
     """An investigation result: what was looked at, what was seen, and whether it is right."""
 
     class Verdict(models.TextChoices):

@@ -331,6 +331,22 @@ def blocker_reopen(*, blocker: Blocker, actor: Actor) -> Blocker:
     return item_update(item=blocker, actor=actor, state=Blocker.State.OPEN, resolved_at=None)
 
 
+# --- live checks -----------------------------------------------------------------------------------
+
+
+def item_mark_checked(*, item: Task | Finding, at: dt.datetime, stale_after: dt.timedelta) -> Task | Finding:
+    """Record that a live check looked at this finding or criterion at `at`.
+
+    Called by the ops app on every run; a change of verdict or state goes through the usual
+    services and the activity log, this only stamps freshness, so it writes no activity entry
+    but still moves the operation's version so open dashboards update their "checked" time.
+    """
+    type(item).objects.filter(pk=item.pk).update(checked_at=at, check_stale_after=stale_after)
+    Operation.objects.filter(pk=item.operation_id).update(version=F("version") + 1)
+    item.checked_at, item.check_stale_after = at, stale_after
+    return item
+
+
 # --- people ---------------------------------------------------------------------------------------
 
 

@@ -120,3 +120,35 @@ def test_every_phase_with_history_has_its_own_burnup(example_operation):
     assert sorted(charts.phase_burnups) == [1, 2, 3, 4]
     assert charts.phase_burnup is charts.phase_burnups[4]  # the current phase's is shown first
     assert {"burnup", "phase-burnup", "phase-burnup-1", "phase-burnup-4"} <= charts.figures().keys()
+
+
+def test_a_check_backed_finding_shows_its_last_check_and_goes_stale(client, team, viewer):
+    from tracker.models import Finding
+
+    fresh = Finding.objects.get(subject="Subnet Configuration")
+    old = Finding.objects.get(subject="VPC DNS")
+    now = dt.datetime.now(dt.UTC)
+    services.item_mark_checked(item=fresh, at=now - dt.timedelta(minutes=2), stale_after=dt.timedelta(minutes=15))
+    services.item_mark_checked(item=old, at=now - dt.timedelta(hours=2), stale_after=dt.timedelta(minutes=15))
+
+    page = logged_in(client, viewer).get(reverse("tracker:operation", args=[team.slug])).content.decode()
+
+    fresh_item = page[page.index("Subnet Configuration") :]
+    old_item = page[page.index("VPC DNS</strong>") :]
+    assert "🔄 checked 2\xa0minutes ago" in fresh_item[: fresh_item.index("</li>")]
+    assert "⚠️ stale: last checked 2\xa0hours ago" in old_item[: old_item.index("</li>")]
+    assert page.count('<span class="check') == 2  # items no check backs show nothing
+
+
+def test_a_check_stamp_moves_the_etag_without_an_activity_entry(client, team, viewer):
+    from tracker.models import ActivityEntry, Finding
+
+    client = logged_in(client, viewer)
+    url = reverse("tracker:operation", args=[team.slug])
+    etag = client.get(url)["ETag"]
+    entries = ActivityEntry.objects.count()
+
+    services.item_mark_checked(item=Finding.objects.first(), at=dt.datetime.now(dt.UTC), stale_after=dt.timedelta(1))
+
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+    assert ActivityEntry.objects.count() == entries

@@ -19,17 +19,12 @@ Uses a throwaway SQLite file unless --database-url is given (that database is cr
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import types
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchdb import ROOT, bench_database
 
 TARGET = 3.0  # large within this many times the small dashboard
 TRIVIAL_PATH = "/bench/trivial/"
@@ -61,26 +56,15 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="snailtrail-bench-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
-
-    import django
-
-    django.setup()
+    cleanup = bench_database(args.database_url)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client, override_settings
-    from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+    from django.test.utils import CaptureQueriesContext
     from django.utils.html import escape
 
     from tracker.importers import import_document
     from tracker.lib.samples import large_document
-
-    databases = setup_databases(verbosity=0, interactive=False, aliases=["default"]) if args.database_url else None
-    if not args.database_url:
-        call_command("migrate", verbosity=0)
 
     small_data = (ROOT / "docs" / "examples" / "operation-snail-trail.md").read_bytes()
     large_data = large_document(phases=args.phases, tasks=args.tasks).encode()
@@ -143,10 +127,8 @@ def main() -> None:
     print(f"large/small: {ratio:.2f}  small/trivial: {small_s / trivial:.1f}  large/trivial: {large_s / trivial:.1f}")
     print(f"target large within {TARGET:g}x of small: {'met' if ratio <= TARGET else 'NOT met'} ({ratio:.2f}x)")
 
-    if databases:
-        teardown_databases(databases, verbosity=0)
+    cleanup()
     connection.close()
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

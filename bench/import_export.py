@@ -14,15 +14,10 @@ Uses a throwaway SQLite file unless --database-url is given (that database is cr
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchdb import bench_database
 
 
 def timed(function, repeat: int) -> float:
@@ -42,16 +37,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="snailtrail-bench-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    cleanup = bench_database(args.database_url)
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+    from django.test.utils import CaptureQueriesContext
 
     from tracker.exporters import export_json, export_markdown
     from tracker.importers import import_document
@@ -59,10 +47,6 @@ def main() -> None:
     from tracker.lib.renderer import render
     from tracker.lib.samples import large_document
     from tracker.models import Operation
-
-    databases = setup_databases(verbosity=0, interactive=False, aliases=["default"]) if args.database_url else None
-    if not args.database_url:
-        call_command("migrate", verbosity=0)
 
     text = large_document(phases=args.phases, tasks=args.tasks)
     data = text.encode()
@@ -107,8 +91,7 @@ def main() -> None:
         print(f"{name:32} {seconds:8.3f} {seconds / base:13.2f} {seconds / parse_render:15.2f}")
     print(f"queries for one import: {len(queries)}")
 
-    if databases:
-        teardown_databases(databases, verbosity=0)
+    cleanup()
 
 
 if __name__ == "__main__":

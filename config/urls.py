@@ -1,9 +1,15 @@
-"""Root URLs: accounts (Django's auth views), the admin, and the tracker's pages."""
+"""Root URLs: the API (and its schema and docs), accounts, the admin, and the tracker's pages."""
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 
 urlpatterns = [
+    path("api/", include("tracker.api")),
+    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("tracker.urls")),

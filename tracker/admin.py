@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from rest_framework.authtoken.models import TokenProxy
 
 from . import services
 from .models import (
@@ -203,3 +204,29 @@ class PublicLinkAdmin(admin.ModelAdmin):
         for link in queryset:
             services.public_link_revoke(link=link, actor=request.user)
         self.message_user(request, "Revoked.", messages.SUCCESS)
+
+
+# DRF's token admin lists every key in clear, and a token's key is its primary key, so any link
+# or checkbox to a token would show it. A token is shown once, when made (drf_create_token or
+# POST /api/auth/token/); here one can only see who has one and since when.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "created")
+    list_display_links = None
+    actions = None
+    search_fields = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None and super().has_view_permission(request)  # the list, never one token

@@ -160,13 +160,8 @@ class NoteAdmin(ServiceAdmin):
     list_display = ("title", "operation")
 
 
-@admin.register(ActivityEntry)
-class ActivityEntryAdmin(admin.ModelAdmin):
-    """The log is written by the services only: here it can be read, never edited."""
-
-    list_display = ("at", "operation", "actor_name", "action", "subject_type", "subject_label")
-    list_filter = ("operation", "action", "subject_type")
-    list_select_related = ("operation",)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written elsewhere (by the services, by token creation): shown, never edited here."""
 
     def has_add_permission(self, request):
         return False
@@ -176,6 +171,15 @@ class ActivityEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ActivityEntry)
+class ActivityEntryAdmin(ReadOnlyAdmin):
+    """The log is written by the services only: here it can be read, never edited."""
+
+    list_display = ("at", "operation", "actor_name", "action", "subject_type", "subject_label")
+    list_filter = ("operation", "action", "subject_type")
+    list_select_related = ("operation",)
 
 
 @admin.register(Membership)
@@ -213,20 +217,11 @@ admin.site.unregister(TokenProxy)
 
 
 @admin.register(TokenProxy)
-class TokenAdmin(admin.ModelAdmin):
+class TokenAdmin(ReadOnlyAdmin):
     list_display = ("user", "created")
     list_display_links = None
     actions = None
     search_fields = ("user__username",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return obj is None and super().has_view_permission(request)  # the list, never one token

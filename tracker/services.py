@@ -226,6 +226,12 @@ def operation_update(*, operation: Operation, actor: Actor, **changes: Any) -> O
     return item_update(item=operation, actor=actor, **changes)
 
 
+@transaction.atomic
+def operation_delete(*, operation: Operation, actor: Actor) -> None:
+    """Delete an operation and everything in it (its activity log goes with it)."""
+    operation.delete()
+
+
 def operation_set_current_phase(*, operation: Operation, phase: Phase | None, actor: Actor) -> Operation:
     return operation_update(operation=operation, actor=actor, current_phase=phase)
 

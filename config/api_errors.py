@@ -1,10 +1,19 @@
 """One error shape for every 4xx of the API: {"error": "<what is wrong>", "fields": {...}}.
 
-`fields` is there for validation errors only, naming each field and what is wrong with it.
+`fields` is there for validation errors only, naming each field and what is wrong with it; an
+import that fails adds `problems`, each with its line. Django's own ValidationError (raised by a
+model's `full_clean` inside a service) becomes a 400 the same way, so a rule the model enforces
+needs no copy in the serializer. Outside the API views, `not_found` and `server_error` answer
+`/api/` URLs in the same shape instead of an HTML page, and `BodySizeLimit` refuses a body over
+`API_MAX_BODY_BYTES` with a 413 before anything reads it.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -17,7 +26,18 @@ def _flatten(detail) -> str:
     return str(detail)
 
 
+def _as_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        detail = {
+            ("non_field_errors" if name == "__all__" else name): messages for name, messages in exc.message_dict.items()
+        }
+        return exceptions.ValidationError(detail)
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = _as_drf(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: Django's handling (a 500 is logged, never shown)
@@ -25,6 +45,48 @@ def exception_handler(exc, context):
         fields = {name: _flatten(value) for name, value in exc.detail.items() if name != "non_field_errors"}
         message = _flatten(exc.detail.get("non_field_errors", "")) or "Some fields are not valid."
         response.data = {"error": message, "fields": fields}
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"error": _flatten(response.data["detail"])}
     else:
-        response.data = {"error": _flatten(response.data.get("detail", response.data))}
+        response.data = {"error": _flatten(response.data)}
+    if getattr(exc, "problems", None) is not None:
+        response.data["problems"] = exc.problems
     return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse({"error": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"error": "Something went wrong on our side; it has been logged."}, status=500)
+    return defaults.server_error(request)
+
+
+class BodySizeLimit:
+    """413 for an API request whose declared body is larger than `API_MAX_BODY_BYTES`.
+
+    DRF's JSON parser reads the whole stream without Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, so
+    the limit is enforced here, on the Content-Length, before any of the body is read.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _is_api(request):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return JsonResponse({"error": "The Content-Length header is not a number."}, status=400)
+            if length > settings.API_MAX_BODY_BYTES:
+                limit = settings.API_MAX_BODY_BYTES
+                return JsonResponse({"error": f"The body is {length} bytes; the limit is {limit}."}, status=413)
+        return self.get_response(request)

@@ -3,11 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from tracker.api.auth import ObtainToken
 
 urlpatterns = [
-    path("api/", include("tracker.api")),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/", include("tracker.api.urls")),
+    path("api/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -16,3 +17,5 @@ urlpatterns = [
 ]
 
 handler403 = "tracker.views.pages.forbidden"
+handler404 = "config.api_errors.not_found"
+handler500 = "config.api_errors.server_error"

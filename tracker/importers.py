@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.text import slugify
 
 from . import services
 from .lib.document import TrackerDocument
 from .lib.parser import DocumentError, Problem, decode, parse
 from .models import Operation
+from .permissions import Role, has_role
 
 
 @dataclass
@@ -33,6 +35,18 @@ def read_document(data: bytes) -> TrackerDocument:
 def import_document(*, data: bytes, actor, replace: bool = False) -> Operation:
     """Parse `data` and create (or replace) its operation in one transaction, or raise ImportFailed."""
     return import_parsed(document=read_document(data), actor=actor, replace=replace)
+
+
+def import_as(*, document: TrackerDocument, actor, replace: bool = False) -> Operation:
+    """Import for a user: replacing an operation needs its admin role (PermissionDenied otherwise).
+
+    Outsiders learn nothing more than the name clash they would see without `replace`.
+    """
+    if replace:
+        existing = Operation.objects.filter(slug=slugify(document.name)).first()
+        if existing is not None and not has_role(actor, existing, Role.ADMIN):
+            raise PermissionDenied("Only an admin of that operation can replace it.")
+    return import_parsed(document=document, actor=actor, replace=replace)
 
 
 def import_parsed(*, document: TrackerDocument, actor, replace: bool = False) -> Operation:

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "tracker",
@@ -42,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.api_errors.BodySizeLimit",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -124,24 +126,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django 6 behaviour now: a URL typed without a scheme is https.
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tracker:operation-list"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- the REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous call gets 401 with `WWW-Authenticate: Token`, not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # DRF's default is AllowAny: nothing is readable anonymously here (public links are pages).
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "tracker.api.policies.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "tracker.api.base.TrackerAutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.policies.WriteThrottle"],
+    # Counted in the default cache (Redis when REDIS_URL is set): one count for every worker.
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env.str("API_LOGIN_RATE", default="10/min"),
+        "write": env.str("API_WRITE_RATE", default="300/min"),
+    },
+    # Behind a proxy, set to the number of proxies so throttles see the client's address.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+# Larger than a 5,000-task tracker document (~0.5 MB); a bigger body is a 413 before it is read.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Snail Trail API",
     "DESCRIPTION": "Operations, phases, tasks, blockers and findings of infrastructure and ML rollouts.",
@@ -151,6 +169,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Separate request and response shapes: read-only fields (ids, times, progress) are not
+    # offered as inputs, and a client generator gets exact types for both directions.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OperationStatusEnum": "tracker.models.Status",
+        "PhaseStatusEnum": "tracker.models.PhaseStatus",
+    },
 }
 
 # --- outgoing webhooks ------------------------------------------------------------------------

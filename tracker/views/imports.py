@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 
 from ..forms import ImportForm
-from ..importers import ImportFailed, import_parsed, read_document
-from ..models import Operation
-from ..permissions import Role, has_role
+from ..importers import ImportFailed, import_as, read_document
 
 
 @login_required
@@ -21,20 +19,14 @@ def import_page(request):
         upload = form.cleaned_data["document"]
         try:
             document = read_document(upload.read())
-            existing = Operation.objects.filter(slug=slugify(document.name)).first()
-            if (
-                existing is not None
-                and form.cleaned_data["replace"]
-                and not has_role(request.user, existing, Role.ADMIN)
-            ):
-                # Outsiders learn nothing about the operation; members learn they lack the role.
-                form.add_error("replace", "Only an admin of that operation can replace it.")
-            else:
-                operation = import_parsed(document=document, actor=request.user, replace=form.cleaned_data["replace"])
-                messages.success(request, f"Imported {upload.name}.")
-                return redirect(operation.get_absolute_url())
+            operation = import_as(document=document, actor=request.user, replace=form.cleaned_data["replace"])
         except ImportFailed as failure:
             problems = failure.problems
+        except PermissionDenied as denied:
+            form.add_error("replace", str(denied))
+        else:
+            messages.success(request, f"Imported {upload.name}.")
+            return redirect(operation.get_absolute_url())
     status = 400 if request.method == "POST" else 200
     filename = request.FILES["document"].name if "document" in request.FILES else ""
     return render(

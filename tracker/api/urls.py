@@ -1,0 +1,25 @@
+"""Routes of the API: operations, and under each its phases, tasks, findings, blockers, decisions,
+achievements, activity and members."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from . import items
+from .operations import OperationViewSet
+
+router = SimpleRouter()
+router.register("operations", OperationViewSet, basename="operation")
+NESTED = {
+    "phases": items.PhaseViewSet,
+    "tasks": items.TaskViewSet,
+    "findings": items.FindingViewSet,
+    "blockers": items.BlockerViewSet,
+    "decisions": items.DecisionViewSet,
+    "achievements": items.AchievementViewSet,
+    "activity": items.ActivityViewSet,
+    "members": items.MemberViewSet,
+}
+for prefix, viewset in NESTED.items():
+    router.register(rf"operations/(?P<operation_slug>[-a-zA-Z0-9_]+)/{prefix}", viewset, basename=f"operation-{prefix}")
+
+urlpatterns = [path("", include(router.urls))]

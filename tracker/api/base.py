@@ -45,7 +45,7 @@ class ProblemSerializer(serializers.Serializer):
 class ImportErrorSerializer(ErrorSerializer):
     """A document that does not import: every problem with the line it is on."""
 
-    problems = ProblemSerializer(many=True)
+    problems = ProblemSerializer(many=True, required=False)
 
 
 class TrackerAutoSchema(AutoSchema):

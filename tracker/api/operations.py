@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -110,11 +110,9 @@ class MarkdownParser(parsers.BaseParser):
         return stream.read() if stream is not None else b""
 
 
-def _import_query_parameter() -> OpenApiParameter:
-    return OpenApiParameter(
-        "replace",
-        OpenApiTypes.BOOL,
-        description="Rewrite the operation of the same name (its admins only) instead of refusing.",
+class ImportQuerySerializer(serializers.Serializer):
+    replace = serializers.BooleanField(
+        default=False, help_text="Rewrite the operation of the same name (its admins only) instead of refusing."
     )
 
 
@@ -193,7 +191,7 @@ class OperationViewSet(
 
     @extend_schema(
         operation_id="operations_import",
-        parameters=[_import_query_parameter()],
+        parameters=[ImportQuerySerializer],
         request={"text/markdown": OpenApiTypes.STR, "multipart/form-data": DocumentUploadSerializer},
         responses={201: OperationSerializer, 200: OperationSerializer, 400: ImportErrorSerializer},
     )
@@ -207,7 +205,9 @@ class OperationViewSet(
         """Create an operation from a tracker document (201), or with `?replace=true` rewrite the one
         of the same name (200). A document that does not import is a 400 listing every problem
         with its line number, and changes nothing."""
-        replace = serializers.BooleanField().to_internal_value(request.query_params.get("replace", "false"))
+        query = ImportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        replace = query.validated_data["replace"]
         if isinstance(request.data, bytes):
             data = request.data
         else:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from rest_framework.authtoken.models import TokenProxy
 
-from . import services
+from . import services, webhooks
 from .models import (
     Achievement,
     ActivityEntry,
@@ -24,6 +26,8 @@ from .models import (
     PublicLink,
     Quote,
     Task,
+    Webhook,
+    WebhookDelivery,
 )
 
 
@@ -225,3 +229,78 @@ class TokenAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return obj is None and super().has_view_permission(request)  # the list, never one token
+
+
+class WebhookAdminForm(forms.ModelForm):
+    url = forms.URLField(label="URL", max_length=2000, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=webhooks.EVENT_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every event.",
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["url", "events", "label", "active"]
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            webhooks.validate_target(url)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+        return url
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ServiceAdmin):
+    """Webhooks are made on the operation's sharing page, where the secret is shown once; here
+    they can be changed, paused or deleted. The secret is never shown or edited here."""
+
+    form = WebhookAdminForm
+    update_service = staticmethod(
+        lambda item, actor, **changes: webhooks.webhook_update(webhook=item, actor=actor, **changes)
+    )
+    list_display = ("__str__", "operation", "events", "active", "created_by", "created_at")
+    list_filter = ("operation", "active")
+    list_select_related = ("operation", "created_by")
+    fields = ("operation", "url", "events", "label", "active", "created_by", "created_at", "updated_at")
+    readonly_fields = ("operation", "created_by", "created_at", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("secret")
+
+    def delete_model(self, request, obj):
+        webhooks.webhook_delete(webhook=obj, actor=request.user)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """The delivery log, written by the webhook worker: what was sent where, and how it went."""
+
+    list_display = ("created_at", "webhook", "event", "status", "attempts", "response_status", "last_attempt_at")
+    list_filter = ("status", "event", "webhook__operation")
+    search_fields = ("delivery_id",)
+    list_select_related = ("webhook",)
+    fields = (
+        "delivery_id",
+        "webhook",
+        "event",
+        "status",
+        "attempts",
+        "response_status",
+        "response_excerpt",
+        "error",
+        "last_attempt_at",
+        "next_attempt_at",
+        "created_at",
+        "payload",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("webhook__secret")

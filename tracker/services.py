@@ -85,7 +85,7 @@ def activity_record(
     actor_name: str = "",
 ) -> ActivityEntry:
     Operation.objects.filter(pk=operation.pk).update(version=F("version") + 1)
-    return ActivityEntry.objects.create(
+    entry = ActivityEntry.objects.create(
         operation=operation,
         actor=_user(actor),
         actor_name=actor_name or (actor.get_username() if actor is not None else "system"),
@@ -95,6 +95,10 @@ def activity_record(
         subject_label=str(subject)[:500],
         changes=changes or {},
     )
+    from . import webhooks  # webhooks builds on these services
+
+    webhooks.activity_recorded(entry)
+    return entry
 
 
 def _operation_of(item: models.Model) -> Operation:
@@ -106,7 +110,7 @@ def _operation_of(item: models.Model) -> Operation:
 
 # Fields whose values stay out of the activity log: the operation is the log's own key, and a
 # public link's token hash is a secret's fingerprint.
-_NOT_LOGGED = {"operation", "token_hash"}
+_NOT_LOGGED = {"operation", "token_hash", "secret"}
 
 
 def _next_position(model: type[models.Model], **scope: Any) -> int:

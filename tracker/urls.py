@@ -24,4 +24,6 @@ urlpatterns = [
     path("operations/<slug:slug>/sharing/members/<int:pk>/remove/", people.membership_remove, name="member-remove"),
     path("operations/<slug:slug>/sharing/links/", people.public_link_create, name="link-create"),
     path("operations/<slug:slug>/sharing/links/<int:pk>/revoke/", people.public_link_revoke, name="link-revoke"),
+    path("operations/<slug:slug>/sharing/webhooks/", people.webhook_create, name="webhook-create"),
+    path("operations/<slug:slug>/sharing/webhooks/<int:pk>/delete/", people.webhook_delete, name="webhook-delete"),
 ]

@@ -1,10 +1,10 @@
 """Routes of the API: operations, and under each its phases, tasks, findings, blockers, decisions,
-achievements, activity and members."""
+achievements, activity, members, webhooks and the webhooks' delivery log."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import items
+from . import hooks, items
 from .operations import OperationViewSet
 
 router = SimpleRouter()
@@ -18,6 +18,8 @@ NESTED = {
     "achievements": items.AchievementViewSet,
     "activity": items.ActivityViewSet,
     "members": items.MemberViewSet,
+    "webhooks": hooks.WebhookViewSet,
+    "webhook-deliveries": hooks.DeliveryViewSet,
 }
 for prefix, viewset in NESTED.items():
     router.register(rf"operations/(?P<operation_slug>[-a-zA-Z0-9_]+)/{prefix}", viewset, basename=f"operation-{prefix}")

@@ -1,24 +1,41 @@
-"""People and sharing, for the operation's admins: members and their roles, public links."""
+"""People and sharing, for the operation's admins: members and their roles, public links, webhooks."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
-from .. import services
+from .. import services, webhooks
 from ..forms import MembershipForm
-from ..models import Membership, PublicLink
+from ..models import Membership, PublicLink, Webhook
 from ..permissions import Role
 from ..selectors import memberships_of
 from .pages import get_object_in, operation_for
 
+# How much of the delivery log the sharing page shows; the admin and the API have all of it.
+RECENT_DELIVERIES = 20
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label="URL", max_length=2000, assume_scheme="https", help_text="An https URL.")
+    events = forms.MultipleChoiceField(
+        choices=webhooks.EVENT_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every event.",
+    )
+    label = forms.CharField(max_length=200, required=False, help_text="What it is for, e.g. 'deploy bot'.")
+
 
 @login_required
 def sharing(request, slug: str):
-    """Members and public links; adding a member or a link posts here."""
+    """Members, public links and webhooks; adding a member posts here."""
     operation = operation_for(request, slug, Role.ADMIN)
     form = MembershipForm(request.POST or None)
     status = 200
@@ -31,14 +48,26 @@ def sharing(request, slug: str):
             messages.success(request, f"{user.get_username()} is now {form.cleaned_data['role']}.")
             return redirect("tracker:sharing", slug=operation.slug)
         status = 400
+    return _sharing_page(request, operation, form=form, status=status)
+
+
+def _sharing_page(request, operation, *, form=None, webhook_form=None, status: int = 200):
+    new_webhook = request.session.pop("new_webhook", None)
     context = {
         "operation": operation,
-        "form": form,
+        "form": form or MembershipForm(),
         "members": memberships_of(operation=operation),
         "links": operation.public_links.order_by("-created_at"),
         "new_link": request.session.pop("new_public_link", None),
+        "webhook_form": webhook_form or WebhookForm(),
+        "webhooks": webhooks.webhooks_of(operation=operation),
+        "deliveries": webhooks.deliveries_of(operation=operation)[:RECENT_DELIVERIES],
+        "new_webhook": new_webhook,
     }
-    return render(request, "tracker/sharing.html", context, status=status)
+    response = render(request, "tracker/sharing.html", context, status=status)
+    if new_webhook or context["new_link"]:
+        add_never_cache_headers(response)  # a secret on the page: no copy of it in any cache
+    return response
 
 
 @login_required
@@ -70,4 +99,38 @@ def public_link_revoke(request, slug: str, pk: int):
     link = get_object_in(PublicLink, operation, pk)
     services.public_link_revoke(link=link, actor=request.user)
     messages.success(request, "Link revoked: it no longer opens anything.")
+    return redirect("tracker:sharing", slug=operation.slug)
+
+
+@login_required
+@require_POST
+def webhook_create(request, slug: str):
+    operation = operation_for(request, slug, Role.ADMIN)
+    form = WebhookForm(request.POST)
+    if form.is_valid():
+        try:
+            webhook, secret = webhooks.webhook_create(
+                operation=operation,
+                url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
+                label=form.cleaned_data["label"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            # Shown once, on the next page, then gone: the session holds it for a single read.
+            request.session["new_webhook"] = {"name": str(webhook), "secret": secret}
+            return redirect("tracker:sharing", slug=operation.slug)
+    return _sharing_page(request, operation, webhook_form=form, status=400)
+
+
+@login_required
+@require_POST
+def webhook_delete(request, slug: str, pk: int):
+    operation = operation_for(request, slug, Role.ADMIN)
+    webhook = get_object_in(Webhook.objects.defer("secret"), operation, pk)
+    webhooks.webhook_delete(webhook=webhook, actor=request.user)
+    messages.success(request, f"{webhook} deleted: it is sent nothing more.")
     return redirect("tracker:sharing", slug=operation.slug)

@@ -1,0 +1,539 @@
+"""Outgoing webhooks: which changes are events, who is told, how a delivery is signed and sent.
+
+An activity entry is the single place every change passes through, so events are derived from it
+(`events_for`, a pure function) and nothing else in the services needs to know about webhooks. A
+change that is no event costs no query at all; one that is writes a `WebhookDelivery` per
+subscribed webhook in the same transaction and queues the send for after the commit, so a
+rolled-back change is never announced.
+
+Each delivery is a POST of the JSON payload, signed with the webhook's secret:
+`X-SnailTrail-Signature: sha256=<hex HMAC-SHA256 of the exact body>`. Receivers verify it with a
+constant-time comparison and may drop repeats by `X-SnailTrail-Delivery` (delivery is at least
+once: a worker lost mid-send means the delivery is sent again).
+
+Targets are checked twice, when the webhook is saved and again just before each send (DNS may
+have changed since), and the connection itself refuses a peer address that is not public, so a
+name that resolves differently the second time (DNS rebinding) still cannot reach inside our
+network. `WEBHOOK_ALLOW_HTTP` and `WEBHOOK_ALLOW_PRIVATE_TARGETS` open this up for a local receiver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import uuid
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from . import services
+from .models import ActivityEntry, Blocker, Operation, PhaseStatus, Webhook, WebhookDelivery
+from .services import Actor
+
+logger = logging.getLogger(__name__)
+
+# --- events ---------------------------------------------------------------------------------------
+
+BLOCKER_OPENED = "blocker.opened"
+BLOCKER_RESOLVED = "blocker.resolved"
+TASK_DONE = "task.done"  # tasks and next steps
+TASK_REOPENED = "task.reopened"
+CRITERION_DONE = "criterion.done"
+CRITERION_REOPENED = "criterion.reopened"
+PHASE_COMPLETED = "phase.completed"
+CHECK_FLIPPED = "check.flipped"  # sent by the ops app through `emit`
+
+EVENTS = (
+    BLOCKER_OPENED,
+    BLOCKER_RESOLVED,
+    TASK_DONE,
+    TASK_REOPENED,
+    CRITERION_DONE,
+    CRITERION_REOPENED,
+    PHASE_COMPLETED,
+    CHECK_FLIPPED,
+)
+EVENT_CHOICES = [(event, event) for event in EVENTS]
+
+# What the activity log calls a ticked item, and the events its `done` gives.
+_DONE_EVENTS = {
+    "task": (TASK_DONE, TASK_REOPENED),
+    "next step": (TASK_DONE, TASK_REOPENED),
+    "completion criterion": (CRITERION_DONE, CRITERION_REOPENED),
+}
+
+
+def _change(entry: ActivityEntry, field: str) -> tuple[Any, Any] | None:
+    pair = entry.changes.get(field)
+    return (pair[0], pair[1]) if isinstance(pair, list | tuple) and len(pair) == 2 else None
+
+
+def _event_names(entry: ActivityEntry) -> list[str]:
+    created = entry.action == ActivityEntry.Action.CREATED
+    if entry.action not in (ActivityEntry.Action.CREATED, ActivityEntry.Action.UPDATED):
+        return []
+    if entry.subject_type == "blocker":
+        state = _change(entry, "state")
+        if created:
+            return [BLOCKER_OPENED] if state is None or state[1] == Blocker.State.OPEN else []
+        if state == (Blocker.State.RESOLVED, Blocker.State.OPEN):
+            return [BLOCKER_OPENED]
+        if state == (Blocker.State.OPEN, Blocker.State.RESOLVED):
+            return [BLOCKER_RESOLVED]
+        return []
+    if entry.subject_type in _DONE_EVENTS:
+        done, reopened = _DONE_EVENTS[entry.subject_type]
+        change = _change(entry, "done")
+        if change is None:
+            return []
+        old, new = change
+        if new is True and old is not True:  # ticked, or created already done
+            return [done]
+        if old is True and new is False and not created:
+            return [reopened]
+        return []
+    if entry.subject_type == "phase":
+        change = _change(entry, "status")
+        if change is not None and change[1] == PhaseStatus.COMPLETE and change[0] != PhaseStatus.COMPLETE:
+            return [PHASE_COMPLETED]
+    return []
+
+
+def events_for(entry: ActivityEntry) -> list[tuple[str, dict[str, Any]]]:
+    """The webhook events an activity entry is, each with its payload's own part. No query."""
+    names = _event_names(entry)
+    if not names:
+        return []
+    body = {
+        "subject": {"type": entry.subject_type, "id": entry.subject_id, "title": entry.subject_label},
+        "changes": entry.changes,
+        "actor": entry.actor_name,
+    }
+    return [(name, body) for name in names]
+
+
+def activity_recorded(entry: ActivityEntry) -> list[WebhookDelivery]:
+    """Called by `services.activity_record` for every entry: queue deliveries for its events."""
+    events = events_for(entry)
+    if not events:
+        return []  # the common case, and it must cost nothing
+    return _queue(entry.operation, events, at=entry.at or timezone.now())
+
+
+def emit(*, operation: Operation, event: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
+    """Announce an event that is no tracker change, e.g. a live check flipping (the ops app).
+
+    `payload` is the event's own part: "subject" ({"type", "id", "title"}), "changes" and "actor"
+    as in the other events. The envelope ("event", "delivery", "at", "operation") is added here.
+    Call it inside the transaction that makes the change: the send waits for the commit.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown webhook event {event!r}")
+    body = {"subject": None, "changes": {}, "actor": "system", **payload}
+    return _queue(operation, [(event, body)], at=timezone.now())
+
+
+def _queue(operation: Operation, events: list[tuple[str, dict[str, Any]]], *, at: dt.datetime) -> list[WebhookDelivery]:
+    hooks = list(Webhook.objects.filter(operation=operation, active=True).only("id", "events"))
+    deliveries = []
+    for event, body in events:
+        for hook in hooks:
+            if not hook.wants(event):
+                continue
+            delivery_id = uuid.uuid4()
+            payload = {
+                **body,
+                "event": event,
+                "delivery": str(delivery_id),
+                "at": at.isoformat(),
+                "operation": {"slug": operation.slug, "name": operation.name},
+            }
+            deliveries.append(
+                WebhookDelivery(webhook=hook, delivery_id=delivery_id, event=event, payload=payload, next_attempt_at=at)
+            )
+    if not deliveries:
+        return []
+    WebhookDelivery.objects.bulk_create(deliveries)
+    for delivery in deliveries:
+        transaction.on_commit(partial(_enqueue, str(delivery.delivery_id)), robust=True)
+    return deliveries
+
+
+def _enqueue(delivery_id: str) -> None:
+    from .tasks import deliver_webhook  # the task module imports this one
+
+    deliver_webhook.delay(delivery_id)
+
+
+# --- signing and sending --------------------------------------------------------------------------
+
+USER_AGENT = "SnailTrail-Webhooks/1"
+EXCERPT_CHARS = 500
+# Statuses worth asking again: the receiver is down, overloaded or slow, not refusing us.
+_RETRY_STATUSES = {408, 429}
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-SnailTrail-Signature of a body: `sha256=` and the hex HMAC-SHA256 with the secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    """The exact bytes sent and signed: sorted keys, no spaces, so the same payload gives the same body."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+class RetryLater(Exception):
+    """The attempt failed in a way worth repeating; the task retries after `countdown` seconds."""
+
+    def __init__(self, countdown: float):
+        self.countdown = countdown
+        super().__init__(f"retry in {countdown:g} s")
+
+
+class TargetRefused(Exception):
+    """The connection reached an address webhooks may not go to."""
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def validate_target(url: str) -> None:
+    """Refuse a URL webhooks may not be sent to; raises ValidationError saying why.
+
+    https only (unless WEBHOOK_ALLOW_HTTP), no user name or password in it, and every address
+    the host resolves to public (unless WEBHOOK_ALLOW_PRIVATE_TARGETS): no loopback, private,
+    link-local (the cloud metadata service at 169.254.169.254), unique-local, multicast or
+    reserved address. An IP literal needs no DNS.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ValidationError(f"That is not a valid URL ({error}).", code="invalid") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise ValidationError("Webhook URLs must start with https://.", code="scheme")
+    if scheme == "http" and not settings.WEBHOOK_ALLOW_HTTP:
+        raise ValidationError("Webhook URLs must use https, not http.", code="scheme")
+    if "@" in parts.netloc:
+        raise ValidationError("Webhook URLs must not contain a user name or password.", code="userinfo")
+    host = parts.hostname
+    if not host:
+        raise ValidationError("The URL has no host name.", code="invalid")
+    try:
+        infos = socket.getaddrinfo(host, port or (443 if scheme == "https" else 80), type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise ValidationError(f"The host name {host} does not resolve.", code="unresolvable") from None
+    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        return
+    if not all(_is_public(info[4][0]) for info in infos):
+        # The address itself is not repeated: it would tell an operation admin our internal DNS.
+        where = f"{host} is" if _is_ip_literal(host) else f"{host} resolves to an address that is"
+        raise ValidationError(
+            f"{where} not public: webhooks are never sent to loopback, private, link-local or reserved addresses.",
+            code="private",
+        )
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_peer(sock: socket.socket) -> None:
+    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        return
+    address = sock.getpeername()[0]
+    if not _is_public(address):
+        sock.close()
+        raise TargetRefused(f"the connection reached {address}, which is not public")
+
+
+class _PublicHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _check_peer(sock)
+        return sock
+
+
+class _PublicHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _check_peer(sock)
+        return sock
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicOnlyAdapter(HTTPAdapter):
+    """Checks the address each connection really reached, after DNS, before a byte is sent."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    # Straight to the target: through a proxy the checked peer would be the proxy, not the target.
+    session.trust_env = False
+    session.mount("https://", _PublicOnlyAdapter())
+    session.mount("http://", _PublicOnlyAdapter())
+    return session
+
+
+def _excerpt(response: requests.Response) -> str:
+    try:
+        head = response.raw.read(4 * EXCERPT_CHARS, decode_content=True) or b""
+    except Exception:  # a reply cut short is still a reply; its status is what counts
+        return ""
+    return head.decode(response.encoding or "utf-8", errors="replace")[:EXCERPT_CHARS]
+
+
+def _backoff(attempts: int) -> float:
+    """Seconds before the next attempt after `attempts` of them: base, x4, x16..."""
+    return settings.WEBHOOK_RETRY_BASE_SECONDS * 4 ** (attempts - 1)
+
+
+def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
+    """Make one attempt at a delivery and record it; raise RetryLater when another is due.
+
+    Safe to run twice: a delivery that is no longer pending is left alone, and the attempt is
+    claimed by a conditional update, so two workers holding the same message send it once.
+    """
+    delivery = WebhookDelivery.objects.select_related("webhook").filter(delivery_id=delivery_id).first()
+    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+        return delivery  # its webhook was deleted, or it is done
+    webhook = delivery.webhook
+    now = timezone.now()
+    if not webhook.active:
+        return _finish(delivery, WebhookDelivery.Status.FAILED, error="The webhook was paused before this was sent.")
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempts=delivery.attempts
+    ).update(attempts=F("attempts") + 1, last_attempt_at=now)
+    if not claimed:
+        return delivery  # another worker has this attempt
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.response_status, delivery.response_excerpt = None, ""
+
+    try:
+        validate_target(webhook.url)
+    except ValidationError as error:
+        return _finish(delivery, WebhookDelivery.Status.FAILED, error="Target refused: " + " ".join(error.messages))
+
+    body = encode(delivery.payload)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-SnailTrail-Event": delivery.event,
+        "X-SnailTrail-Delivery": str(delivery.delivery_id),
+        "X-SnailTrail-Signature": sign(webhook.secret, body),
+    }
+    try:
+        with _session() as session:
+            response = session.post(
+                webhook.url,
+                data=body,
+                headers=headers,
+                timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+                allow_redirects=False,
+                stream=True,
+            )
+            with response:
+                delivery.response_status = response.status_code
+                delivery.response_excerpt = _excerpt(response)
+    except TargetRefused as error:
+        return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"Target refused: {error}.")
+    except (requests.ConnectionError, requests.Timeout) as error:
+        return _retry_or_fail(delivery, error=f"{type(error).__name__}: {error}")
+    except requests.RequestException as error:
+        return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"{type(error).__name__}: {error}")
+
+    status = delivery.response_status
+    if 200 <= status < 300:
+        return _finish(delivery, WebhookDelivery.Status.SUCCEEDED)
+    if status >= 500 or status in _RETRY_STATUSES:
+        return _retry_or_fail(delivery, error=f"The receiver answered {status}.")
+    if 300 <= status < 400:
+        return _finish(
+            delivery,
+            WebhookDelivery.Status.FAILED,
+            error=f"The receiver answered {status}: redirects are not followed.",
+        )
+    return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"The receiver answered {status}.")
+
+
+_OUTCOME_FIELDS = ["status", "response_status", "response_excerpt", "error", "next_attempt_at"]
+
+
+def _finish(delivery: WebhookDelivery, status: str, *, error: str = "") -> WebhookDelivery:
+    delivery.status, delivery.error, delivery.next_attempt_at = status, error[:2000], None
+    delivery.save(update_fields=_OUTCOME_FIELDS)
+    log = logger.info if status == WebhookDelivery.Status.SUCCEEDED else logger.warning
+    # No URL and no error text in the logs: a webhook URL's path often holds the receiver's token.
+    log(
+        "webhook delivery %s (%s, webhook %s) %s after %s attempt(s), last reply %s",
+        delivery.delivery_id,
+        delivery.event,
+        delivery.webhook_id,
+        status,
+        delivery.attempts,
+        delivery.response_status,
+    )
+    return delivery
+
+
+def _retry_or_fail(delivery: WebhookDelivery, *, error: str) -> WebhookDelivery:
+    if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        return _finish(delivery, WebhookDelivery.Status.FAILED, error=error)
+    countdown = _backoff(delivery.attempts)
+    delivery.error = error[:2000]
+    delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=countdown)
+    delivery.save(update_fields=_OUTCOME_FIELDS)
+    logger.info(
+        "webhook delivery %s attempt %s failed (reply %s); again in %g s",
+        delivery.delivery_id,
+        delivery.attempts,
+        delivery.response_status,
+        countdown,
+    )
+    raise RetryLater(countdown)
+
+
+def deliveries_stalled(*, older_than: dt.timedelta = dt.timedelta(minutes=15)) -> QuerySet[WebhookDelivery]:
+    """Pending deliveries whose attempt should have run long ago: its message was never queued
+    (the broker was down at commit) or was lost."""
+    return WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.PENDING, next_attempt_at__lt=timezone.now() - older_than
+    ).order_by("next_attempt_at")
+
+
+def delivery_requeue(*, delivery: WebhookDelivery) -> None:
+    """Queue another attempt at a pending delivery now."""
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
+        next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(partial(_enqueue, str(delivery.delivery_id)), robust=True)
+
+
+# --- managing webhooks ----------------------------------------------------------------------------
+
+
+def _clean_events(events: Iterable[str]) -> list[str]:
+    events = list(dict.fromkeys(events))
+    unknown = [event for event in events if event not in EVENTS]
+    if unknown:
+        raise ValidationError(
+            {"events": f"Unknown event {', '.join(map(repr, unknown))}; the events are {', '.join(EVENTS)}."}
+        )
+    return events
+
+
+def _clean_url(url: str) -> str:
+    try:
+        validate_target(url)
+    except ValidationError as error:
+        raise ValidationError({"url": error.messages}) from None
+    return url
+
+
+@transaction.atomic
+def webhook_create(
+    *, operation: Operation, url: str, actor: Actor, events: Iterable[str] = (), label: str = "", active: bool = True
+) -> tuple[Webhook, str]:
+    """Add a webhook; returns it with its secret, which is shown this once and never again."""
+    secret = secrets.token_urlsafe(32)
+    webhook = services._create(
+        Webhook,
+        actor=actor,
+        operation=operation,
+        url=_clean_url(url),
+        events=_clean_events(events),
+        label=label,
+        active=active,
+        secret=secret,
+        created_by=services._user(actor),
+    )
+    return webhook, secret
+
+
+_UPDATABLE = {"url", "events", "label", "active"}
+
+
+def webhook_update(*, webhook: Webhook, actor: Actor, **changes: Any) -> Webhook:
+    """Change a webhook's URL, events, label or active flag (the secret cannot be changed here)."""
+    unknown = changes.keys() - _UPDATABLE
+    if unknown:
+        raise ValidationError({name: "This cannot be changed." for name in sorted(unknown)})
+    if "url" in changes and changes["url"] != webhook.url:
+        _clean_url(changes["url"])
+    if "events" in changes:
+        changes["events"] = _clean_events(changes["events"])
+    return services.item_update(item=webhook, actor=actor, **changes)
+
+
+def webhook_delete(*, webhook: Webhook, actor: Actor) -> None:
+    """Delete a webhook and its delivery log."""
+    services.item_delete(item=webhook, actor=actor)
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def webhooks_of(*, operation: Operation) -> QuerySet[Webhook]:
+    """An operation's webhooks, each with `last_status` and `last_delivery_at`, in one query.
+
+    The secret is deferred: nothing that lists webhooks loads it.
+    """
+    latest = WebhookDelivery.objects.filter(webhook=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        Webhook.objects.filter(operation=operation)
+        .defer("secret")
+        .annotate(
+            last_status=Subquery(latest.values("status")[:1]),
+            last_delivery_at=Subquery(latest.values("created_at")[:1]),
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def deliveries_of(*, operation: Operation) -> QuerySet[WebhookDelivery]:
+    """The delivery log of an operation, latest first, with each delivery's webhook (no secret)."""
+    return (
+        WebhookDelivery.objects.filter(webhook__operation=operation)
+        .select_related("webhook")
+        .defer("webhook__secret")
+        .order_by("-created_at", "-id")
+    )

@@ -1,16 +1,22 @@
 """Root URLs: the API (and its schema and docs), accounts, the admin, and the tracker's pages."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tracker.api.auth import ObtainToken
+from tracker.views.accounts import ThrottledLoginView
+
+# The admin's own login form would be a second, unthrottled door: send it to ours.
+admin.site.login = login_required(admin.site.login)
 
 urlpatterns = [
     path("api/", include("tracker.api.urls")),
     path("api/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("tracker.urls")),

@@ -58,6 +58,7 @@ format: install-dev
 bench: install-dev
 	$(BIN)/python bench/import_export.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .hypothesis

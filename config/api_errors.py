@@ -71,7 +71,7 @@ def server_error(request):
 
 
 class BodySizeLimit:
-    """413 for an API request whose declared body is larger than `API_MAX_BODY_BYTES`.
+    """413 for an API write whose declared body is larger than `API_MAX_BODY_BYTES`.
 
     DRF's JSON parser reads the whole stream without Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, so
     the limit is enforced here, on the Content-Length, before any of the body is read.
@@ -81,7 +81,7 @@ class BodySizeLimit:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _is_api(request):
+        if _is_api(request) and request.method in ("POST", "PUT", "PATCH"):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import hypothesis
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -29,6 +31,20 @@ CHECKS = [
 # Generating the schema reads no database, so it can be built when the module is collected.
 # (schemathesis.pytest.from_fixture, the lazy loader, does not run under pytest 9.)
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Run the real WSGI handler without closing the test's database connection after each request.
+
+    Django's test client does the same: its handler disconnects `close_old_connections`, which
+    would otherwise close a connection that is inside the test's transaction.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -57,7 +57,8 @@ class TrackerAutoSchema(AutoSchema):
 
     def error_statuses(self) -> set[int]:
         view, method = self.view, self.method
-        has_body = method in ("POST", "PUT", "PATCH")
+        sends_body = method in ("POST", "PUT", "PATCH")  # the size limit applies even if it is unread
+        reads_body = sends_body and self.get_request_serializer() is not None
         statuses: set[int] = set(getattr(view, "extra_error_statuses", ()))
         if any(p is not None and getattr(p, "__name__", "") == "IsAuthenticated" for p in view.permission_classes):
             statuses.add(401)
@@ -65,8 +66,10 @@ class TrackerAutoSchema(AutoSchema):
             statuses |= {403, 404}
         if self._is_list_view():
             statuses |= {400, 404}  # a filter's value, a page past the end
-        if has_body:
-            statuses |= {400, 413, 415}
+        if sends_body:
+            statuses.add(413)
+        if reads_body:
+            statuses |= {400, 415}
         if method not in SAFE_METHODS:
             statuses.add(429)
         return statuses
@@ -75,6 +78,10 @@ class TrackerAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         for status in sorted(self.error_statuses()):
             responses.setdefault(str(status), self._get_response_for_code(ErrorSerializer, str(status)))
+        if "429" in responses:
+            responses["429"]["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until a retry may succeed."}
+            }
         return responses
 
     def get_override_parameters(self):

@@ -22,7 +22,7 @@ from ..models import Blocker, Operation, Phase
 from ..permissions import Role, require_role
 from ..selectors import operation_for_dashboard, operation_list, progress_history
 from . import filters
-from .base import ImportErrorSerializer, PhaseField, StrictModelSerializer, StrictSerializer
+from .base import ErrorSerializer, ImportErrorSerializer, PhaseField, StrictModelSerializer, StrictSerializer
 
 
 class OperationSerializer(serializers.ModelSerializer):
@@ -193,7 +193,12 @@ class OperationViewSet(
         operation_id="operations_import",
         parameters=[ImportQuerySerializer],
         request={"text/markdown": OpenApiTypes.STR, "multipart/form-data": DocumentUploadSerializer},
-        responses={201: OperationSerializer, 200: OperationSerializer, 400: ImportErrorSerializer},
+        responses={
+            201: OperationSerializer,
+            200: OperationSerializer,
+            400: ImportErrorSerializer,
+            403: ErrorSerializer,  # replacing an operation one does not administer
+        },
     )
     @action(
         detail=False,

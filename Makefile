@@ -15,8 +15,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==26.3
 
-$(VENV)/.runtime: $(BIN)/python requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+$(VENV)/.runtime: $(BIN)/python requirements.txt requirements-demo.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-demo.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt

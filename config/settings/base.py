@@ -180,6 +180,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- AWS (the ops app's checks) -------------------------------------------------------------------
+# Credentials and endpoints come from boto3's standard chain and resolution (AWS_PROFILE,
+# AWS_ENDPOINT_URL...), never from these settings or the database.
+AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=3)
+AWS_CONNECT_TIMEOUT_SECONDS = env.float("AWS_CONNECT_TIMEOUT_SECONDS", default=5.0)
+AWS_READ_TIMEOUT_SECONDS = env.float("AWS_READ_TIMEOUT_SECONDS", default=15.0)
+
 # --- outgoing webhooks ------------------------------------------------------------------------
 # Targets must be https and resolve to public addresses; these two open that up for a local
 # receiver (tests, `make run`). Production forces both off whatever the environment says.

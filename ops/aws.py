@@ -55,9 +55,7 @@ def session_for(environment: Environment | None = None) -> boto3.Session:
     )
     assumed = botocore.session.Session()
     # Refreshed by botocore shortly before they expire, on the first call that needs them.
-    assumed._credentials = DeferredRefreshableCredentials(
-        method="assume-role", refresh_using=fetcher.fetch_credentials
-    )
+    assumed._credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=fetcher.fetch_credentials)
     return boto3.Session(botocore_session=assumed)
 
 

@@ -397,6 +397,9 @@ class ActivityEntry(models.Model):
     subject_id = models.BigIntegerField(null=True, blank=True)
     subject_label = models.CharField(max_length=500)
     changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}")
+    evidence = models.JSONField(
+        default=dict, blank=True, help_text="Why a worker made the change: the check and what AWS answered."
+    )
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -75,6 +77,19 @@ def _subject_type(item: models.Model) -> str:
     return str(item._meta.verbose_name)
 
 
+_attribution: ContextVar[dict[str, Any] | None] = ContextVar("attribution", default=None)
+
+
+@contextmanager
+def attributed(*, actor_name: str, evidence: dict[str, Any]) -> Iterator[None]:
+    """Changes made inside are logged as `actor_name`'s, citing `evidence` (a worker acting on a check)."""
+    token = _attribution.set({"actor_name": actor_name, "evidence": evidence})
+    try:
+        yield
+    finally:
+        _attribution.reset(token)
+
+
 def activity_record(
     *,
     operation: Operation,
@@ -85,10 +100,14 @@ def activity_record(
     actor_name: str = "",
 ) -> ActivityEntry:
     Operation.objects.filter(pk=operation.pk).update(version=F("version") + 1)
+    context = _attribution.get() or {}
     entry = ActivityEntry.objects.create(
         operation=operation,
         actor=_user(actor),
-        actor_name=actor_name or (actor.get_username() if actor is not None else "system"),
+        actor_name=actor_name
+        or context.get("actor_name")
+        or (actor.get_username() if actor is not None else "system"),
+        evidence=context.get("evidence", {}),
         action=action,
         subject_type=_subject_type(subject),
         subject_id=subject.pk,

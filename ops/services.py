@@ -1,0 +1,169 @@
+"""Every write of the ops app: environments, checks, and what a run of a check records.
+
+Scheduling is a claim: `claim_due` marks due checks with a claim id and a lease in one
+transaction (row locks skipped by the others on PostgreSQL; SQLite's IMMEDIATE transactions
+serialise writers), so two dispatchers never hand the same check to two workers. A run's id is
+derived from the claim and the check, so a task redelivered after a worker died records nothing
+twice (`record_run` finds the run and stops).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tracker import services as tracker_services
+
+from .checks.base import ERROR, Observation
+from .models import AwsEnvironment, Check, CheckFlip, CheckRun
+
+# How long a claim holds before another dispatcher may take the check again: longer than a run.
+CLAIM_LEASE = dt.timedelta(minutes=10)
+# An ERROR is retried sooner than a full interval would allow only up to this; later errors back off.
+MAX_ERROR_BACKOFF = dt.timedelta(hours=1)
+
+
+# --- environments and checks ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def environment_create(**fields: Any) -> AwsEnvironment:
+    environment = AwsEnvironment(**fields)
+    environment.full_clean()
+    environment.save()
+    return environment
+
+
+@transaction.atomic
+def check_create(*, operation, name: str, type: str, actor, **fields: Any) -> Check:
+    check = Check(operation=operation, name=name, type=type, created_by=tracker_services._user(actor), **fields)
+    check.full_clean()
+    check.save()
+    tracker_services.activity_record(operation=operation, actor=actor, action="created", subject=check)
+    return check
+
+
+@transaction.atomic
+def check_update(*, check: Check, actor, **changes: Any) -> Check:
+    """Change a check; a changed definition is looked at again at once."""
+    definition = {"type", "environment", "region", "params", "expected", "interval", "enabled"}
+    if definition & changes.keys():
+        changes.setdefault("next_due_at", timezone.now())
+    return tracker_services.item_update(item=check, actor=actor, **changes)
+
+
+def check_delete(*, check: Check, actor) -> None:
+    tracker_services.item_delete(item=check, actor=actor)
+
+
+# --- scheduling -----------------------------------------------------------------------------------
+
+
+GroupKey = tuple[int | None, str, str]  # (environment id, region, check type)
+
+
+@transaction.atomic
+def claim_due(*, now: dt.datetime | None = None, limit: int = 1000) -> tuple[uuid.UUID, dict[GroupKey, list[int]]]:
+    """Claim up to `limit` due checks; returns the claim id and their ids grouped for batched collection."""
+    now = now or timezone.now()
+    due = (
+        Check.objects.filter(enabled=True, next_due_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("next_due_at", "id")
+        .select_for_update(skip_locked=True)
+        .values_list("id", "environment_id", "region", "type")[:limit]
+    )
+    rows = list(due)
+    claim_id = uuid.uuid4()
+    groups: dict[GroupKey, list[int]] = defaultdict(list)
+    for check_id, environment_id, region, kind in rows:
+        groups[(environment_id, region, kind)].append(check_id)
+    if rows:
+        Check.objects.filter(id__in=[row[0] for row in rows]).update(claim_id=claim_id, claimed_until=now + CLAIM_LEASE)
+    return claim_id, dict(groups)
+
+
+def claimed(claim_id: uuid.UUID, check_ids: list[int]):
+    """The checks of a group that this claim still holds (a later claim or a deletion wins)."""
+    return Check.objects.filter(id__in=check_ids, claim_id=claim_id).select_related(
+        "environment", "operation", "finding", "task", "blocker"
+    )
+
+
+def run_id_for(claim_id: uuid.UUID, check_id: int) -> uuid.UUID:
+    return uuid.uuid5(claim_id, str(check_id))
+
+
+# --- recording a run --------------------------------------------------------------------------------
+
+
+def _next_due(check: Check, status: str, errors: int, now: dt.datetime) -> dt.datetime:
+    if status != ERROR:
+        return now + check.interval
+    # Retry an erroring check sooner than its interval, then back off: 1/4, 1/2, 1, 2... intervals.
+    backoff = check.interval * (2 ** (errors - 1)) / 4
+    return now + min(max(backoff, dt.timedelta(seconds=30)), max(MAX_ERROR_BACKOFF, check.interval))
+
+
+@transaction.atomic
+def record_run(
+    *,
+    check: Check,
+    claim_id: uuid.UUID,
+    observation: Observation,
+    calls: list[str],
+    started_at: dt.datetime,
+    duration_ms: int,
+) -> tuple[CheckRun, CheckFlip | None] | None:
+    """Record a run, move the check's status, write a flip if it changed; None if already recorded."""
+    run_id = run_id_for(claim_id, check.pk)
+    if CheckRun.objects.filter(run_id=run_id).exists():
+        return None
+    check = Check.objects.select_for_update().get(pk=check.pk)
+    if check.claim_id != claim_id:
+        return None  # released or claimed again meanwhile: the newer claim records its own run
+    now = timezone.now()
+    run = CheckRun.objects.create(
+        live_check=check,
+        run_id=run_id,
+        status=observation.status,
+        observed=observation.observed,
+        evidence=observation.evidence,
+        calls=calls,
+        error_code=observation.error_code,
+        message=observation.message,
+        started_at=started_at,
+        duration_ms=duration_ms,
+    )
+    previous = check.status
+    errors = check.consecutive_errors + 1 if observation.status == ERROR else 0
+    check.status = observation.status
+    check.message = observation.message
+    check.last_run_at = now
+    check.consecutive_errors = errors
+    if observation.status != ERROR:
+        check.observed = observation.observed
+        check.last_good_at = now
+    check.next_due_at = _next_due(check, observation.status, errors, now)
+    check.claim_id = check.claimed_until = None
+    check.save()
+    flip = None
+    if previous != observation.status:
+        flip = CheckFlip.objects.create(
+            live_check=check, run=run, from_status=previous, to_status=observation.status, at=now
+        )
+    from .sync import follow  # the tracker follows its checks, in this transaction
+
+    follow(check=check, run=run, flip=flip)
+    return run, flip
+
+
+def release(*, claim_id: uuid.UUID, check_ids: list[int]) -> int:
+    """Give back checks a worker could not run (e.g. its type vanished), due again at once."""
+    return Check.objects.filter(id__in=check_ids, claim_id=claim_id).update(claim_id=None, claimed_until=None)

@@ -1,0 +1,96 @@
+"""The tracker follows its checks, through the tracker's own services (so every change is in the
+activity log, attributed to the check and citing what AWS answered, and webhooks fire):
+
+- every answered run stamps the linked finding / task as checked (the page shows how fresh it is);
+- a linked finding mirrors the verdict (pass: correct, fail: wrong) and the observed value;
+- a linked task or completion criterion is ticked when its check passes, and unticked when it
+  regresses, with a blocker raised (and linked to the check, so it resolves when the check passes);
+- a linked blocker resolves when its check passes;
+- a flip is announced to the operation's webhooks as `check.flipped`.
+
+An ERROR changes no tracker item: AWS did not answer, so nothing is known to have changed; the
+items simply go stale.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tracker import services as tracker_services
+from tracker import webhooks
+from tracker.models import Blocker, Finding
+
+from .checks.base import ERROR, FAIL, PASS
+from .models import Check, CheckFlip, CheckRun
+
+_VERDICTS = {PASS: Finding.Verdict.CORRECT, FAIL: Finding.Verdict.WRONG}
+
+
+def observed_text(value: Any) -> str:
+    """An observed value as a finding shows it: `True`, `ENABLED`, or compact JSON in backticks."""
+    if isinstance(value, str):
+        return f"`{value}`"
+    return f"`{json.dumps(value, sort_keys=True, separators=(', ', ': '))}`"
+
+
+def follow(*, check: Check, run: CheckRun, flip: CheckFlip | None) -> None:
+    if flip is not None:
+        _announce(check, run, flip)
+    if run.status == ERROR:
+        return
+    evidence = {
+        "check": check.name,
+        "check_id": check.pk,
+        "run_id": str(run.run_id),
+        "status": run.status,
+        "observed": run.observed,
+        "evidence": run.evidence,
+    }
+    with tracker_services.attributed(actor_name=f"check: {check.name}"[:150], evidence=evidence):
+        for item in (check.finding, check.task):
+            if item is not None:
+                tracker_services.item_mark_checked(item=item, at=run.started_at, stale_after=check.stale_after)
+        if check.finding is not None:
+            tracker_services.item_update(
+                item=check.finding, actor=None, verdict=_VERDICTS[run.status], observed=observed_text(run.observed)
+            )
+        if check.task is not None:
+            _follow_task(check, run)
+        if check.blocker is not None and run.status == PASS:
+            tracker_services.blocker_resolve(
+                blocker=check.blocker, actor=None, status_text=f"Resolved: check {check.name!r} passes."
+            )
+
+
+def _follow_task(check: Check, run: CheckRun) -> None:
+    task = check.task
+    if run.status == PASS and not task.done:
+        tracker_services.task_set_done(task=task, done=True, actor=None)
+    elif run.status == FAIL and task.done:
+        tracker_services.task_set_done(task=task, done=False, actor=None)
+        blocker = tracker_services.blocker_open(
+            operation=check.operation,
+            title=f"Regressed: {task.title}"[:500],
+            actor=None,
+            severity=Blocker.Severity.PRIMARY,
+            description=f"Check {check.name!r} fails: {run.message or observed_text(run.observed)}",
+            impact=f"“{task.title}” is no longer done.",
+        )
+        if check.blocker is None or not check.blocker.is_open:
+            Check.objects.filter(pk=check.pk).update(blocker=blocker)
+            check.blocker = blocker
+
+
+def _announce(check: Check, run: CheckRun, flip: CheckFlip) -> None:
+    webhooks.emit(
+        operation=check.operation,
+        event=webhooks.CHECK_FLIPPED,
+        payload={
+            "subject": {"type": "check", "id": check.pk, "title": check.name},
+            "changes": {"status": [flip.from_status, flip.to_status]},
+            "actor": f"check: {check.name}",
+            "observed": run.observed,
+            "evidence": run.evidence,
+        },
+    )

@@ -2,7 +2,15 @@ from django.apps import AppConfig
 
 
 class OpsConfig(AppConfig):
-    """Live AWS checks (issue 5). Empty until then; it may import tracker, never the reverse."""
+    """Live AWS checks. It may import tracker, never the reverse: it adds itself to the dashboard
+    through `tracker.dashboard.register_panel`."""
 
     name = "ops"
     verbose_name = "Infrastructure checks"
+
+    def ready(self) -> None:
+        from tracker.dashboard import register_panel
+
+        from . import panels
+
+        register_panel(panels.live_checks)

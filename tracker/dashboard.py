@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .charts import Charts, build_charts
 from .models import Achievement, Blocker, Challenge, Decision, Finding, Operation, Phase, Quote, Task
@@ -67,6 +69,33 @@ def build_dashboard(operation: Operation) -> Dashboard:
         achievements=list(operation.achievements.all()),
         quotes=list(operation.quotes.all()),
     )
+
+
+@dataclass
+class Panel:
+    """A section another app adds to the dashboard (live checks, ML endpoints): its template and data."""
+
+    id: str
+    title: str
+    template: str
+    context: dict[str, Any]
+
+
+# Apps register a provider in their AppConfig.ready(); the tracker never imports them (they
+# import it), so the dashboard grows without the tracker knowing about AWS or models.
+PanelProvider = Callable[[Operation], Panel | None]
+panel_providers: list[PanelProvider] = []
+
+
+def register_panel(provider: PanelProvider) -> PanelProvider:
+    if provider not in panel_providers:
+        panel_providers.append(provider)
+    return provider
+
+
+def panels_for(operation: Operation) -> list[Panel]:
+    """The extra sections for this operation, in registration order; a provider returns None to stay out."""
+    return [panel for provider in panel_providers if (panel := provider(operation)) is not None]
 
 
 def board_charts(board: Dashboard) -> Charts:

@@ -116,7 +116,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# django-celery-beat keeps the schedule in the database (editable in the admin); these entries
+# are written there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Claims what is due and queues one batched run per (environment, region, type) group.
+    "dispatch-due-checks": {
+        "task": "ops.tasks.dispatch_due_checks",
+        "schedule": env.float("CHECK_DISPATCH_SECONDS", default=15.0),
+    },
     # A delivery whose task was lost (broker down at commit, worker gone) is sent again.
     "redeliver-stalled-webhooks": {"task": "tracker.tasks.redeliver_stalled_webhooks", "schedule": 300.0},
 }

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ops import runner, services
@@ -302,3 +303,38 @@ def test_a_check_cannot_link_another_operations_item(team, scripted, outsider):
         services.check_create(
             operation=team, name="x", type=scripted.code, actor=None, params={"key": "a"}, task=theirs
         )
+
+
+# --- the dashboard panel ----------------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_each_checks_verdict_and_the_latest_flips(client, team, viewer, make_check, scripted):
+    make_check("a")
+    make_check("b")
+    scripted.answers.update(a=passing("ENABLED"), b=failing("DISABLED", message="the deployment still says DISABLED"))
+    run_due()
+    client.force_login(viewer)
+
+    page = client.get(f"/operations/{team.slug}/").content.decode()
+
+    assert 'id="checks"' in page and "Live checks" in page
+    assert "✅ pass" in page and "❌ fail" in page
+    assert "the deployment still says DISABLED" in page
+    assert "pending → <strong>fail</strong>" in page
+
+
+def test_no_checks_no_panel_and_the_panel_costs_the_same_queries_for_many_checks(
+    client, team, viewer, make_check, scripted
+):
+    client.force_login(viewer)
+    assert 'id="checks"' not in client.get(f"/operations/{team.slug}/").content.decode()
+
+    make_check("a")
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/operations/{team.slug}/")
+    for key in "bcdefgh":
+        make_check(key)
+    with CaptureQueriesContext(connection) as many:
+        client.get(f"/operations/{team.slug}/")
+
+    assert len(many) == len(one)

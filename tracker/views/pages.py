@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import quote_etag
 from django.views.decorators.http import condition
 
-from ..dashboard import board_charts, build_dashboard
+from ..dashboard import board_charts, build_dashboard, panels_for
 from ..exporters import export_json, export_markdown
 from ..forms import AchievementForm, BlockerForm, CurrentPhaseForm, DecisionForm, FindingForm
 from ..models import Operation
@@ -52,6 +52,7 @@ def dashboard(request, slug: str):
     context = {
         "board": board,
         "charts": board_charts(board),
+        "panels": panels_for(operation),
         "activity": activity_feed(operation=operation, limit=20),
         "can_edit": can_edit,
         "can_admin": has_role(request.user, operation, Role.ADMIN),
@@ -76,7 +77,7 @@ def public_dashboard(request, token: str):
     if operation is None:
         raise Http404("This link does not exist or was revoked.")
     board = build_dashboard(operation)
-    context = {"board": board, "charts": board_charts(board), "public": True}
+    context = {"board": board, "charts": board_charts(board), "panels": panels_for(operation), "public": True}
     response = render(request, "tracker/dashboard.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to linked sites

@@ -1,0 +1,57 @@
+"""Admin pages of the ops app: environments are managed here (by superusers: an environment is
+where every team's checks may look); checks save through `ops.services`; runs and flips are read-only."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from tracker.admin import ReadOnlyAdmin, ServiceAdmin
+
+from . import services
+from .models import AwsEnvironment, Check, CheckFlip, CheckRun
+
+
+@admin.register(AwsEnvironment)
+class AwsEnvironmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "account_id", "regions", "role_arn")
+    search_fields = ("name", "account_id")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    has_view_permission = has_add_permission = has_change_permission = has_delete_permission = (
+        lambda self, request, obj=None: request.user.is_superuser
+    )
+
+
+@admin.register(Check)
+class CheckAdmin(ServiceAdmin):
+    create_service = staticmethod(services.check_create)
+    update_service = staticmethod(
+        lambda item, actor, **changes: services.check_update(check=item, actor=actor, **changes)
+    )
+    list_display = ("name", "operation", "type", "environment", "region", "status", "last_run_at", "enabled")
+    list_filter = ("status", "type", "enabled", "operation")
+    list_select_related = ("operation", "environment")
+    search_fields = ("name",)
+    readonly_fields = ("status", "observed", "message", "last_run_at", "last_good_at", "next_due_at", "created_at")
+
+    def delete_model(self, request, obj):
+        services.check_delete(check=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.check_delete(check=obj, actor=request.user)
+
+
+@admin.register(CheckRun)
+class CheckRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "live_check", "status", "error_code", "duration_ms")
+    list_filter = ("status",)
+    list_select_related = ("live_check",)
+
+
+@admin.register(CheckFlip)
+class CheckFlipAdmin(ReadOnlyAdmin):
+    list_display = ("at", "live_check", "from_status", "to_status")
+    list_select_related = ("live_check",)

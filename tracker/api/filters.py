@@ -3,8 +3,12 @@ drf-spectacular lists them in the schema."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters as filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django_filters.fields import IsoDateTimeField
 
 from ..models import (
     Achievement,
@@ -19,8 +23,26 @@ from ..models import (
 )
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, converted to UTC here: PostgreSQL refuses offsets beyond ±15:59 (a 500
+    before this, found by schemathesis), and a time at the edge of the calendar may not convert."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("This time is out of range.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class ChangedSince(filters.FilterSet):
-    changed_since = filters.IsoDateTimeFilter(
+    changed_since = UtcIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text="Only items changed at or after this time (ISO 8601)."
     )
 
@@ -70,7 +92,7 @@ class AchievementFilter(ChangedSince):
 
 
 class ActivityFilter(filters.FilterSet):
-    since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", help_text="Entries at or after this time.")
+    since = UtcIsoDateTimeFilter(field_name="at", lookup_expr="gte", help_text="Entries at or after this time.")
 
     class Meta:
         model = ActivityEntry
@@ -82,7 +104,7 @@ class OperationFilter(filters.FilterSet):
     has_open_blockers = filters.BooleanFilter(
         method="_open_blockers", help_text="With (true) or without open blockers."
     )
-    changed_since = filters.IsoDateTimeFilter(
+    changed_since = UtcIsoDateTimeFilter(
         method="_changed_since", help_text="Operations where anything changed at or after this time (ISO 8601)."
     )
 

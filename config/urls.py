@@ -13,12 +13,14 @@ admin.site.login = login_required(admin.site.login)
 
 urlpatterns = [
     path("api/", include("tracker.api.urls")),
+    path("api/", include("ops.api")),
     path("api/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("ops.urls")),
     path("", include("tracker.urls")),
 ]
 

@@ -12,5 +12,6 @@ class OpsConfig(AppConfig):
         from tracker.dashboard import register_panel
 
         from . import panels
+        from .checks import registry  # noqa: F401 - registers every check type for the pages, the API and the workers
 
         register_panel(panels.live_checks)

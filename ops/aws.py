@@ -32,7 +32,7 @@ class Environment(Protocol):
 
 def client_config() -> Config:
     return Config(
-        retries={"mode": "standard", "max_attempts": settings.AWS_MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
         connect_timeout=settings.AWS_CONNECT_TIMEOUT_SECONDS,
         read_timeout=settings.AWS_READ_TIMEOUT_SECONDS,
         user_agent_extra="snailtrail",

@@ -17,5 +17,8 @@ def live_checks(operation: Operation) -> Panel | None:
         return None
     flips = CheckFlip.objects.filter(live_check__operation=operation).select_related("live_check")[:RECENT_FLIPS]
     return Panel(
-        id="checks", title="🛰️ Live checks", template="ops/checks_panel.html", context={"checks": checks, "flips": flips}
+        id="checks",
+        title="🛰️ Live checks",
+        template="ops/checks_panel.html",
+        context={"checks": checks, "flips": flips, "operation": operation},
     )

@@ -186,6 +186,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OperationStatusEnum": "tracker.models.Status",
         "PhaseStatusEnum": "tracker.models.PhaseStatus",
+        "CheckStatusEnum": "ops.models.CheckStatus",
     },
 }
 

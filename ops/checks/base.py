@@ -57,22 +57,28 @@ class CallLog:
         self.started = time.monotonic()
 
     def call(self, client, operation: str, **kwargs) -> dict[str, Any]:
-        self.calls.append(_name(client, operation))
+        self.calls.append(api_name(client, operation))
         return getattr(client, operation)(**kwargs)
 
     def pages(self, client, operation: str, **kwargs) -> Iterator[dict[str, Any]]:
-        for page in client.get_paginator(operation).paginate(**kwargs):
-            self.calls.append(_name(client, operation))
+        """Each page, recorded as it is requested: a throttled or denied page is a call too."""
+        name = api_name(client, operation)
+        pages = iter(client.get_paginator(operation).paginate(**kwargs))
+        while True:
+            self.calls.append(name)
+            try:
+                page = next(pages)
+            except StopIteration:
+                self.calls.pop()  # the request after the last page was never made
+                return
             yield page
 
 
-def _name(client, operation: str) -> str:
-    model = client.meta.service_model
-    return f"{model.service_name}.{model.operation_model(_camel(operation)).name}"
-
-
-def _camel(snake: str) -> str:
-    return "".join(part.capitalize() for part in snake.split("_"))
+def api_name(client, operation: str) -> str:
+    """ "ec2.DescribeSubnets" for (an ec2 client, "describe_subnets"), by botocore's own mapping
+    (capitalising words would give rds "DescribeDbInstances", not "DescribeDBInstances")."""
+    api = client.meta.method_to_api_mapping.get(operation) or "".join(p.capitalize() for p in operation.split("_"))
+    return f"{client.meta.service_model.service_name}.{api}"
 
 
 def aws_error(error: Exception, operation: str) -> Observation:

@@ -33,6 +33,8 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from ops import services as ops_services
+from ops.models import AwsEnvironment, Check
 from tracker import services, webhooks
 from tracker.lib.samples import large_document
 from tracker.models import Achievement, Blocker, Decision, Finding, Phase, Task, Webhook
@@ -84,6 +86,14 @@ BODIES: dict[tuple[str, str], object] = {
     # An IP literal needs no DNS; nothing in a cell fires an event, so nothing is sent to it.
     ("/api/operations/{operation_slug}/webhooks/", "post"): {"url": "https://93.184.216.34/hook"},
     ("/api/operations/{operation_slug}/webhooks/{id}/", "patch"): {"label": "x"},
+    # An HTTP check needs no AWS environment; nothing runs it during the request.
+    ("/api/operations/{operation_slug}/checks/", "post"): {
+        "name": "Matrix health",
+        "type": "http_endpoint",
+        "params": {"url": "http://127.0.0.1:9/health"},
+    },
+    ("/api/operations/{operation_slug}/checks/{id}/", "patch"): {"name": "Matrix health, renamed"},
+    ("/api/operations/{operation_slug}/checks/{id}/run/", "post"): None,
 }
 
 # `{id}` in a path: an object of the collection named just before it.
@@ -94,6 +104,7 @@ ID_MODELS = {
     "decisions": Decision,
     "achievements": Achievement,
     "webhooks": Webhook,
+    "checks": Check,
 }
 
 CALLERS = ("anonymous", "outsider", "viewer", "editor", "admin", "superuser")
@@ -181,6 +192,16 @@ def full_team(team):
         services.decision_create(operation=team, title="Matrix decision: keep the snail", actor=None)
     if not team.achievements.exists():
         services.achievement_create(operation=team, title="Matrix achievement: a full trail", actor=None)
+    if not team.checks.exists():
+        ops_services.check_create(
+            operation=team,
+            name="Matrix check",
+            type="http_endpoint",
+            actor=None,
+            params={"url": "http://127.0.0.1:9/health"},
+        )
+    if not AwsEnvironment.objects.exists():
+        ops_services.environment_create(name="matrix", account_id="123456789012", regions=["us-east-1"])
     if not team.webhooks.exists():
         webhooks.webhook_create(operation=team, url="https://93.184.216.34/matrix", actor=None, label="matrix")
     if not team.findings.exists():
@@ -219,6 +240,8 @@ def path_value(name: str, collection: str, operation, usernames: dict[str, str])
         return str(operation.phases.order_by("number").values_list("number", flat=True).first())
     if name == "username":
         return usernames["editor"]
+    if name == "id" and collection == "aws-environments":
+        return str(AwsEnvironment.objects.order_by("pk").values_list("pk", flat=True).first())
     if name == "id" and collection in ID_MODELS:
         item = ID_MODELS[collection].objects.filter(operation=operation).order_by("pk").first()
         assert item is not None, f"the operation has no {collection} to put in the path"
@@ -400,6 +423,13 @@ def other(outsider):
     services.decision_create(operation=operation, title="Elsewhere decision", actor=outsider)
     services.achievement_create(operation=operation, title="Elsewhere achievement", actor=outsider)
     webhooks.webhook_create(operation=operation, url="https://93.184.216.34/elsewhere", actor=outsider)
+    ops_services.check_create(
+        operation=operation,
+        name="Elsewhere check",
+        type="http_endpoint",
+        actor=outsider,
+        params={"url": "http://127.0.0.1:9/elsewhere"},
+    )
     return operation
 
 
@@ -442,8 +472,8 @@ def test_another_operations_paths_are_404_for_a_member_of_a_different_one(full_t
         api = authenticate(APIClient(), user, "token")
         assert api.get(f"/api/operations/{other.slug}/tasks/").status_code == 404
         for path in _list_paths(other):
-            if path == "/api/operations/":
-                continue
+            if not path.startswith(f"/api/operations/{other.slug}/"):
+                continue  # not the other operation's: /api/operations/, /api/aws-environments/
             response = api.get(path)
             assert response.status_code == 404, f"{path} as {user.username}: {response.status_code}"
             assert "Elsewhere" not in response.content.decode()

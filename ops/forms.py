@@ -1,0 +1,160 @@
+"""The form of a live check. It reads input only (JSON, numbers, items of this operation); whether
+the parameters make sense for the type is the type's `clean`, run by `services.check_create` /
+`check_update` through the model's `full_clean`, whose errors the view puts back on these fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.fields import InvalidJSONInput
+
+from tracker.models import Blocker, Finding, Operation, Task
+
+from .checks.base import registry
+from .models import AwsEnvironment, Check
+
+MIN_INTERVAL_SECONDS = 30
+MAX_INTERVAL_SECONDS = 7 * 24 * 3600
+
+
+class JSONText(forms.JSONField):
+    """JSON typed into a textarea, shown back indented; an error says how JSON writes text."""
+
+    default_error_messages = {
+        "invalid": 'Not valid JSON. Text goes in double quotes ("ENABLED"); true, false, numbers, '
+        'lists ([...]) and objects ({"name": value}) as they are.'
+    }
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, InvalidJSONInput):  # shown back as typed, to be corrected
+            return value
+        if value is None:
+            return ""
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        return str(value) if isinstance(value, str) else value  # a plain str, not forms' JSONString
+
+
+class ItemChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        if isinstance(obj, Task):
+            return f"{obj.get_kind_display()}: {obj.title}"
+        if isinstance(obj, Blocker):
+            return f"{obj.title} ({obj.get_state_display().lower()})"
+        return str(obj)
+
+
+class CheckForm(forms.Form):
+    # The fields carry the model's names, so a model ValidationError lands on the field it names.
+    name = forms.CharField(max_length=200)
+    type = forms.ChoiceField(widget=forms.RadioSelect)
+    environment = forms.ModelChoiceField(
+        queryset=AwsEnvironment.objects.all(),
+        required=False,
+        empty_label="— none (for checks that need no AWS) —",
+        help_text="The AWS account the check looks at.",
+    )
+    region = forms.ChoiceField(required=False, help_text="One of the regions the environment lists.")
+    params = JSONText(
+        label="Parameters",
+        required=False,
+        initial=dict,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="A JSON object; the type's description above names its parameters.",
+    )
+    expected = JSONText(
+        label="Expected value",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text='JSON: true, "ENABLED", 200… Empty where the type has a default.',
+    )
+    interval = forms.IntegerField(
+        label="Interval (seconds)",
+        min_value=MIN_INTERVAL_SECONDS,
+        max_value=MAX_INTERVAL_SECONDS,
+        initial=300,
+        help_text="How often it looks: 30 seconds to 7 days.",
+    )
+    enabled = forms.BooleanField(required=False, initial=True, help_text="Unticked, it is not looked at.")
+    finding = ItemChoice(
+        queryset=Finding.objects.none(), required=False, help_text="Mirrors this check's verdict and observed value."
+    )
+    task = ItemChoice(
+        queryset=Task.objects.none(),
+        required=False,
+        label="Task or criterion",
+        help_text="Ticked while the check passes; unticked, with a blocker raised, when it regresses.",
+    )
+    blocker = ItemChoice(queryset=Blocker.objects.none(), required=False, help_text="Resolved when the check passes.")
+
+    def __init__(self, *args: Any, operation: Operation, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+        self.fields["type"].choices = [
+            (code, kind.label) for code, kind in sorted(registry.items(), key=lambda item: item[1].label)
+        ]
+        environments = list(AwsEnvironment.objects.all())
+        # Grouped by environment: the page shows which regions each one lists (the model checks the pair).
+        self.fields["region"].choices = [("", "—")] + [
+            (environment.name, [(region, region) for region in environment.regions]) for environment in environments
+        ]
+        if len(environments) == 1 and not self.is_bound and "environment" not in self.initial:
+            self.initial["environment"] = environments[0].pk
+            if len(environments[0].regions) == 1:
+                self.initial.setdefault("region", environments[0].regions[0])
+        self.fields["finding"].queryset = Finding.objects.filter(operation=operation)
+        self.fields["task"].queryset = Task.objects.filter(operation=operation).order_by("kind", "position", "id")
+        self.fields["blocker"].queryset = Blocker.objects.filter(operation=operation)
+
+    @property
+    def type_options(self) -> list[dict[str, Any]]:
+        """Each registered type with its description, for the radio buttons of the page."""
+        chosen = self["type"].value()
+        return [
+            {"code": code, "label": label, "help": registry[code].help, "checked": code == chosen}
+            for code, label in self.fields["type"].choices
+        ]
+
+    def clean_params(self) -> dict[str, Any]:
+        params = self.cleaned_data.get("params")
+        if params is None:
+            return {}
+        if not isinstance(params, dict):
+            raise ValidationError('Parameters are a JSON object: {"name": value, ...}.')
+        return params
+
+    def check_fields(self) -> dict[str, Any]:
+        """The cleaned data as the services take it."""
+        data = dict(self.cleaned_data)
+        data["interval"] = dt.timedelta(seconds=data["interval"])
+        return data
+
+    def show_errors(self, error: ValidationError) -> None:
+        """Put a model ValidationError on the fields it names; the rest above the form."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error.messages)
+            return
+        for name, messages in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages)
+
+    @classmethod
+    def initial_for(cls, check: Check) -> dict[str, Any]:
+        return {
+            "name": check.name,
+            "type": check.type,
+            "environment": check.environment_id,
+            "region": check.region,
+            "params": check.params,
+            "expected": check.expected,
+            "interval": int(check.interval.total_seconds()),
+            "enabled": check.enabled,
+            "finding": check.finding_id,
+            "task": check.task_id,
+            "blocker": check.blocker_id,
+        }

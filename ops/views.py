@@ -1,0 +1,224 @@
+"""The pages of an operation's live checks: the list (with checks suggested by its findings), one
+check's runs and flips, and adding, editing, deleting and running a check now.
+
+As on the tracker's pages: plain forms that work without JavaScript, one service call per change,
+bad input shown again with what is wrong (status 400) and nothing written; outsiders get a 404,
+members whose role is too low a 403.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from tracker.models import Finding, Operation
+from tracker.permissions import Role, has_role
+from tracker.views.pages import get_object_in, operation_for
+
+from . import services
+from .checks.base import registry
+from .forms import CheckForm
+from .models import Check, CheckFlip, CheckRun
+from .suggest import Suggestion, suggestions_for
+
+RECENT_RUNS = 20
+RECENT_FLIPS = 20
+
+
+def _checks_url(operation: Operation) -> str:
+    return reverse("ops:checks", args=[operation.slug])
+
+
+def _check_url(operation: Operation, check: Check) -> str:
+    return reverse("ops:check-detail", args=[operation.slug, check.pk])
+
+
+def shown(value: Any) -> str:
+    """A JSON value as the user would type it (true, "ENABLED", [...]); text as it is."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+# --- suggestions ----------------------------------------------------------------------------------
+
+
+def _key(finding_id: int | None, kind: str, params: Any) -> tuple:
+    params = params if isinstance(params, dict) else {}
+    return (finding_id, kind, params.get("attribute"), params.get("field"), params.get("port"))
+
+
+def operation_suggestions(operation: Operation, checks: list[Check]) -> list[tuple[Finding, int, Suggestion]]:
+    """(finding, index, suggestion) for the operation's findings, leaving out what a check already covers."""
+    covered = {_key(check.finding_id, check.type, check.params) for check in checks}
+    found = []
+    for finding in Finding.objects.filter(operation=operation):
+        for index, suggestion in enumerate(suggestions_for(finding)):
+            known = suggestion.type in registry  # a type this deployment does not have is no offer
+            if known and _key(finding.pk, suggestion.type, suggestion.params) not in covered:
+                found.append((finding, index, suggestion))
+    return found
+
+
+def _small_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def _from_suggestion(request, operation: Operation) -> tuple[dict[str, Any], Suggestion | None]:
+    """The add form's initial values from `?finding=<id>&suggestion=<n>`, if given."""
+    finding_id, index = request.GET.get("finding", ""), request.GET.get("suggestion", "0")
+    if not _small_number(finding_id) or not _small_number(index):
+        return {}, None
+    finding = get_object_in(Finding, operation, int(finding_id))
+    suggestions = suggestions_for(finding)
+    if int(index) >= len(suggestions):
+        return {"finding": finding.pk}, None
+    suggestion = suggestions[int(index)]
+    initial = {
+        "name": suggestion.name,
+        "type": suggestion.type,
+        "params": suggestion.params,
+        "expected": suggestion.expected,
+        "finding": finding.pk,
+    }
+    return initial, suggestion
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+@login_required
+def check_list(request, slug: str):
+    operation = operation_for(request, slug)
+    checks = list(Check.objects.filter(operation=operation).select_related("environment", "finding", "task", "blocker"))
+    for check in checks:
+        check.observed_shown = None if check.observed is None else shown(check.observed)
+    can_edit = has_role(request.user, operation, Role.EDITOR)
+    context = {
+        "operation": operation,
+        "checks": checks,
+        "can_edit": can_edit,
+        "suggestions": operation_suggestions(operation, checks) if can_edit else [],
+    }
+    return render(request, "ops/checks.html", context)
+
+
+@login_required
+def check_detail(request, slug: str, pk: int):
+    operation = operation_for(request, slug)
+    check = get_object_in(Check.objects.select_related("environment", "finding", "task", "blocker"), operation, pk)
+    runs = list(CheckRun.objects.filter(live_check=check)[:RECENT_RUNS])
+    for run in runs:
+        run.evidence_items = [(name, shown(value)) for name, value in (run.evidence or {}).items()]
+        run.observed_shown = None if run.observed is None else shown(run.observed)
+    kind = registry.get(check.type)
+    context = {
+        "operation": operation,
+        "check": check,
+        "kind": kind,
+        "runs": runs,
+        "flips": CheckFlip.objects.filter(live_check=check).select_related("run")[:RECENT_FLIPS],
+        "params": json.dumps(check.params, indent=2, ensure_ascii=False, sort_keys=True),
+        "expected": "" if check.expected is None else json.dumps(check.expected, ensure_ascii=False),
+        "observed": None if check.observed is None else shown(check.observed),
+        "can_edit": has_role(request.user, operation, Role.EDITOR),
+    }
+    return render(request, "ops/check_detail.html", context)
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+def check_form_page(
+    request,
+    operation: Operation,
+    form: CheckForm,
+    *,
+    heading: str,
+    save: Callable[[dict[str, Any]], Check],
+    done: str,
+    check: Check | None = None,
+    suggestion: Suggestion | None = None,
+) -> HttpResponse:
+    """Validate the form, hand its data to `save` (a service call), or show it again with the errors."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form.check_fields())
+        except ValidationError as error:
+            form.show_errors(error)
+        else:
+            messages.success(request, done)
+            return redirect(_check_url(operation, saved))
+    status = 400 if request.method == "POST" else 200
+    context = {
+        "operation": operation,
+        "form": form,
+        "heading": heading,
+        "check": check,
+        "suggestion": suggestion,
+        "back": _check_url(operation, check) if check else _checks_url(operation),
+    }
+    return render(request, "ops/check_form.html", context, status=status)
+
+
+@login_required
+def check_add(request, slug: str):
+    operation = operation_for(request, slug, Role.EDITOR)
+    initial, suggestion = _from_suggestion(request, operation) if request.method == "GET" else ({}, None)
+    form = CheckForm(request.POST or None, operation=operation, initial=initial)
+    return check_form_page(
+        request,
+        operation,
+        form,
+        heading="Add a check",
+        save=lambda data: services.check_create(operation=operation, actor=request.user, **data),
+        done="Check added: it is looked at within moments.",
+        suggestion=suggestion,
+    )
+
+
+@login_required
+def check_edit(request, slug: str, pk: int):
+    operation = operation_for(request, slug, Role.EDITOR)
+    check = get_object_in(Check, operation, pk)
+    form = CheckForm(request.POST or None, operation=operation, initial=CheckForm.initial_for(check))
+    return check_form_page(
+        request,
+        operation,
+        form,
+        heading=f"Edit check: {check.name}",
+        save=lambda data: services.check_update(check=check, actor=request.user, **data),
+        done="Check updated.",
+        check=check,
+    )
+
+
+@login_required
+@require_POST
+def check_delete(request, slug: str, pk: int):
+    operation = operation_for(request, slug, Role.EDITOR)
+    check = get_object_in(Check, operation, pk)
+    services.check_delete(check=check, actor=request.user)
+    messages.success(request, f"Check deleted: {check.name}")
+    return redirect(_checks_url(operation))
+
+
+@login_required
+@require_POST
+def check_run_now(request, slug: str, pk: int):
+    """Make the check due now: the next dispatch, seconds away, looks at it."""
+    operation = operation_for(request, slug, Role.EDITOR)
+    check = get_object_in(Check, operation, pk)
+    services.check_run_now(check=check, actor=request.user)
+    messages.success(request, f"{check.name} will be looked at within moments.")
+    # The list's button comes back to the list, the detail page's to the check.
+    return redirect(_checks_url(operation) if request.POST.get("next") == "list" else _check_url(operation, check))

@@ -96,7 +96,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Longer than the longest task or countdown, or Redis hands an unacked task to a second worker.
     # (The longest is a webhook's last retry: 30 s x 4**4 = 2 h 8 min.)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 3600)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "filesystem://"

@@ -29,10 +29,10 @@ install-dev: $(VENV)/.dev
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-## run: set up, load the example operation, and serve the app at http://$(HOST):$(PORT)
+## run: set up, load the example operation and its demo AWS (a local moto server) with live checks,
+## start a Celery worker with beat, and serve the app at http://$(HOST):$(PORT) (scripts/run_local.py)
 run: migrate
-	$(BIN)/python manage.py setup_demo --url http://$(HOST):$(PORT)/
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python scripts/run_local.py --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite, then again on PostgreSQL + Redis when they answer.
 ## With REQUIRE_SERVICES=1 a missing PostgreSQL or Redis fails the run instead of skipping.

@@ -16,6 +16,7 @@ import threading
 from typing import Any, Protocol
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
@@ -39,9 +40,20 @@ def client_config() -> Config:
     )
 
 
+# botocore's bundled service models, read once per process: a session of its own would parse
+# EC2's model again (a few hundred milliseconds) for every client made.
+_loader = botocore.loaders.create_loader()
+
+
+def _botocore_session() -> botocore.session.Session:
+    session = botocore.session.Session()
+    session.register_component("data_loader", _loader)
+    return session
+
+
 def session_for(environment: Environment | None = None) -> boto3.Session:
     """A session on the standard credential chain, or on a role assumed from it."""
-    base = botocore.session.Session()
+    base = _botocore_session()
     if environment is None or not environment.role_arn:
         return boto3.Session(botocore_session=base)
     extra = {"RoleSessionName": f"snailtrail-{environment.pk}"}
@@ -53,7 +65,7 @@ def session_for(environment: Environment | None = None) -> boto3.Session:
         role_arn=environment.role_arn,
         extra_args=extra,
     )
-    assumed = botocore.session.Session()
+    assumed = _botocore_session()
     # Refreshed by botocore shortly before they expire, on the first call that needs them.
     assumed._credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=fetcher.fetch_credentials)
     return boto3.Session(botocore_session=assumed)

@@ -8,6 +8,7 @@ to assume from boto3's standard credential chain (ops.aws).
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +25,14 @@ ROLE_ARN = RegexValidator(
     r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$",
     "Not an IAM role ARN (arn:aws:iam::123456789012:role/Name).",
 )
+
+
+def shown(value) -> str:
+    """A JSON value as the user would type it (true, "ENABLED", [...]); text as it is."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
 
 # A check is STALE when its last answered run is older than this many intervals.
 STALE_AFTER_INTERVALS = 3
@@ -126,6 +135,10 @@ class Check(models.Model):
         for item in (self.finding, self.task, self.blocker):
             if item is not None and item.operation_id != self.operation_id:
                 raise ValidationError("A check can only keep items of its own operation true.")
+
+    @property
+    def observed_display(self) -> str:
+        return "" if self.observed is None else shown(self.observed)
 
     @property
     def stale_after(self) -> dt.timedelta:

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from . import aws, services
-from .checks.base import CallLog, Observation, Target, get_type
+from . import services
+from .checks.base import CallLog, GroupClients, Observation, Target, get_type
 from .models import AwsEnvironment
 
 logger = logging.getLogger(__name__)
@@ -29,14 +29,12 @@ def run_group(*, claim_id: uuid.UUID, check_ids: Iterable[int]) -> int:
     environment: AwsEnvironment | None = first.environment
     region = first.region
 
-    def client_for(service: str):
-        return aws.client(service, region=region, environment=environment)
-
     calls = CallLog()
     started = timezone.now()
     began = time.monotonic()
     targets = [Target(id=check.pk, params=check.params, expected=check.expected) for check in checks]
     try:
+        client_for = GroupClients(environment=environment, region=region)
         observations = kind.collect(targets, client_for=client_for, region=region, calls=calls)
     except Exception as error:  # a bug in a type must not lose the runs: record it on each check
         logger.exception("check type %s failed on %d checks", kind.code, len(checks))

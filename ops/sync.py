@@ -27,11 +27,24 @@ from .models import Check, CheckFlip, CheckRun
 _VERDICTS = {PASS: Finding.Verdict.CORRECT, FAIL: Finding.Verdict.WRONG}
 
 
-def observed_text(value: Any) -> str:
-    """An observed value as a finding shows it: `True`, `ENABLED`, or compact JSON in backticks."""
-    if isinstance(value, str):
-        return f"`{value}`"
-    return f"`{json.dumps(value, sort_keys=True, separators=(', ', ': '))}`"
+# A finding's closing "(correct)" is the team's own verdict in words: kept in step with the check.
+_VERDICT_NOTES = {"correct", "incorrect", "wrong", "ok", "warning", "right"}
+
+
+def observed_text(value: Any, label: str = "") -> str:
+    """An observed value as a finding shows it, named like the team wrote it when the check says
+    what it looked at: `MapPublicIpOnLaunch: true`, `assignPublicIp: DISABLED`."""
+    shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(", ", ": "))
+    return f"`{label}: {shown}`" if label else f"`{shown}`"
+
+
+def _finding_changes(check: Check, run: CheckRun) -> dict[str, Any]:
+    finding = check.finding
+    label = check.params.get("attribute") or check.params.get("field") or ""
+    changes: dict[str, Any] = {"verdict": _VERDICTS[run.status], "observed": observed_text(run.observed, label)}
+    if finding.note.strip().lower() in _VERDICT_NOTES:
+        changes["note"] = "correct" if run.status == PASS else "wrong"
+    return changes
 
 
 def follow(*, check: Check, run: CheckRun, flip: CheckFlip | None) -> None:
@@ -52,9 +65,7 @@ def follow(*, check: Check, run: CheckRun, flip: CheckFlip | None) -> None:
             if item is not None:
                 tracker_services.item_mark_checked(item=item, at=run.started_at, stale_after=check.stale_after)
         if check.finding is not None:
-            tracker_services.item_update(
-                item=check.finding, actor=None, verdict=_VERDICTS[run.status], observed=observed_text(run.observed)
-            )
+            tracker_services.item_update(item=check.finding, actor=None, **_finding_changes(check, run))
         if check.task is not None:
             _follow_task(check, run)
         if check.blocker is not None and run.status == PASS:

@@ -27,7 +27,7 @@ from tracker.views.pages import get_object_in, operation_for
 from . import services
 from .checks.base import registry
 from .forms import CheckForm
-from .models import Check, CheckFlip, CheckRun
+from .models import Check, CheckFlip, CheckRun, shown
 from .suggest import Suggestion, suggestions_for
 
 RECENT_RUNS = 20
@@ -40,13 +40,6 @@ def _checks_url(operation: Operation) -> str:
 
 def _check_url(operation: Operation, check: Check) -> str:
     return reverse("ops:check-detail", args=[operation.slug, check.pk])
-
-
-def shown(value: Any) -> str:
-    """A JSON value as the user would type it (true, "ENABLED", [...]); text as it is."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 # --- suggestions ----------------------------------------------------------------------------------

@@ -98,6 +98,20 @@ def aws_error(error: Exception, operation: str) -> Observation:
 ClientFor = Callable[[str], Any]  # service name -> a boto3 client of the group's environment and region
 
 
+@dataclass(frozen=True)
+class GroupClients:
+    """The `client_for` a runner passes: clients of one environment and region; `environment` for a
+    type that walks AWS through another module (the ECS diagnosis)."""
+
+    environment: Any
+    region: str
+
+    def __call__(self, service: str):
+        from .. import aws
+
+        return aws.client(service, region=self.region, environment=self.environment)
+
+
 class CheckType:
     """Subclasses set `code`, `label`, `resource` and implement `clean` and `collect`."""
 

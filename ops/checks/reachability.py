@@ -1,0 +1,62 @@
+"""`ecs_reachability`: the whole path from the internet to an ECS service's tasks, as one check.
+
+It runs `ops.diagnosis.diagnose_ecs` per check: the diagnosis walks a dozen AWS resources of its
+own service, so there is nothing to batch across checks (its calls are batched within the walk).
+PASS when the verdict is "reachable"; FAIL with the root causes' codes as the observed value
+("unreachable"); ERROR when the diagnosis cannot tell ("unknown"), with the step that could not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..diagnosis import diagnose_ecs
+from .base import CallLog, CheckType, ClientFor, Observation, Target, register
+from .rules import Params, expected_true
+
+
+@register
+class EcsReachability(CheckType):
+    code = "ecs_reachability"
+    label = "ECS service reachable from the internet"
+    help = (
+        'params: {"cluster", "service", "port"}; expected: true (reachable). Fails naming every root '
+        "cause (e.g. DEPLOYMENT_NETWORK_CONFIG_STALE) with its evidence."
+    )
+
+    def clean(self, params: dict[str, Any], expected: Any) -> tuple[dict[str, Any], Any]:
+        p = Params(params, ["cluster", "service", "port"])
+        p.text("cluster", max_length=255)
+        p.text("service", max_length=255)
+        p.integer("port", minimum=1, maximum=65535)
+        return p.done(), expected_true(expected, "the service is reachable")
+
+    def collect(
+        self, targets: list[Target], *, client_for: ClientFor, region: str, calls: CallLog
+    ) -> dict[int, Observation]:
+        environment = getattr(client_for, "environment", None)
+        return {target.id: self._diagnose(target, region, environment, calls) for target in targets}
+
+    def _diagnose(self, target: Target, region: str, environment, calls: CallLog) -> Observation:
+        params = target.params
+        diagnosis = diagnose_ecs(
+            cluster=params["cluster"],
+            service=params["service"],
+            region=region,
+            port=params["port"],
+            environment=environment,
+        )
+        for step in diagnosis.steps:
+            calls.calls.extend(step.calls)
+        evidence = {cause.code: cause.evidence for cause in diagnosis.root_causes}
+        if diagnosis.verdict == "unknown":
+            unknown = [f"{step.name}: {step.detail}" for step in diagnosis.steps if step.status == "unknown"]
+            return Observation.error(
+                "DiagnosisUnknown", "; ".join(unknown) or "The diagnosis could not tell.", evidence
+            )
+        codes = [cause.code for cause in diagnosis.root_causes]
+        message = "; ".join(f"{cause.code}: {cause.summary}" for cause in diagnosis.root_causes)
+        observed = diagnosis.verdict == "reachable"
+        return Observation.judged(
+            observed, target.expected, {"verdict": diagnosis.verdict, "root_causes": codes, **evidence}, message
+        )

@@ -105,6 +105,8 @@ else:
         "data_folder_in": str(_QUEUE_DIR / "queue"),
         "data_folder_out": str(_QUEUE_DIR / "queue"),
         "processed_folder": str(_QUEUE_DIR / "processed"),
+        # Broadcast (pidbox) exchanges: kombu's default is ./control, i.e. wherever it was started.
+        "control_folder": str(_QUEUE_DIR / "control"),
         "store_processed": False,
     }
 

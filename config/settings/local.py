@@ -13,6 +13,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 for _folder in (
     CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in", ""),
     CELERY_BROKER_TRANSPORT_OPTIONS.get("processed_folder", ""),
+    CELERY_BROKER_TRANSPORT_OPTIONS.get("control_folder", ""),
 ):
     if _folder:
         os.makedirs(_folder, exist_ok=True)

@@ -13,11 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from tracker.api.base import ItemViewSet, StrictModelSerializer
+from tracker.api.base import ItemViewSet, OperationScoped, StrictModelSerializer, StrictSerializer
 from tracker.models import Blocker, Finding, Task
+from tracker.permissions import Role
 
 from . import services
 from .checks.base import registry
+from .diagnosis import diagnose_ecs
 from .models import AwsEnvironment, Check, CheckRun
 
 
@@ -157,8 +159,66 @@ class CheckViewSet(ItemViewSet):
 
 RECENT_RUNS = 50
 
+
+class DiagnoseRequestSerializer(StrictSerializer):
+    environment = serializers.PrimaryKeyRelatedField(queryset=AwsEnvironment.objects.all())
+    region = serializers.CharField(max_length=30)
+    cluster = serializers.CharField(max_length=255)
+    service = serializers.CharField(max_length=255)
+    port = serializers.IntegerField(min_value=1, max_value=65535)
+
+    def validate(self, data):
+        if data["region"] not in data["environment"].regions:
+            raise serializers.ValidationError({"region": f"{data['environment']} does not list {data['region']}."})
+        return data
+
+
+class RootCauseSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    summary = serializers.CharField()
+    evidence = serializers.DictField(help_text="AWS field path -> the value that shows the cause.")
+    remediation = serializers.CharField()
+
+
+class StepSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["ok", "problem", "unknown", "skipped"])
+    detail = serializers.CharField()
+    calls = serializers.ListField(child=serializers.CharField())
+
+
+class DiagnosisSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=["reachable", "unreachable", "unknown"])
+    root_causes = RootCauseSerializer(many=True)
+    steps = StepSerializer(many=True)
+
+
+class DiagnoseViewSet(OperationScoped, viewsets.GenericViewSet):
+    """Why an ECS service is (not) reachable from the internet, walked now (editors: it calls AWS)."""
+
+    serializer_class = DiagnoseRequestSerializer
+    read_role = write_role = Role.EDITOR
+
+    @extend_schema(request=DiagnoseRequestSerializer, responses={200: DiagnosisSerializer})
+    def create(self, request, operation_slug: str):
+        given = DiagnoseRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        diagnosis = diagnose_ecs(
+            cluster=data["cluster"],
+            service=data["service"],
+            region=data["region"],
+            port=data["port"],
+            environment=data["environment"],
+        )
+        return Response(DiagnosisSerializer(diagnosis.to_dict()).data)
+
+
 router = SimpleRouter()
 router.register("aws-environments", EnvironmentViewSet, basename="aws-environment")
 router.register(r"operations/(?P<operation_slug>[-a-zA-Z0-9_]+)/checks", CheckViewSet, basename="operation-checks")
+router.register(
+    r"operations/(?P<operation_slug>[-a-zA-Z0-9_]+)/diagnose-ecs", DiagnoseViewSet, basename="operation-diagnose-ecs"
+)
 
 urlpatterns = [path("", include(router.urls))]

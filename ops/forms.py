@@ -158,3 +158,20 @@ class CheckForm(forms.Form):
             "task": check.task_id,
             "blocker": check.blocker_id,
         }
+
+
+class DiagnoseForm(forms.Form):
+    """Which ECS service to walk, where, and the port the internet should reach."""
+
+    environment = forms.ModelChoiceField(queryset=AwsEnvironment.objects.all())
+    region = forms.CharField(max_length=30)
+    cluster = forms.CharField(max_length=255)
+    service = forms.CharField(max_length=255)
+    port = forms.IntegerField(min_value=1, max_value=65535, initial=5000)
+
+    def clean(self):
+        data = super().clean()
+        environment, region = data.get("environment"), data.get("region")
+        if environment is not None and region and region not in environment.regions:
+            self.add_error("region", f"{environment} does not list {region}.")
+        return data

@@ -9,6 +9,7 @@ app_name = "ops"
 urlpatterns = [
     path("operations/<slug:slug>/checks/", views.check_list, name="checks"),
     path("operations/<slug:slug>/checks/add/", views.check_add, name="check-add"),
+    path("operations/<slug:slug>/checks/diagnose-ecs/", views.diagnose, name="diagnose"),
     path("operations/<slug:slug>/checks/<int:pk>/", views.check_detail, name="check-detail"),
     path("operations/<slug:slug>/checks/<int:pk>/edit/", views.check_edit, name="check-edit"),
     path("operations/<slug:slug>/checks/<int:pk>/delete/", views.check_delete, name="check-delete"),

@@ -26,7 +26,8 @@ from tracker.views.pages import get_object_in, operation_for
 
 from . import services
 from .checks.base import registry
-from .forms import CheckForm
+from .diagnosis import diagnose_ecs
+from .forms import CheckForm, DiagnoseForm
 from .models import Check, CheckFlip, CheckRun, shown
 from .suggest import Suggestion, suggestions_for
 
@@ -215,3 +216,31 @@ def check_run_now(request, slug: str, pk: int):
     messages.success(request, f"{check.name} will be looked at within moments.")
     # The list's button comes back to the list, the detail page's to the check.
     return redirect(_checks_url(operation) if request.POST.get("next") == "list" else _check_url(operation, check))
+
+
+@login_required
+def diagnose(request, slug: str):
+    """Walk an ECS service's path from the internet now and name every root cause (editors: it calls AWS)."""
+    operation = operation_for(request, slug, Role.EDITOR)
+    form = DiagnoseForm(request.POST or None, initial=_diagnose_defaults(operation))
+    diagnosis = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        diagnosis = diagnose_ecs(
+            cluster=data["cluster"],
+            service=data["service"],
+            region=data["region"],
+            port=data["port"],
+            environment=data["environment"],
+        )
+    status = 400 if request.method == "POST" and not form.is_valid() else 200
+    context = {"operation": operation, "form": form, "diagnosis": diagnosis}
+    return render(request, "ops/diagnose.html", context, status=status)
+
+
+def _diagnose_defaults(operation: Operation) -> dict[str, Any]:
+    """Prefill from the operation's own reachability check, when it has one."""
+    check = Check.objects.filter(operation=operation, type="ecs_reachability").select_related("environment").first()
+    if check is None:
+        return {}
+    return {"environment": check.environment, "region": check.region, **check.params}

@@ -102,3 +102,21 @@ def team(example_operation, owner, teammate, viewer):
 def logged_in(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def no_real_aws(monkeypatch):
+    """No test reaches AWS: boto3 is pointed at a closed loopback port with fake credentials unless
+    a test points it at its moto server (tests/ops/conftest.py's `aws` fixture overrides these)."""
+    from ops import aws
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    aws.forget_clients()
+    yield
+    aws.forget_clients()

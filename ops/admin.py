@@ -27,6 +27,7 @@ class AwsEnvironmentAdmin(admin.ModelAdmin):
 @admin.register(Check)
 class CheckAdmin(ServiceAdmin):
     create_service = staticmethod(services.check_create)
+    delete_service = staticmethod(lambda item, actor: services.check_delete(check=item, actor=actor))
     update_service = staticmethod(
         lambda item, actor, **changes: services.check_update(check=item, actor=actor, **changes)
     )
@@ -35,13 +36,6 @@ class CheckAdmin(ServiceAdmin):
     list_select_related = ("operation", "environment")
     search_fields = ("name",)
     readonly_fields = ("status", "observed", "message", "last_run_at", "last_good_at", "next_due_at", "created_at")
-
-    def delete_model(self, request, obj):
-        services.check_delete(check=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            services.check_delete(check=obj, actor=request.user)
 
 
 @admin.register(CheckRun)

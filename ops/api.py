@@ -204,13 +204,7 @@ class DiagnoseViewSet(OperationScoped, viewsets.GenericViewSet):
         given = DiagnoseRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        diagnosis = diagnose_ecs(
-            cluster=data["cluster"],
-            service=data["service"],
-            region=data["region"],
-            port=data["port"],
-            environment=data["environment"],
-        )
+        diagnosis = diagnose_ecs(**data)  # cluster, service, region, port, environment
         return Response(DiagnosisSerializer(diagnosis.to_dict()).data)
 
 

@@ -226,13 +226,7 @@ def diagnose(request, slug: str):
     diagnosis = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        diagnosis = diagnose_ecs(
-            cluster=data["cluster"],
-            service=data["service"],
-            region=data["region"],
-            port=data["port"],
-            environment=data["environment"],
-        )
+        diagnosis = diagnose_ecs(**data)  # cluster, service, region, port, environment
     status = 400 if request.method == "POST" and not form.is_valid() else 200
     context = {"operation": operation, "form": form, "diagnosis": diagnosis}
     return render(request, "ops/diagnose.html", context, status=status)

@@ -52,12 +52,14 @@ class ServiceAdmin(admin.ModelAdmin):
             obj.pk = created.pk
         obj.refresh_from_db()
 
+    delete_service: Callable[..., Any] = staticmethod(lambda item, actor: services.item_delete(item=item, actor=actor))
+
     def delete_model(self, request, obj):
-        services.item_delete(item=obj, actor=request.user)
+        self.delete_service(obj, request.user)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            services.item_delete(item=obj, actor=request.user)
+            self.delete_service(obj, request.user)
 
 
 @admin.register(Operation)

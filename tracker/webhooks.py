@@ -39,11 +39,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import services
+from .lib.guarded_http import AddressRefused, guarded_session
 from .models import ActivityEntry, Blocker, Operation, PhaseStatus, Webhook, WebhookDelivery
 from .services import Actor
 
@@ -208,10 +206,6 @@ class RetryLater(Exception):
         super().__init__(f"retry in {countdown:g} s")
 
 
-class TargetRefused(Exception):
-    """The connection reached an address webhooks may not go to."""
-
-
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -265,52 +259,14 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-def _check_peer(sock: socket.socket) -> None:
-    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
-        return
-    address = sock.getpeername()[0]
-    if not _is_public(address):
-        sock.close()
-        raise TargetRefused(f"the connection reached {address}, which is not public")
-
-
-class _PublicHTTPConnection(HTTPConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _check_peer(sock)
-        return sock
-
-
-class _PublicHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _check_peer(sock)
-        return sock
-
-
-class _PublicHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PublicHTTPConnection
-
-
-class _PublicHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PublicHTTPSConnection
-
-
-class _PublicOnlyAdapter(HTTPAdapter):
-    """Checks the address each connection really reached, after DNS, before a byte is sent."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
+def _peer_rule(address: str) -> str | None:
+    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS or _is_public(address):
+        return None
+    return "which is not public"
 
 
 def _session() -> requests.Session:
-    session = requests.Session()
-    # Straight to the target: through a proxy the checked peer would be the proxy, not the target.
-    session.trust_env = False
-    session.mount("https://", _PublicOnlyAdapter())
-    session.mount("http://", _PublicOnlyAdapter())
-    return session
+    return guarded_session(_peer_rule)
 
 
 def _excerpt(response: requests.Response) -> str:
@@ -374,7 +330,7 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
             with response:
                 delivery.response_status = response.status_code
                 delivery.response_excerpt = _excerpt(response)
-    except TargetRefused as error:
+    except AddressRefused as error:
         return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"Target refused: {error}.")
     except (requests.ConnectionError, requests.Timeout) as error:
         return _retry_or_fail(delivery, error=f"{type(error).__name__}: {error}")

@@ -24,9 +24,8 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from tracker.lib.guarded_http import AddressRefused, guarded_session
 
 from .base import ERROR, FAIL, PASS, CallLog, CheckType, ClientFor, Observation, Target, register
 from .rules import Params, expected_true
@@ -47,53 +46,12 @@ def forbidden(address: str) -> bool:
     return ip.is_link_local or ip in _METADATA_ADDRESSES
 
 
-class TargetRefused(Exception):
-    """The URL leads to an address checks may not reach. Not an OSError, so urllib3 does not retry it."""
-
-
-def _check_peer(sock: socket.socket) -> None:
-    address = sock.getpeername()[0]
-    if forbidden(address):
-        sock.close()
-        raise TargetRefused(f"the connection reached {address}, a link-local address")
-
-
-class _CheckedHTTPConnection(HTTPConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _check_peer(sock)
-        return sock
-
-
-class _CheckedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _check_peer(sock)
-        return sock
-
-
-class _CheckedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _CheckedHTTPConnection
-
-
-class _CheckedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _CheckedHTTPSConnection
-
-
-class _CheckedAdapter(HTTPAdapter):
-    """Checks the address each connection really reached, after DNS, before a byte is sent."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+def _peer_rule(address: str) -> str | None:
+    return "a link-local address" if forbidden(address) else None
 
 
 def _session() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    session.mount("http://", _CheckedAdapter(max_retries=0))
-    session.mount("https://", _CheckedAdapter(max_retries=0))
-    return session
+    return guarded_session(_peer_rule)
 
 
 def _resolve(host: str, port: int) -> list[str]:
@@ -209,7 +167,7 @@ def probe(
                         break
                     if time.monotonic() > deadline:
                         raise requests.Timeout(timed_out)
-    except TargetRefused as error:
+    except AddressRefused as error:
         return Observation(ERROR, None, evidence, error_code="TargetRefused", message=f"Refused: {error}.")
     except requests.RequestException as error:
         evidence["elapsed_ms"] = round((time.monotonic() - started) * 1000)

@@ -86,6 +86,9 @@ def aws_error(error: Exception, operation: str) -> Observation:
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "Unknown")
         message = error.response.get("Error", {}).get("Message", "")
+        if getattr(error, "operation_name", "") == "AssumeRole":
+            # The environment's role, not the describe call: botocore assumes it on first use.
+            return Observation.error(code, f"sts:AssumeRole failed, so {operation} was not made: {message}".strip())
         if "AccessDenied" in code or "UnauthorizedOperation" in code:
             service, _, action = operation.partition(".")
             message = f"Missing permission {service}:{action}. {message}".strip()

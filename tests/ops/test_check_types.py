@@ -818,3 +818,69 @@ def test_it_registers_every_type_and_names_them_for_an_unknown_code():
         registry.get("ping")
     assert "Unknown check type 'ping'" in caught.value.message_dict["type"][0]
     assert all(kind.help for kind in registry.registry.values())
+
+
+@pytest.fixture
+def network_fault(aws):
+    """network_fault(service, operation, error, every): raise `error` (a botocore network error) on
+    every `every`-th attempt at `operation`, below the client's retry handler, as a flaky network
+    would; returns the attempt counter."""
+    registered: list[tuple[Any, str, Callable]] = []
+
+    def inject(service: str, operation: str, error: Exception, every: int) -> list[int]:
+        attempts: list[int] = []
+
+        def fail(request, **_: Any):
+            attempts.append(1)
+            if len(attempts) % every == 0 or every == 1:
+                raise error
+            return None  # let this attempt through to moto
+
+        service_client = client(service)
+        event = f"before-send.{service_client.meta.service_model.service_id.hyphenize()}.{operation}"
+        service_client.meta.events.register_first(event, fail)
+        registered.append((service_client, event, fail))
+        return attempts
+
+    yield inject
+    for service_client, event, handler in registered:
+        service_client.meta.events.unregister(event, handler)
+
+
+def _network_errors():
+    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+
+    return [
+        pytest.param(ReadTimeoutError(endpoint_url="http://moto"), "ReadTimeoutError", id="timeout"),
+        pytest.param(ConnectionClosedError(endpoint_url="http://moto"), "ConnectionClosedError", id="reset"),
+    ]
+
+
+@pytest.mark.parametrize(("error", "code"), _network_errors())
+def test_a_network_fault_that_persists_ends_as_error_after_bounded_attempts(network_fault, settings, error, code):
+    settings.AWS_MAX_ATTEMPTS = 2
+    ops_aws.forget_clients()
+    attempts = network_fault("ec2", "DescribeSubnets", error, every=1)
+
+    observations, calls = run(
+        "subnet_attribute", ({"subnet_id": MISSING_SUBNET, "attribute": "MapPublicIpOnLaunch"}, True)
+    )
+
+    assert statuses(observations) == [ERROR]
+    assert observations[0].error_code == code
+    assert len(attempts) == settings.AWS_MAX_ATTEMPTS
+    assert calls == ["ec2.DescribeSubnets"]
+
+
+@pytest.mark.parametrize(("error", "code"), _network_errors())
+def test_a_fault_on_every_other_attempt_is_retried_and_the_check_answers(network, network_fault, settings, error, code):
+    settings.AWS_MAX_ATTEMPTS = 3
+    ops_aws.forget_clients()
+    subnet = network["subnet_ids"][0]
+    attempts = network_fault("ec2", "DescribeSubnets", error, every=2)  # the 2nd, 4th... attempts fail
+
+    first, _ = run("subnet_attribute", ({"subnet_id": subnet, "attribute": "MapPublicIpOnLaunch"}, True))
+    second, _ = run("subnet_attribute", ({"subnet_id": subnet, "attribute": "MapPublicIpOnLaunch"}, True))
+
+    assert statuses(first) == statuses(second) == [PASS]  # the failed attempt was retried
+    assert len(attempts) == 3  # ok; failed + retried ok

@@ -59,6 +59,7 @@ bench: install-dev
 	$(BIN)/python bench/import_export.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/ops_sync.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .hypothesis

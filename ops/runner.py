@@ -10,7 +10,11 @@ import time
 import uuid
 from collections.abc import Iterable
 
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+
+from tracker.models import Operation
 
 from . import services
 from .checks.base import CallLog, GroupClients, Observation, Target, get_type
@@ -44,14 +48,23 @@ def run_group(*, claim_id: uuid.UUID, check_ids: Iterable[int]) -> int:
         failure = Observation.error("NoObservation", f"The {kind.code} check returned nothing for this check.")
     duration_ms = round((time.monotonic() - began) * 1000)
     recorded = 0
-    for check in checks:
-        result = services.record_run(
-            check=check,
-            claim_id=claim_id,
-            observation=observations.get(check.pk, failure),
-            calls=calls.calls,
-            started_at=started,
-            duration_ms=duration_ms,
-        )
-        recorded += result is not None
+    # One transaction for the group (bench/ops_sync.py: a commit per check was most of a sync),
+    # each run in a savepoint of its own, so one that fails to record does not lose the others.
+    with transaction.atomic():
+        for check in checks:
+            try:
+                result = services.record_run(
+                    check=check,
+                    claim_id=claim_id,
+                    observation=observations.get(check.pk, failure),
+                    calls=calls.calls,
+                    started_at=started,
+                    duration_ms=duration_ms,
+                )
+            except Exception:
+                logger.exception("could not record the run of check %s; it will run again", check.pk)
+                continue
+            recorded += result is not None
+        # Open dashboards poll their operation's version: the runs are news for the live checks panel.
+        Operation.objects.filter(pk__in={check.operation_id for check in checks}).update(version=F("version") + 1)
     return recorded

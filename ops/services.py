@@ -15,11 +15,10 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from tracker import services as tracker_services
-from tracker.models import Operation
 
 from .checks.base import ERROR, Observation
 from .models import AwsEnvironment, Check, CheckFlip, CheckRun
@@ -161,8 +160,6 @@ def record_run(
     check.next_due_at = _next_due(check, observation.status, errors, now)
     check.claim_id = check.claimed_until = None
     check.save()
-    # Open dashboards poll the operation's version: a run is news for the live checks panel.
-    Operation.objects.filter(pk=check.operation_id).update(version=F("version") + 1)
     flip = None
     if previous != observation.status:
         flip = CheckFlip.objects.create(

@@ -340,12 +340,23 @@ def _images(client, repository: str, tags: list[str], calls: CallLog) -> dict[st
 
 
 def _listed(client, repository: str, wanted: list[str], calls: CallLog) -> dict[str, dict[str, Any]]:
+    """The wanted tags that exist, listing the repository's tagged images (1,000 a page, the most
+    ECR gives) until every wanted tag is found or the list ends."""
     found: dict[str, dict[str, Any]] = {}
-    for page in calls.pages(client, "describe_images", repositoryName=repository, filter={"tagStatus": "TAGGED"}):
+    pages = calls.pages(
+        client,
+        "describe_images",
+        repositoryName=repository,
+        filter={"tagStatus": "TAGGED"},
+        PaginationConfig={"PageSize": 1000},
+    )
+    for page in pages:
         for image in page.get("imageDetails", []):
             for tag in image.get("imageTags") or []:
                 if tag in wanted:
                     found[tag] = image
+        if len(found) == len(set(wanted)):
+            break
     return found
 
 

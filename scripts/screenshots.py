@@ -41,6 +41,10 @@ def main() -> None:
                 path = OUT / f"dashboard-{size}-{scheme}.png"
                 page.screenshot(path=str(path), full_page=True)
                 print(path.relative_to(OUT.parent.parent))
+                if size == "laptop" and page.locator("#checks").count():  # the live checks panel (make run's demo AWS)
+                    path = OUT / f"live-checks-{scheme}.png"
+                    page.locator("#checks").screenshot(path=str(path))
+                    print(path.relative_to(OUT.parent.parent))
                 page.close()
         browser.close()
 

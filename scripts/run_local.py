@@ -59,6 +59,9 @@ def main() -> None:
     children: list[subprocess.Popen] = []
 
     def stop(*_):
+        # A second Ctrl-C or SIGTERM while stopping must not leave a child behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in reversed(children):
             if child.poll() is None:
                 child.terminate()

@@ -3,8 +3,13 @@
 `dispatch_due_checks` runs on django-celery-beat's short interval: it claims the due checks and
 queues one `run_check_group` per (environment, region, type) group. Both are safe to run twice:
 a claim is exclusive, and a run's id comes from its claim, so a redelivered group records
-nothing twice. `acks_late` + `reject_on_worker_lost` (settings) mean a worker killed mid-run
-loses nothing: the group is delivered again and finishes what was not recorded.
+nothing twice (tests/reliability/test_worker_kill.py kills real workers to show it).
+
+A killed pool process: `acks_late` + `reject_on_worker_lost` requeue the group at once and
+another process finishes what was not recorded. A whole worker killed: the message comes back
+when Redis's visibility timeout (CELERY_VISIBILITY_TIMEOUT) has passed and a worker looks for it;
+before that, the claim's lease (ops.services.CLAIM_LEASE, 10 minutes) has run out and the next
+dispatch claims and runs those checks again, so nothing waits hours.
 """
 
 from __future__ import annotations

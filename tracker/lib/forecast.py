@@ -57,7 +57,6 @@ from datetime import UTC, datetime, timedelta
 from numbers import Real
 
 import numpy as np
-from sklearn.linear_model import LinearRegression
 
 MICROS_PER_DAY = 86_400e6
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -144,6 +143,10 @@ def forecast_completion(
     x = (points.micros - points.micros[0]) / MICROS_PER_DAY
     age_days = x[-1] - x
     w = np.power(0.5, age_days / half_life_days)
+
+    # Imported here: scikit-learn (and scipy under it) takes seconds to import, and every web and
+    # Celery process imports this module through the dashboard, most never to draw a forecast.
+    from sklearn.linear_model import LinearRegression
 
     model = LinearRegression().fit(x.reshape(-1, 1), progress, sample_weight=w)
     slope = float(model.coef_[0])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -144,39 +145,48 @@ class EcsServiceNetwork(CheckType):
     def collect(
         self, targets: list[Target], *, client_for: ClientFor, region: str, calls: CallLog
     ) -> dict[int, Observation]:
-        described = _describe_services(targets, client_for("ecs"), calls)
-        observations = {}
-        for target in targets:
-            service = described[target.id]
-            if isinstance(service, Observation):
-                observations[target.id] = service
-                continue
-            field = target.params["field"]
-            where, running = _running(service)
-            declared = _value(field, service)
-            evidence: dict[str, Any] = {
-                "serviceArn": service.get("serviceArn"),
-                f"networkConfiguration.awsvpcConfiguration.{field}": declared,
-            }
-            if running is None:
-                observations[target.id] = Observation(
-                    FAIL, None, evidence, message="The service has no PRIMARY deployment or task set: nothing runs."
-                )
-                continue
-            observed = _value(field, running)
-            evidence[f"{where}.id"] = running.get("id")
-            evidence[f"{where}.networkConfiguration.awsvpcConfiguration.{field}"] = observed
-            if running.get("rolloutState"):
-                evidence[f"{where}.rolloutState"] = running["rolloutState"]
-            message = ""
-            if observed != declared:
-                # The diagnosis names the same disagreement (DEPLOYMENT_NETWORK_CONFIG_STALE) and its fix.
-                stale = deployment_findings(service, cluster=target.params["cluster"])
-                message = " ".join(f"{finding.summary} {finding.remediation}" for finding in stale) or (
-                    f"The service says {field} {_shown(declared)} but its running deployment has {_shown(observed)}."
-                )
-            observations[target.id] = Observation.judged(observed, target.expected, evidence, message)
-        return observations
+        return _judge_services(targets, client_for, calls, self._judge)
+
+    def _judge(self, target: Target, service: dict[str, Any]) -> Observation:
+        field = target.params["field"]
+        where, running = _running(service)
+        declared = _value(field, service)
+        evidence: dict[str, Any] = {
+            "serviceArn": service.get("serviceArn"),
+            f"networkConfiguration.awsvpcConfiguration.{field}": declared,
+        }
+        if running is None:
+            return Observation(
+                FAIL, None, evidence, message="The service has no PRIMARY deployment or task set: nothing runs."
+            )
+        observed = _value(field, running)
+        evidence[f"{where}.id"] = running.get("id")
+        evidence[f"{where}.networkConfiguration.awsvpcConfiguration.{field}"] = observed
+        if running.get("rolloutState"):
+            evidence[f"{where}.rolloutState"] = running["rolloutState"]
+        message = ""
+        if observed != declared:
+            # The diagnosis names the same disagreement (DEPLOYMENT_NETWORK_CONFIG_STALE) and its fix.
+            stale = deployment_findings(service, cluster=target.params["cluster"])
+            message = " ".join(f"{finding.summary} {finding.remediation}" for finding in stale) or (
+                f"The service says {field} {_shown(declared)} but its running deployment has {_shown(observed)}."
+            )
+        return Observation.judged(observed, target.expected, evidence, message)
+
+
+def _judge_services(
+    targets: list[Target],
+    client_for: ClientFor,
+    calls: CallLog,
+    judge: Callable[[Target, dict[str, Any]], Observation],
+) -> dict[int, Observation]:
+    """Describe every target's service in as few calls as ECS allows, then judge each one found
+    (a service that could not be described keeps the ERROR it got)."""
+    described = _describe_services(targets, client_for("ecs"), calls)
+    return {
+        target.id: found if isinstance(found := described[target.id], Observation) else judge(target, found)
+        for target in targets
+    }
 
 
 def _shown(value: Any) -> str:
@@ -211,15 +221,9 @@ class EcsServiceSteady(CheckType):
     def collect(
         self, targets: list[Target], *, client_for: ClientFor, region: str, calls: CallLog
     ) -> dict[int, Observation]:
-        described = _describe_services(targets, client_for("ecs"), calls)
-        observations = {}
-        for target in targets:
-            service = described[target.id]
-            if isinstance(service, Observation):
-                observations[target.id] = service
-                continue
-            observations[target.id] = _steady(service, target.params.get("revision"))
-        return observations
+        return _judge_services(
+            targets, client_for, calls, lambda target, service: _steady(service, target.params.get("revision"))
+        )
 
 
 def _steady(service: dict[str, Any], wanted_revision: int | None) -> Observation:

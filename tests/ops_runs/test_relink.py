@@ -5,21 +5,12 @@ from __future__ import annotations
 import pytest
 
 from ops import services
-from ops.checks import base
 from ops.models import Check
-from tests.ops_runs.test_runs import Scripted
+from tests.ops_runs.test_runs import scripted  # noqa: F401 - the fixture
 from tracker.importers import import_document
 from tracker.models import Blocker, Finding, Task
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def scripted():
-    kind = Scripted()
-    base.registry[kind.code] = kind
-    yield kind
-    del base.registry[kind.code]
 
 
 def test_checks_follow_their_items_through_a_replace(example_operation, example_bytes, scripted):

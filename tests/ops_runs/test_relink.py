@@ -6,7 +6,6 @@ import pytest
 
 from ops import services
 from ops.models import Check
-from tests.ops_runs.test_runs import scripted  # noqa: F401 - the fixture
 from tracker.importers import import_document
 from tracker.models import Blocker, Finding, Task
 

@@ -13,42 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ops import runner, services
-from ops.checks import base
-from ops.checks.base import ERROR, FAIL, PASS, CheckType, Observation
+from ops.checks.base import ERROR, FAIL, PASS, Observation
 from ops.models import Check, CheckFlip, CheckRun
 from ops.tasks import dispatch_due_checks
 from tracker.models import ActivityEntry, Blocker, Finding, Task, WebhookDelivery
 from tracker.webhooks import webhook_create
 
 pytestmark = pytest.mark.django_db
-
-
-class Scripted(CheckType):
-    """Answers what the test says for each check's `key`; counts its collections."""
-
-    code = "test_scripted"
-    label = "Scripted (tests)"
-    needs_aws = False
-
-    def __init__(self):
-        self.answers: dict[str, Observation] = {}
-        self.collections = 0
-
-    def clean(self, params, expected):
-        return params, expected
-
-    def collect(self, targets, *, client_for, region, calls):
-        self.collections += 1
-        calls.calls.append("test.Describe")
-        return {t.id: self.answers[t.params["key"]] for t in targets if t.params["key"] in self.answers}
-
-
-@pytest.fixture
-def scripted():
-    kind = Scripted()
-    base.registry[kind.code] = kind
-    yield kind
-    del base.registry[kind.code]
 
 
 def passing(value="ok"):

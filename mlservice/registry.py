@@ -1,0 +1,174 @@
+"""Every write to the model registry (house style rule 2): registering a version, moving an alias.
+
+Registration is the trust gate: the artifact must be a skops file, every type skops cannot vouch
+for (`skops.io.get_untrusted_types`) must be approved by the person registering it, and the approved
+list is stored in the database, never read back from the artifact (MLflow's GHSA-w582-9x45-8mpx).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+import skops.io
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from . import artifacts
+from .models import ModelAlias, ModelVersion, RegisteredModel
+
+
+class UntrustedTypes(ValidationError):
+    """The artifact holds types nobody approved; `types` lists them, sorted."""
+
+    def __init__(self, uri: str, types: list[str]) -> None:
+        self.types = types
+        super().__init__(
+            f"{uri} holds types that were not approved: {', '.join(types)}. "
+            "Review them, then pass each one with --trust to register it.",
+            code="untrusted_types",
+        )
+
+
+def _check_skops_file(path: Path, uri: str) -> dict[str, Any]:
+    """The artifact's schema if it is a skops file; pickle, joblib and anything else are refused."""
+    if not zipfile.is_zipfile(path):
+        raise ValidationError(
+            f"{uri} is not a skops file (pickle and joblib files are refused: save the model with skops.io.dump).",
+            code="not_skops",
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read("schema.json"))
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValidationError(f"{uri} is a zip file but not a skops file (no readable schema.json).") from exc
+
+
+def _recorded_sklearn_version(schema: dict[str, Any]) -> str | None:
+    """The scikit-learn version the estimator was saved with: skops keeps the `_sklearn_version` that
+    scikit-learn puts in every estimator's state. Read from the JSON schema, no code runs."""
+    try:
+        node = schema["content"]["content"]["_sklearn_version"]
+        value = json.loads(node["content"]) if node.get("is_json") else node["content"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _input_dtype(model: Any) -> str:
+    """float64 unless the fitted parameters say otherwise (scikit-learn computes in float64 by default)."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    coef = getattr(final, "coef_", None)
+    if isinstance(coef, np.ndarray) and np.issubdtype(coef.dtype, np.floating):
+        return str(coef.dtype)
+    return "float64"
+
+
+def _resolve_model(model: RegisteredModel | str) -> RegisteredModel:
+    if isinstance(model, RegisteredModel):
+        return model
+    try:
+        return RegisteredModel.objects.get(name=model)
+    except RegisteredModel.DoesNotExist:
+        raise ValidationError(f"No registered model named {model!r}.") from None
+
+
+def register_version(
+    *,
+    name: str,
+    uri: str,
+    version: str,
+    trust: list[str],
+    alias: str | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> ModelVersion:
+    """Fetch, check and register one artifact as `name`:`version` (creating the model on first use)."""
+    registered = RegisteredModel(name=name)
+    registered.full_clean(validate_unique=False)
+    if ModelVersion.objects.filter(model__name=name, version=version).exists():
+        raise ValidationError(f"{name} already has a version {version!r}; versions are immutable, pick a new one.")
+
+    with tempfile.TemporaryDirectory(prefix="mlservice-register-") as workdir:
+        path = Path(workdir) / "artifact.skops"
+        try:
+            artifacts.fetch(uri, path)
+        except artifacts.ArtifactError as exc:
+            raise ValidationError(str(exc), code="fetch_failed") from exc
+        sha256 = artifacts.sha256_of(path)
+        schema = _check_skops_file(path, uri)
+        try:
+            untrusted = sorted(skops.io.get_untrusted_types(file=path))
+        except Exception as exc:  # a malformed schema: skops raises whatever its parser hits
+            raise ValidationError(f"{uri}: skops cannot read this file: {exc}") from exc
+        approved = set(trust)
+        unapproved = [type_name for type_name in untrusted if type_name not in approved]
+        if unapproved:
+            raise UntrustedTypes(uri, unapproved)
+        try:
+            model = skops.io.load(path, trusted=untrusted)
+        except Exception as exc:
+            raise ValidationError(f"{uri}: skops could not load the model: {exc}") from exc
+
+    if not hasattr(model, "predict"):
+        raise ValidationError(f"{uri}: {type(model).__name__} has no predict method; it is not a model to serve.")
+    n_features = getattr(model, "n_features_in_", None)
+    if not isinstance(n_features, int | np.integer):
+        raise ValidationError(f"{uri}: {type(model).__name__} has no n_features_in_; was it fitted?")
+    names = getattr(model, "feature_names_in_", None)
+    recorded = _recorded_sklearn_version(schema)
+
+    with transaction.atomic():
+        registered, _ = RegisteredModel.objects.get_or_create(name=name)
+        created = ModelVersion(
+            model=registered,
+            version=version,
+            artifact_uri=uri,
+            sha256=sha256,
+            sklearn_version=recorded or sklearn.__version__,
+            sklearn_version_recorded=recorded is not None,
+            n_features=int(n_features),
+            dtype=_input_dtype(model),
+            feature_names=[str(n) for n in names] if names is not None else None,
+            outputs=["predict", "predict_proba"] if hasattr(model, "predict_proba") else ["predict"],
+            # Only what this file needs: an approval of a type it does not hold would widen the load for nothing.
+            trusted_types=untrusted,
+            created_by=actor,
+        )
+        created.full_clean()
+        created.save()
+        if alias:
+            alias_move(model=registered, alias=alias, version=created, actor=actor)
+    return created
+
+
+def alias_move(
+    *,
+    model: RegisteredModel | str,
+    alias: str,
+    version: ModelVersion | str,
+    actor: AbstractBaseUser | None = None,
+) -> ModelAlias:
+    """Point `alias` of `model` at `version`, creating the alias on first use."""
+    registered = _resolve_model(model)
+    if isinstance(version, str):
+        try:
+            version = registered.versions.get(version=version)
+        except ModelVersion.DoesNotExist:
+            raise ValidationError(f"{registered.name} has no version {version!r}.") from None
+    if version.model_id != registered.pk:
+        raise ValidationError(f"Version {version} belongs to another model than {registered.name}.")
+    with transaction.atomic():
+        current = ModelAlias.objects.select_for_update().filter(model=registered, name=alias).first()
+        if current is None:
+            current = ModelAlias(model=registered, name=alias, version=version, updated_by=actor)
+            current.full_clean()
+        else:
+            current.version, current.updated_by = version, actor
+        current.save()
+    return current

@@ -7,21 +7,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from tracker.admin import ReadOnlyAdmin
+
 from . import registry
 from .models import ModelAlias, ModelVersion, RegisteredModel
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the registry services: shown, never edited here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RegisteredModel)

@@ -55,7 +55,12 @@ def exception_handler(exc, context):
 
 
 def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
+    """The REST API and the inference routes (/v2/...): clients there read JSON, not pages."""
+    return request.path.startswith(("/api/", "/v2/"))
+
+
+def _body_limit(request) -> int:
+    return settings.MLSERVICE_MAX_BODY_BYTES if request.path.startswith("/v2/") else settings.API_MAX_BODY_BYTES
 
 
 def not_found(request, exception):
@@ -71,7 +76,8 @@ def server_error(request):
 
 
 class BodySizeLimit:
-    """413 for an API write whose declared body is larger than `API_MAX_BODY_BYTES`.
+    """413 for an API write whose declared body is larger than `API_MAX_BODY_BYTES` (for the
+    inference routes, `MLSERVICE_MAX_BODY_BYTES`).
 
     DRF's JSON parser reads the whole stream without Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, so
     the limit is enforced here, on the Content-Length, before any of the body is read.
@@ -86,7 +92,7 @@ class BodySizeLimit:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 return JsonResponse({"error": "The Content-Length header is not a number."}, status=400)
-            if length > settings.API_MAX_BODY_BYTES:
-                limit = settings.API_MAX_BODY_BYTES
+            limit = _body_limit(request)
+            if length > limit:
                 return JsonResponse({"error": f"The body is {length} bytes; the limit is {limit}."}, status=413)
         return self.get_response(request)

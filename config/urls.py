@@ -1,4 +1,4 @@
-"""Root URLs: the API (and its schema and docs), accounts, the admin, and the tracker's pages."""
+"""Root URLs: the API (and its schema and docs), accounts, the admin, inference, and the tracker's pages."""
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("mlservice.urls")),
     path("", include("ops.urls")),
     path("", include("tracker.urls")),
 ]

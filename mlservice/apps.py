@@ -2,7 +2,19 @@ from django.apps import AppConfig
 
 
 class MlserviceConfig(AppConfig):
-    """Model registry and inference endpoints (issue 6). Empty until then."""
+    """Model registry and inference endpoints (Open Inference Protocol v2). It may import tracker,
+    never the reverse: its dashboard panel is added through `tracker.dashboard.register_panel`."""
 
     name = "mlservice"
     verbose_name = "ML service"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete
+        from rest_framework.authtoken.models import Token
+
+        from tracker.dashboard import register_panel
+
+        from . import access, panels
+
+        post_delete.connect(access.forget_token, sender=Token, dispatch_uid="mlservice.forget_token")
+        register_panel(panels.ml_endpoints, freshness=panels.freshness)

@@ -23,6 +23,7 @@ import sklearn
 import skops.io
 from django.conf import settings
 from packaging.version import InvalidVersion, Version
+from sklearn.utils import get_tags
 
 if TYPE_CHECKING:
     from .models import ModelVersion
@@ -48,6 +49,7 @@ class Loaded:
     version_pk: int
     sha256: str
     warnings: tuple[str, ...] = field(default=())
+    allow_nan: bool = False  # whether the estimator takes missing values (its scikit-learn tags say so)
 
 
 _loaded: dict[tuple[int, str], Loaded] = {}
@@ -155,9 +157,16 @@ def load(version: ModelVersion) -> Loaded:
             model = skops.io.load(path, trusted=list(version.trusted_types))
         except Exception as exc:  # skops raises several kinds; each means "cannot serve this"
             raise ArtifactError(f"{version}: loading failed: {exc}") from exc
-        loaded = Loaded(model, version.pk, version.sha256, version_warnings(version.sklearn_version))
+        loaded = Loaded(model, version.pk, version.sha256, version_warnings(version.sklearn_version), allows_nan(model))
         _loaded[key] = loaded
         return loaded
+
+
+def allows_nan(model: Any) -> bool:
+    try:
+        return bool(get_tags(model).input_tags.allow_nan)
+    except Exception:  # an estimator from outside scikit-learn without tags: assume it does not
+        return False
 
 
 def forget_all() -> None:

@@ -17,6 +17,14 @@ sha256_validator = RegexValidator(r"^[0-9a-f]{64}\Z", "A sha256 is 64 lowercase 
 
 class RegisteredModel(models.Model):
     name = models.SlugField(max_length=100, unique=True)
+    operation = models.ForeignKey(
+        "tracker.Operation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ml_models",
+        help_text="The rollout this model belongs to: its dashboard shows the model's endpoints.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -40,6 +48,9 @@ class ModelVersion(models.Model):
     dtype = models.CharField(max_length=20, default="float64")
     feature_names = models.JSONField(null=True, blank=True)
     outputs = models.JSONField(default=list)
+    # [{"name", "datatype", "shape"}] per output, in the Open Inference Protocol's terms; read
+    # from the fitted model at registration, so metadata never needs a load.
+    output_schema = models.JSONField(default=list)
     trusted_types = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -60,6 +71,9 @@ class ModelAlias(models.Model):
     model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="aliases")
     name = models.SlugField(max_length=50)
     version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="aliases")
+    # The version this alias last served from a successful load: the fallback when the version it
+    # points at cannot be loaded (in a fresh process too, which has nothing in memory yet).
+    last_good = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -20,7 +20,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from . import artifacts
+from tracker.models import Operation
+
+from . import artifacts, serving
 from .models import ModelAlias, ModelVersion, RegisteredModel
 
 
@@ -70,6 +72,29 @@ def _input_dtype(model: Any) -> str:
     return "float64"
 
 
+# numpy dtype kind -> the Open Inference Protocol's datatype (BYTES for text labels).
+_DATATYPES = {"f": "FP", "i": "INT", "u": "UINT"}
+
+
+def datatype_of(dtype: np.dtype) -> str:
+    if dtype.kind == "b":
+        return "BOOL"
+    if dtype.kind in _DATATYPES:
+        return f"{_DATATYPES[dtype.kind]}{dtype.itemsize * 8}"
+    return "BYTES"
+
+
+def _output_schema(model: Any, n_features: int) -> list[dict[str, Any]]:
+    """Each output's datatype and shape, from one prediction on a row of zeros (-1: any number of rows)."""
+    row = np.zeros((1, n_features))
+    predicted = np.asarray(model.predict(row))
+    schema = [{"name": "predict", "datatype": datatype_of(predicted.dtype), "shape": [-1, *predicted.shape[1:]]}]
+    if hasattr(model, "predict_proba"):
+        proba = np.asarray(model.predict_proba(row))
+        schema.append({"name": "predict_proba", "datatype": datatype_of(proba.dtype), "shape": [-1, *proba.shape[1:]]})
+    return schema
+
+
 def _resolve_model(model: RegisteredModel | str) -> RegisteredModel:
     if isinstance(model, RegisteredModel):
         return model
@@ -86,9 +111,11 @@ def register_version(
     version: str,
     trust: list[str],
     alias: str | None = None,
+    operation: Operation | None = None,
     actor: AbstractBaseUser | None = None,
 ) -> ModelVersion:
-    """Fetch, check and register one artifact as `name`:`version` (creating the model on first use)."""
+    """Fetch, check and register one artifact as `name`:`version` (creating the model on first use;
+    `operation` links the model to a rollout, whose dashboard then shows its endpoints)."""
     registered = RegisteredModel(name=name)
     registered.full_clean(validate_unique=False)
     if ModelVersion.objects.filter(model__name=name, version=version).exists():
@@ -122,9 +149,16 @@ def register_version(
         raise ValidationError(f"{uri}: {type(model).__name__} has no n_features_in_; was it fitted?")
     names = getattr(model, "feature_names_in_", None)
     recorded = _recorded_sklearn_version(schema)
+    try:
+        output_schema = _output_schema(model, int(n_features))
+    except Exception as exc:  # a model that cannot predict one row of zeros cannot be served either
+        raise ValidationError(f"{uri}: the model failed to predict a row of zeros: {exc}") from exc
 
     with transaction.atomic():
         registered, _ = RegisteredModel.objects.get_or_create(name=name)
+        if operation is not None and registered.operation_id != operation.pk:
+            registered.operation = operation
+            registered.save(update_fields=["operation"])
         created = ModelVersion(
             model=registered,
             version=version,
@@ -135,7 +169,8 @@ def register_version(
             n_features=int(n_features),
             dtype=_input_dtype(model),
             feature_names=[str(n) for n in names] if names is not None else None,
-            outputs=["predict", "predict_proba"] if hasattr(model, "predict_proba") else ["predict"],
+            outputs=[output["name"] for output in output_schema],
+            output_schema=output_schema,
             # Only what this file needs: an approval of a type it does not hold would widen the load for nothing.
             trusted_types=untrusted,
             created_by=actor,
@@ -171,4 +206,7 @@ def alias_move(
         else:
             current.version, current.updated_by = version, actor
         current.save()
+        # This process serves the new version from its next request; the others within
+        # MLSERVICE_REFRESH_SECONDS. Each loads it before it swaps (mlservice.serving).
+        transaction.on_commit(serving.router.expire)
     return current

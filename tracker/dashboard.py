@@ -79,18 +79,39 @@ class Panel:
     title: str
     template: str
     context: dict[str, Any]
+    # Chart specs the panel's template draws with <div data-chart="key">, added to the page's.
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # Apps register a provider in their AppConfig.ready(); the tracker never imports them (they
 # import it), so the dashboard grows without the tracker knowing about AWS or models.
 PanelProvider = Callable[[Operation], Panel | None]
 panel_providers: list[PanelProvider] = []
+# A panel whose figures change without the operation changing (live latency) also registers a
+# freshness function: operation slug -> a string that changes when the panel would, or None.
+# It becomes part of the dashboard's ETag, so a polling page picks the change up.
+Freshness = Callable[[str], str | None]
+panel_freshness: list[Freshness] = []
 
 
-def register_panel(provider: PanelProvider) -> PanelProvider:
+def register_panel(provider: PanelProvider, *, freshness: Freshness | None = None) -> PanelProvider:
     if provider not in panel_providers:
         panel_providers.append(provider)
+    if freshness is not None and freshness not in panel_freshness:
+        panel_freshness.append(freshness)
     return provider
+
+
+def panels_freshness(slug: str) -> str:
+    return "".join(f"-{part}" for check in panel_freshness if (part := check(slug)))
+
+
+def page_figures(charts: Charts, panels: list[Panel]) -> dict[str, dict[str, Any]]:
+    """Every chart spec of the page, the dashboard's and its panels', for one JSON script tag."""
+    figures = charts.figures()
+    for panel in panels:
+        figures |= panel.figures
+    return figures
 
 
 def panels_for(operation: Operation) -> list[Panel]:

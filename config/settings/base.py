@@ -199,6 +199,28 @@ AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=3)
 AWS_CONNECT_TIMEOUT_SECONDS = env.float("AWS_CONNECT_TIMEOUT_SECONDS", default=5.0)
 AWS_READ_TIMEOUT_SECONDS = env.float("AWS_READ_TIMEOUT_SECONDS", default=15.0)
 
+# --- ML serving (mlservice) --------------------------------------------------------------------
+# A request without a version gets this alias (or, for a model without it, its newest version).
+MLSERVICE_DEFAULT_ALIAS = env.str("MLSERVICE_DEFAULT_ALIAS", default="production")
+# How often each worker process reads the registry again (a moved alias is served within this).
+MLSERVICE_REFRESH_SECONDS = env.float("MLSERVICE_REFRESH_SECONDS", default=2.0)
+# How long a version that failed to load is left before the next try (recovery is automatic).
+MLSERVICE_RETRY_SECONDS = env.float("MLSERVICE_RETRY_SECONDS", default=10.0)
+# How long a worker trusts a token it has looked up (a deleted token stops at once in its own process).
+MLSERVICE_TOKEN_CACHE_SECONDS = env.float("MLSERVICE_TOKEN_CACHE_SECONDS", default=30.0)
+# Inference requests per token, counted in the shared cache.
+MLSERVICE_INFER_RATE = env.str("MLSERVICE_INFER_RATE", default="6000/min")
+# 10 MB holds ~100,000 rows of 4 features as JSON; a bigger body is a 413 before it is read.
+MLSERVICE_MAX_BODY_BYTES = env.int("MLSERVICE_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+# Where downloaded artifacts are kept (private, 0700); default <SNAILTRAIL_VAR_DIR>/model-cache.
+MLSERVICE_CACHE_DIR = env.str("MLSERVICE_CACHE_DIR", default="")
+
+# --- /metrics (Prometheus) ----------------------------------------------------------------------
+# With METRICS_TOKEN set, a scraper sends `Authorization: Bearer <token>`; without, only these
+# addresses are answered.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+
 # --- outgoing webhooks ------------------------------------------------------------------------
 # Targets must be https and resolve to public addresses; these two open that up for a local
 # receiver (tests, `make run`). Production forces both off whatever the environment says.

@@ -20,3 +20,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Throttles count per user id in the cache across tests; the throttle tests set their own rates.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "10000/min", "write": "100000/min"}}  # noqa: F405
+
+# Every request reads the model registry again, so each test sees its own rows; the tests of
+# the snapshot and of the throttle set their own values.
+MLSERVICE_REFRESH_SECONDS = 0.0
+MLSERVICE_INFER_RATE = "100000/min"

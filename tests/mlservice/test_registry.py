@@ -12,7 +12,6 @@ import sklearn
 import skops.io
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -24,29 +23,6 @@ from mlservice.models import ModelAlias, ModelVersion, RegisteredModel
 pytestmark = pytest.mark.django_db
 
 CUSTOM_TYPES = ["_operator.neg"]
-
-
-@pytest.fixture(autouse=True)
-def private_var_dir(settings, tmp_path):
-    var = tmp_path / "var"
-    var.mkdir()
-    settings.VAR_DIR = var
-    artifacts.forget_all()
-    yield var
-    artifacts.forget_all()
-
-
-@pytest.fixture(scope="module")
-def iris():
-    return load_iris(return_X_y=True)
-
-
-@pytest.fixture
-def plain_artifact(tmp_path, iris):
-    X, y = iris
-    path = tmp_path / "plain.skops"
-    skops.io.dump(LogisticRegression(max_iter=500).fit(X, y), path)
-    return path
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import quote_etag
 from django.views.decorators.http import condition
 
-from ..dashboard import board_charts, build_dashboard, panels_for
+from ..dashboard import board_charts, build_dashboard, page_figures, panels_for, panels_freshness
 from ..exporters import export_json, export_markdown
 from ..forms import AchievementForm, BlockerForm, CurrentPhaseForm, DecisionForm, FindingForm
 from ..models import Operation
@@ -39,7 +39,9 @@ def dashboard_etag(request, slug: str) -> str | None:
     """The version of what this user would see: one query, so polling an unchanged page is cheap."""
     if not hasattr(request, "_dashboard_etag"):  # asked by @condition, then by the view: one query
         row = visible_operations(request.user).filter(slug=slug).values("version", "my_role").first()
-        request._dashboard_etag = None if row is None else f"{slug}-{row['version']}-{row['my_role']}"
+        request._dashboard_etag = (
+            None if row is None else f"{slug}-{row['version']}-{row['my_role']}{panels_freshness(slug)}"
+        )
     return request._dashboard_etag
 
 
@@ -49,10 +51,12 @@ def dashboard(request, slug: str):
     operation = operation_for(request, slug, dashboard=True)
     can_edit = has_role(request.user, operation, Role.EDITOR)
     board = build_dashboard(operation)
+    charts, panels = board_charts(board), panels_for(operation)
     context = {
         "board": board,
-        "charts": board_charts(board),
-        "panels": panels_for(operation),
+        "charts": charts,
+        "panels": panels,
+        "figures": page_figures(charts, panels),
         "activity": activity_feed(operation=operation, limit=20),
         "can_edit": can_edit,
         "can_admin": has_role(request.user, operation, Role.ADMIN),
@@ -77,7 +81,14 @@ def public_dashboard(request, token: str):
     if operation is None:
         raise Http404("This link does not exist or was revoked.")
     board = build_dashboard(operation)
-    context = {"board": board, "charts": board_charts(board), "panels": panels_for(operation), "public": True}
+    charts, panels = board_charts(board), panels_for(operation)
+    context = {
+        "board": board,
+        "charts": charts,
+        "panels": panels,
+        "figures": page_figures(charts, panels),
+        "public": True,
+    }
     response = render(request, "tracker/dashboard.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to linked sites

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from mlservice import registry
+from tracker.models import Operation
 
 
 class Command(BaseCommand):
@@ -24,6 +25,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--alias", help="Point this alias (e.g. production) at the new version.")
         parser.add_argument(
+            "--operation", metavar="SLUG", help="The operation (rollout) whose dashboard shows this model."
+        )
+        parser.add_argument(
             "--trust",
             action="extend",
             nargs="+",
@@ -33,6 +37,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        operation = None
+        if options["operation"]:
+            operation = Operation.objects.filter(slug=options["operation"]).first()
+            if operation is None:
+                raise CommandError(f"No operation with the slug {options['operation']!r}.")
         try:
             created = registry.register_version(
                 name=options["name"],
@@ -40,6 +49,7 @@ class Command(BaseCommand):
                 version=options["model_version"],
                 trust=options["trust"],
                 alias=options["alias"],
+                operation=operation,
             )
         except registry.UntrustedTypes as exc:
             self.stderr.write("Untrusted types in the artifact (review each, then pass it with --trust):")

@@ -1,0 +1,115 @@
+"""Who may call the inference routes, and how often: API tokens, looked up once, counted per token.
+
+Tokens are the REST API's (`rest_framework.authtoken`), sent as `Authorization: Token <key>` or
+`Bearer <key>` (what OIP clients send). A token found in the database is remembered by this
+process for MLSERVICE_TOKEN_CACHE_SECONDS, so a busy client costs no query per request; deleting a
+token forgets it here at once and in the other processes within that time.
+
+The throttle counts each token's requests in fixed windows in the default cache (Redis when
+REDIS_URL is set, so every worker shares one count). DRF's throttles keep a list of every request
+time per client and rewrite it on each request, which at thousands of requests a minute costs
+more than the prediction; a counter is one round trip.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from rest_framework.authtoken.models import Token
+
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400}
+_MAX_CACHED = 10_000
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    period: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """ "600/min" -> Rate(600, 60). Refused at startup when malformed (a setting, not user input)."""
+        count, _, unit = text.partition("/")
+        if not count.isdigit() or unit not in _PERIODS:
+            raise ValueError(f"{text!r} is not a rate like 600/min (units: {', '.join(_PERIODS)}).")
+        return cls(int(count), _PERIODS[unit])
+
+
+class TokenCache:
+    def __init__(self) -> None:
+        self._users: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def user_id(self, key: str) -> int | None:
+        """The active user whose token this is, or None."""
+        hit = self._users.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        user_id = Token.objects.filter(key=key, user__is_active=True).values_list("user_id", flat=True).first()
+        with self._lock:
+            if user_id is None:
+                self._users.pop(key, None)
+            else:
+                if len(self._users) >= _MAX_CACHED:
+                    self._users.clear()
+                self._users[key] = (user_id, now + settings.MLSERVICE_TOKEN_CACHE_SECONDS)
+        return user_id
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._users.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._users.clear()
+
+
+tokens = TokenCache()
+
+
+def token_from(header: str) -> str | None:
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() not in ("token", "bearer") or not key or " " in key.strip():
+        return None
+    return key.strip()
+
+
+def forget_token(sender, instance: Token, **kwargs) -> None:
+    """post_delete of a Token: stop accepting it in this process now."""
+    tokens.forget(instance.key)
+
+
+def throttle(user_id: int) -> float | None:
+    """None when the request may go on, else the seconds until the token's window reopens."""
+    rate = Rate.parse(settings.MLSERVICE_INFER_RATE)
+    now = time.time()
+    window = int(now // rate.period)
+    key = f"mlservice:infer:{user_id}:{window}"
+    if _count(key, rate.period) > rate.limit:
+        return rate.period - (now % rate.period)
+    return None
+
+
+def _count(key: str, timeout: int) -> int:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):  # INCR and EXPIRE in one round trip
+        full = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full, write=True)
+        with client.pipeline(transaction=False) as pipe:
+            pipe.incr(full)
+            pipe.expire(full, timeout + 1)
+            count, _ = pipe.execute()
+        return int(count)
+    if backend.add(key, 1, timeout + 1):
+        return 1
+    try:
+        return backend.incr(key)
+    except ValueError:  # expired between add and incr
+        backend.add(key, 1, timeout + 1)
+        return 1

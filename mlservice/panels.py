@@ -1,0 +1,130 @@
+"""The "ML endpoints" section of an operation's dashboard (registered in MlserviceConfig.ready).
+
+For each model linked to the operation: the version its default alias points at, whether this
+worker can serve it (or serves an earlier one, degraded, and why), and per version the requests,
+errors by kind, rows, p50 / p95 / p99 and a latency distribution chart, from the Prometheus
+metrics of every worker since they started. Figures over time are Prometheus's job: scrape
+`/metrics`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracker.dashboard import Panel
+from tracker.models import Operation
+
+from . import metrics, serving
+from .models import RegisteredModel
+
+FRESHNESS_SECONDS = 10
+_has_models: dict[str, tuple[bool, float]] = {}
+
+
+@dataclass
+class VersionRow:
+    version: str
+    stats: metrics.VersionStats
+    is_default: bool
+
+    @property
+    def p50_ms(self) -> float | None:
+        return _ms(self.stats.quantile(0.5))
+
+    @property
+    def p95_ms(self) -> float | None:
+        return _ms(self.stats.quantile(0.95))
+
+    @property
+    def p99_ms(self) -> float | None:
+        return _ms(self.stats.quantile(0.99))
+
+
+@dataclass
+class ModelRow:
+    name: str
+    default_version: str | None
+    served_version: str | None = None
+    state: str = "ok"  # ok, degraded, unavailable
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
+    versions: list[VersionRow] = field(default_factory=list)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
+def ml_endpoints(operation: Operation) -> Panel | None:
+    """One query for the operation's models; the rest is this process's registry snapshot and metrics."""
+    names = list(RegisteredModel.objects.filter(operation=operation).values_list("name", flat=True))
+    if not names:
+        return None
+    snapshot = serving.router.snapshot()
+    stats, _ = metrics.read()
+    rows = []
+    for name in names:
+        entry = snapshot.get(name)
+        if entry is None:  # registered after this worker's last look at the registry
+            continue
+        row = ModelRow(name, entry.default.version if entry.default else None)
+        try:
+            served = serving.router.serve(name)
+        except serving.Unavailable as exc:
+            row.state, row.reason = "unavailable", str(exc)
+        else:
+            row.served_version, row.warnings = served.version.version, served.warnings
+            if served.degraded:
+                row.state, row.reason = "degraded", served.reason
+        for label in entry.versions:
+            figures = stats.get((name, label))
+            if figures is not None or label == row.default_version:
+                row.versions.append(VersionRow(label, figures or metrics.VersionStats(), label == row.default_version))
+        rows.append(row)
+    answered = any(v.stats.buckets and v.stats.buckets[-1][1] for r in rows for v in r.versions)
+    return Panel(
+        id="ml-endpoints",
+        title="🧠 ML endpoints",
+        template="mlservice/endpoints_panel.html",
+        context={"models": rows, "has_chart": answered},
+        figures={"ml-latency": _latency_figure(rows)} if answered else {},
+    )
+
+
+def _latency_figure(rows: list[ModelRow]) -> dict[str, Any]:
+    """Share of answered requests per latency bucket, one bar series per model version."""
+    data = []
+    for row in rows:
+        for version in row.versions:
+            buckets = version.stats.buckets
+            total = buckets[-1][1] if buckets else 0
+            if not total:
+                continue
+            labels, shares, previous = [], [], 0.0
+            for bound, count in buckets:
+                labels.append("> 10 s" if bound == float("inf") else f"≤ {bound * 1000:g} ms")
+                shares.append(round(100 * (count - previous) / total, 2))
+                previous = count
+            data.append({"type": "bar", "name": f"{row.name} v{version.version}", "x": labels, "y": shares})
+    return {
+        "data": data,
+        "layout": {
+            "title": {"text": "Inference latency (share of answered requests)", "x": 0, "xanchor": "left"},
+            "barmode": "group",
+            "yaxis": {"title": {"text": "% of requests"}, "rangemode": "tozero"},
+            "xaxis": {"type": "category"},
+        },
+    }
+
+
+def freshness(slug: str) -> str | None:
+    """Changes every FRESHNESS_SECONDS for an operation with models, so the open dashboard redraws
+    the figures; no query while the answer is cached."""
+    now = time.monotonic()
+    cached = _has_models.get(slug)
+    if cached is None or cached[1] < now:
+        has = RegisteredModel.objects.filter(operation__slug=slug).exists()
+        _has_models[slug] = cached = (has, now + FRESHNESS_SECONDS)
+    return f"ml{int(time.time() // FRESHNESS_SECONDS)}" if cached[0] else None

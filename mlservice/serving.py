@@ -1,0 +1,217 @@
+"""Which loaded model answers a request, in each worker process.
+
+A request names a model and optionally a version; without one it gets the model's default, its
+`production` alias (MLSERVICE_DEFAULT_ALIAS) or, when it has no such alias, its newest version.
+
+- The registry is read as a snapshot (3 queries) at most every MLSERVICE_REFRESH_SECONDS, by one
+  request while the others go on with the snapshot they have: no query per request.
+- When a refresh finds that a default this process serves has moved (an alias moved), the new
+  version is loaded *before* the new snapshot is published. Until then requests are answered by
+  the old version, so a move costs no failed request and no slow one (load, then swap).
+- A version that cannot be loaded (artifact missing, sha256 mismatch, untrusted type, load error)
+  is tried again after MLSERVICE_RETRY_SECONDS, not on every request. Meanwhile the default is
+  answered by the last version that loaded well (this process's, or for a fresh process the one
+  the alias records in `last_good`), marked degraded with the reason; with nothing to fall back
+  on, `Unavailable` (a 503) with the reason. A fixed artifact is picked up at the next try.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from . import artifacts
+from .models import ModelAlias, ModelVersion, RegisteredModel
+
+logger = logging.getLogger(__name__)
+
+
+class NotFound(Exception):
+    """No such model or version (a 404)."""
+
+
+class Unavailable(Exception):
+    """The model exists but nothing of it can be served now (a 503); the message says why."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered model in a snapshot."""
+
+    model: RegisteredModel
+    versions: dict[str, ModelVersion]  # label -> version, newest first
+    default: ModelVersion | None
+    alias: ModelAlias | None  # the default alias, when the model has one
+
+
+@dataclass(frozen=True)
+class Served:
+    """The estimator that answers, the version it is, and the one that was asked for."""
+
+    name: str
+    version: ModelVersion
+    loaded: artifacts.Loaded
+    wanted: ModelVersion
+    reason: str = ""  # why `wanted` is not the one answering
+
+    @property
+    def estimator(self) -> Any:
+        return self.loaded.model
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.loaded.warnings
+
+    @property
+    def degraded(self) -> bool:
+        return self.version.pk != self.wanted.pk
+
+
+@dataclass
+class _Failure:
+    until: float
+    reason: str
+
+
+@dataclass
+class Router:
+    _snapshot: dict[str, Entry] | None = None
+    _taken: float = float("-inf")
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _failures: dict[tuple[int, str], _Failure] = field(default_factory=dict)
+    _good: dict[str, ModelVersion] = field(default_factory=dict)  # model name -> last default served well
+
+    # --- the registry snapshot ------------------------------------------------------------------
+
+    def expire(self) -> None:
+        """Read the registry again at the next request (after an alias move in this process)."""
+        self._taken = float("-inf")
+
+    def reset(self) -> None:
+        """Forget everything (tests; a process that wants a clean start)."""
+        with self._lock:
+            self._snapshot, self._taken = None, float("-inf")
+            self._failures.clear()
+            self._good.clear()
+
+    def snapshot(self) -> dict[str, Entry]:
+        if self._snapshot is not None and time.monotonic() - self._taken < settings.MLSERVICE_REFRESH_SECONDS:
+            return self._snapshot
+        if self._snapshot is None:
+            with self._lock:  # the first one: everyone waits for it
+                if self._snapshot is None:
+                    self._refresh()
+        elif self._lock.acquire(blocking=False):  # one request refreshes; the others use the old one
+            try:
+                self._refresh()
+            finally:
+                self._lock.release()
+        return self._snapshot  # type: ignore[return-value]
+
+    def _refresh(self) -> None:
+        fresh = _read_registry()
+        for name, entry in fresh.items():
+            served = self._good.get(name)
+            if served is not None and entry.default is not None and _key(entry.default) != _key(served):
+                # This process serves the model and its default moved: load the new one before the swap.
+                # A failure is remembered and the swap still happens; requests then fall back to `served`.
+                try:
+                    self._load(entry.default)
+                except Unavailable:
+                    pass
+        self._snapshot, self._taken = fresh, time.monotonic()
+
+    # --- answering ----------------------------------------------------------------------------
+
+    def serve(self, name: str, version: str | None = None) -> Served:
+        entry = self.snapshot().get(name)
+        if entry is None:
+            raise NotFound(f"There is no model named {name!r}.")
+        if version is not None:
+            row = entry.versions.get(version)
+            if row is None:
+                known = ", ".join(entry.versions) or "none"
+                raise NotFound(f"Model {name!r} has no version {version!r} (it has: {known}).")
+            loaded = self._load(row)  # a version asked for by name is that version or nothing
+            return Served(name, row, loaded, row)
+        wanted = entry.default
+        if wanted is None:
+            raise Unavailable(f"Model {name!r} has no versions yet.")
+        try:
+            loaded = self._load(wanted)
+        except Unavailable as failure:
+            return self._fall_back(entry, wanted, str(failure))
+        self._mark_good(entry, wanted)
+        return Served(name, wanted, loaded, wanted)
+
+    def _fall_back(self, entry: Entry, wanted: ModelVersion, reason: str) -> Served:
+        name = entry.model.name
+        candidates = [self._good.get(name)]
+        if entry.alias is not None and entry.alias.last_good_id is not None:
+            candidates.append(next((v for v in entry.versions.values() if v.pk == entry.alias.last_good_id), None))
+        for candidate in candidates:
+            if candidate is None or candidate.pk == wanted.pk:
+                continue
+            try:
+                loaded = self._load(candidate)
+            except Unavailable:
+                continue
+            return Served(name, candidate, loaded, wanted, reason=reason)
+        raise Unavailable(f"{wanted} cannot be served and no earlier version of it has loaded well: {reason}")
+
+    def _mark_good(self, entry: Entry, row: ModelVersion) -> None:
+        if self._good.get(entry.model.name) is not row:
+            self._good[entry.model.name] = row
+        alias = entry.alias
+        if alias is not None and alias.last_good_id != row.pk:
+            # Once per move per process: a fresh process then knows what to fall back on.
+            ModelAlias.objects.filter(pk=alias.pk).update(last_good=row)
+            alias.last_good_id = row.pk
+
+    def _load(self, row: ModelVersion) -> artifacts.Loaded:
+        key = _key(row)
+        failure = self._failures.get(key)
+        if failure is not None and time.monotonic() < failure.until:
+            raise Unavailable(failure.reason)
+        try:
+            loaded = artifacts.load(row)
+        except (artifacts.ArtifactError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, artifacts.ArtifactError) else f"{row}: {exc}"
+            self._failures[key] = _Failure(time.monotonic() + settings.MLSERVICE_RETRY_SECONDS, reason)
+            logger.warning("model %s cannot be loaded: %s", row, reason)
+            raise Unavailable(reason) from exc
+        self._failures.pop(key, None)
+        return loaded
+
+
+def _key(row: ModelVersion) -> tuple[int, str]:
+    return (row.pk, row.sha256)
+
+
+def _read_registry() -> dict[str, Entry]:
+    """Every model with its versions (newest first) and default alias, in three queries."""
+    alias_name = settings.MLSERVICE_DEFAULT_ALIAS
+    models = {m.pk: m for m in RegisteredModel.objects.all()}
+    versions: dict[int, dict[str, ModelVersion]] = {pk: {} for pk in models}
+    for row in ModelVersion.objects.order_by("model_id", "-created_at", "-pk"):
+        row.model = models[row.model_id]
+        versions[row.model_id][row.version] = row
+    aliases = {a.model_id: a for a in ModelAlias.objects.filter(name=alias_name)}
+    snapshot = {}
+    for pk, model in models.items():
+        alias = aliases.get(pk)
+        rows = versions[pk]
+        if alias is not None:
+            default = next((v for v in rows.values() if v.pk == alias.version_id), None)
+        else:
+            default = next(iter(rows.values()), None)
+        snapshot[model.name] = Entry(model, rows, default, alias)
+    return snapshot
+
+
+router = Router()

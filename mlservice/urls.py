@@ -1,0 +1,20 @@
+"""The inference routes (Open Inference Protocol v2) and `/metrics`; names for `reverse()`."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "mlservice"
+
+urlpatterns = [
+    path("v2", views.server_metadata, name="server-metadata"),
+    path("v2/health/live", views.live, name="live"),
+    path("v2/health/ready", views.ready, name="ready"),
+    path("v2/models/<slug:name>", views.model_metadata, name="model"),
+    path("v2/models/<slug:name>/ready", views.model_ready, name="model-ready"),
+    path("v2/models/<slug:name>/infer", views.infer, name="infer"),
+    path("v2/models/<slug:name>/versions/<str:version>", views.model_metadata, name="version"),
+    path("v2/models/<slug:name>/versions/<str:version>/ready", views.model_ready, name="version-ready"),
+    path("v2/models/<slug:name>/versions/<str:version>/infer", views.infer, name="version-infer"),
+    path("metrics", views.metrics, name="metrics"),
+]

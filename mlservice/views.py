@@ -1,0 +1,230 @@
+"""The Open Inference Protocol v2 over REST, and `/metrics`.
+
+Plain Django views rather than DRF: an inference request is one JSON body in and one out, and
+DRF's negotiation, parsers and renderers would cost more than the prediction (bench/inference.py).
+Every error is a 4xx or 503 with `{"error": "<what is wrong>"}`; nothing a client sends can
+reach a traceback.
+
+    GET  /v2                                  server metadata (public)
+    GET  /v2/health/live, /v2/health/ready    for load balancers (public)
+    GET  /v2/models/{m}[/versions/{v}]        model metadata, with its serving status
+    GET  /v2/models/{m}[/versions/{v}]/ready  200 when it can answer, else 503 with the reason
+    POST /v2/models/{m}[/versions/{v}]/infer  predictions
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+
+from . import access, protocol, serving
+from .metrics import DEGRADED, ERRORS, LATENCY, REQUESTS, ROWS, UNKNOWN, exposition
+from .models import RegisteredModel
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "snailtrail-mlservice"
+SERVER_VERSION = "1.0"
+
+
+def _json(payload: Any, status: int = 200, **headers: str) -> HttpResponse:
+    response = HttpResponse(protocol.dumps(payload), status=status, content_type="application/json")
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _error(message: str, status: int, **headers: str) -> HttpResponse:
+    return _json({"error": message}, status, **headers)
+
+
+def _only(request: HttpRequest, method: str) -> HttpResponse | None:
+    if request.method == method or (method == "GET" and request.method == "HEAD"):
+        return None
+    return _error(f"{request.method} is not allowed here; use {method}.", 405, Allow=method)
+
+
+def _user_or_error(request: HttpRequest) -> int | HttpResponse:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    key = access.token_from(header) if header else None
+    if key is None:
+        return _error(
+            "Authentication required: send `Authorization: Token <your API token>`.",
+            401,
+            WWW_Authenticate='Token realm="api"',
+        )
+    user_id = access.tokens.user_id(key)
+    if user_id is None:
+        return _error("The token is not valid.", 401, WWW_Authenticate='Token realm="api"')
+    return user_id
+
+
+# --- public routes --------------------------------------------------------------------------
+
+
+def server_metadata(request: HttpRequest) -> HttpResponse:
+    return _only(request, "GET") or _json({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": []})
+
+
+def live(request: HttpRequest) -> HttpResponse:
+    return _only(request, "GET") or _json({"live": True})
+
+
+def ready(request: HttpRequest) -> HttpResponse:
+    """Ready when the registry can be read. A model that cannot load does not take the server out
+    of a load balancer (its own ready route says so): the other models still answer."""
+    if refused := _only(request, "GET"):
+        return refused
+    try:
+        RegisteredModel.objects.exists()
+    except DatabaseError:
+        logger.exception("the model registry cannot be read")
+        return _json({"ready": False, "error": "The model registry cannot be read."}, 503)
+    return _json({"ready": True})
+
+
+# --- model routes ---------------------------------------------------------------------------
+
+
+def _serving_parameters(served: serving.Served) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"degraded": served.degraded, "served_version": served.version.version}
+    if served.degraded:
+        parameters.update(wanted_version=served.wanted.version, reason=served.reason)
+    if served.warnings:
+        parameters["warnings"] = list(served.warnings)
+    return parameters
+
+
+def model_metadata(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
+    if refused := _only(request, "GET"):
+        return refused
+    user = _user_or_error(request)
+    if isinstance(user, HttpResponse):
+        return user
+    entry = serving.router.snapshot().get(name)
+    if entry is None:
+        return _error(f"There is no model named {name!r}.", 404)
+    described = entry.versions.get(version) if version is not None else entry.default
+    if described is None:
+        if version is not None:
+            return _error(f"Model {name!r} has no version {version!r} (it has: {', '.join(entry.versions)}).", 404)
+        return _error(f"Model {name!r} has no versions yet.", 503)
+    body = protocol.metadata(name, list(entry.versions), described)
+    try:
+        body["parameters"] = {"ready": True, **_serving_parameters(serving.router.serve(name, version))}
+    except serving.Unavailable as exc:
+        body["parameters"] = {"ready": False, "reason": str(exc)}
+    return _json(body)
+
+
+def model_ready(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
+    if refused := _only(request, "GET"):
+        return refused
+    user = _user_or_error(request)
+    if isinstance(user, HttpResponse):
+        return user
+    try:
+        served = serving.router.serve(name, version)
+    except serving.NotFound as exc:
+        return _error(str(exc), 404)
+    except serving.Unavailable as exc:
+        return _json({"name": name, "ready": False, "error": str(exc)}, 503)
+    return _json({"name": name, "ready": True, "parameters": _serving_parameters(served)})
+
+
+@csrf_exempt  # token-authenticated only: a browser's cookies are never accepted here
+def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
+    started = time.perf_counter()
+    if refused := _only(request, "POST"):
+        return refused
+    user = _user_or_error(request)
+    if isinstance(user, HttpResponse):
+        ERRORS.labels(UNKNOWN, UNKNOWN, "unauthorized").inc()
+        return user
+    wait = access.throttle(user)
+    if wait is not None:
+        ERRORS.labels(UNKNOWN, UNKNOWN, "throttled").inc()
+        return _error(
+            f"Too many requests for this token ({settings.MLSERVICE_INFER_RATE}); try again in {math.ceil(wait)} s.",
+            429,
+            Retry_After=str(math.ceil(wait)),
+        )
+    try:
+        served = serving.router.serve(name, version)
+    except serving.NotFound as exc:
+        ERRORS.labels(UNKNOWN, UNKNOWN, "not_found").inc()
+        return _error(str(exc), 404)
+    except serving.Unavailable as exc:
+        ERRORS.labels(name, version or UNKNOWN, "unavailable").inc()
+        DEGRADED.labels(name).set(1)
+        return _error(str(exc), 503, Retry_After=str(math.ceil(settings.MLSERVICE_RETRY_SECONDS)))
+
+    labels = (name, served.version.version)
+    REQUESTS.labels(*labels).inc()
+    if version is None:
+        DEGRADED.labels(name).set(1 if served.degraded else 0)
+    try:
+        parsed = protocol.parse_infer(request.body, served.version, allow_nan=served.loaded.allow_nan)
+    except protocol.BadInput as exc:
+        ERRORS.labels(*labels, "bad_input").inc()
+        return _error(str(exc), 400)
+    try:
+        outputs = [
+            protocol.output_tensor(output, _predict(served.estimator, output, parsed.features))
+            for output in parsed.outputs
+        ]
+    except (ValueError, TypeError) as exc:  # scikit-learn's own input checks (an unseen category...)
+        ERRORS.labels(*labels, "bad_input").inc()
+        return _error(f"The model refused the input: {exc}", 400)
+    except Exception:
+        ERRORS.labels(*labels, "internal").inc()
+        logger.exception("prediction failed on %s", served.version)
+        return _error("The prediction failed on our side; it has been logged.", 500)
+
+    body: dict[str, Any] = {"model_name": name, "model_version": served.version.version}
+    if parsed.id is not None:
+        body["id"] = parsed.id
+    if served.degraded:
+        body["parameters"] = _serving_parameters(served)
+    body["outputs"] = outputs
+    response = _json(body)
+    ROWS.labels(*labels).inc(len(parsed.features))
+    LATENCY.labels(*labels).observe(time.perf_counter() - started)
+    return response
+
+
+def _predict(estimator: Any, output: str, features: Any) -> Any:
+    return estimator.predict(features) if output == "predict" else estimator.predict_proba(features)
+
+
+# --- /metrics -------------------------------------------------------------------------------
+
+
+def _metrics_allowed(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    if token:
+        key = access.token_from(request.META.get("HTTP_AUTHORIZATION", ""))
+        return key is not None and constant_time_compare(key, token)
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(network) for network in settings.METRICS_ALLOWED_NETWORKS)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format; for METRICS_ALLOWED_NETWORKS, or anyone with METRICS_TOKEN when set."""
+    if refused := _only(request, "GET"):
+        return refused
+    if not _metrics_allowed(request):
+        return _error("Metrics are not served to this address.", 403)
+    return HttpResponse(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")

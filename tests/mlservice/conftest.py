@@ -1,0 +1,71 @@
+"""Models to serve, a private cache, and clients with API tokens for the inference routes."""
+
+from __future__ import annotations
+
+import pytest
+import skops.io
+from rest_framework.authtoken.models import Token
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from mlservice import access, artifacts, registry, serving
+
+
+@pytest.fixture(autouse=True)
+def private_var_dir(settings, tmp_path):
+    """A fresh cache directory, and nothing in memory: no model, no registry snapshot, no token."""
+    var = tmp_path / "var"
+    var.mkdir()
+    settings.VAR_DIR = var
+    artifacts.forget_all()
+    serving.router.reset()
+    access.tokens.clear()
+    yield var
+    artifacts.forget_all()
+    serving.router.reset()
+    access.tokens.clear()
+
+
+@pytest.fixture(scope="session")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def iris_pipeline(iris):
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(*iris)
+
+
+@pytest.fixture
+def plain_artifact(tmp_path, iris):
+    X, y = iris
+    path = tmp_path / "plain.skops"
+    skops.io.dump(LogisticRegression(max_iter=500).fit(X, y), path)
+    return path
+
+
+@pytest.fixture
+def pipeline_artifact(tmp_path, iris_pipeline):
+    path = tmp_path / "pipeline.skops"
+    skops.io.dump(iris_pipeline, path)
+    return path
+
+
+@pytest.fixture
+def served_iris(db, pipeline_artifact):
+    """`iris` version 1, with the `production` alias on it."""
+    return registry.register_version(name="iris", uri=str(pipeline_artifact), version="1", trust=[], alias="production")
+
+
+@pytest.fixture
+def token(owner) -> str:
+    return Token.objects.create(user=owner).key
+
+
+@pytest.fixture
+def api(client, token):
+    """The test client with `Authorization: Token ...` on every request."""
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
+    return client

@@ -74,7 +74,7 @@ class Served:
 
 @dataclass
 class _Failure:
-    until: float
+    at: float
     reason: str
 
 
@@ -176,13 +176,13 @@ class Router:
     def _load(self, row: ModelVersion) -> artifacts.Loaded:
         key = _key(row)
         failure = self._failures.get(key)
-        if failure is not None and time.monotonic() < failure.until:
+        if failure is not None and time.monotonic() - failure.at < settings.MLSERVICE_RETRY_SECONDS:
             raise Unavailable(failure.reason)
         try:
             loaded = artifacts.load(row)
         except (artifacts.ArtifactError, OSError) as exc:
             reason = str(exc) if isinstance(exc, artifacts.ArtifactError) else f"{row}: {exc}"
-            self._failures[key] = _Failure(time.monotonic() + settings.MLSERVICE_RETRY_SECONDS, reason)
+            self._failures[key] = _Failure(time.monotonic(), reason)
             logger.warning("model %s cannot be loaded: %s", row, reason)
             raise Unavailable(reason) from exc
         self._failures.pop(key, None)

@@ -3,8 +3,9 @@
 Starts, in order:
 1. a moto server on loopback: the demo AWS (no account, nothing leaves the machine); boto3 finds
    it through AWS_ENDPOINT_URL, the standard variable, exactly as a real deployment finds AWS;
-2. the demo data: the user, the example operation, the example's network in moto, and live
-   checks linked to the example's findings, criterion and blocker (`setup_demo`, `demo_checks`);
+2. the demo data: the user, the example operation, the demo model `iris` (in moto's S3), the
+   example's network in moto, and live checks linked to the example's findings, criteria and
+   blocker (`setup_demo`, `demo_model`, `demo_checks`);
 3. a Celery worker with beat, so the checks run every few seconds;
 4. Django's development server, in the foreground.
 Ctrl-C stops them all. Set SNAILTRAIL_DEMO_AWS=0 to skip the moto server and the worker.
@@ -95,6 +96,8 @@ def main() -> None:
         manage("setup_demo", "--url", url, env=env)
         if demo_aws:
             manage("demo_checks", env=env)
+        manage("demo_model", env=env)  # after demo_checks, which starts the demo AWS afresh
+        if demo_aws:
             children.append(
                 subprocess.Popen(
                     [PYTHON, "-m", "celery", "-A", "config", "worker", "--beat", "--pool=solo", "--loglevel=WARNING"],

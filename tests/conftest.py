@@ -120,3 +120,15 @@ def no_real_aws(monkeypatch):
     aws.forget_clients()
     yield
     aws.forget_clients()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """One moto server on loopback for the whole run (the ops checks' AWS, the models' S3); its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # port 0: the OS picks a free one
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

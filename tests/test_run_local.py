@@ -3,6 +3,7 @@ and the worker run the example's checks, and stopping it leaves no process behin
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -49,6 +50,27 @@ def check_statuses(database) -> dict[str, str]:
         return {}
 
 
+def assert_the_demo_model_answers(base: str, var) -> None:
+    """The demo user's token (from the documented token route) gets a prediction from `iris`."""
+    password = (var / "demo-password").read_text().strip()
+    credentials = json.dumps({"username": "demo", "password": password}).encode()
+    request = urllib.request.Request(
+        f"{base}/api/auth/token/", credentials, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        token = json.load(response)["token"]
+    row = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}]}
+    request = urllib.request.Request(
+        f"{base}/v2/models/iris/infer",
+        json.dumps(row).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Token {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.load(response)
+    assert answer["model_name"] == "iris" and answer["model_version"] == "1"
+    assert answer["outputs"][0]["data"] == [0]
+
+
 def test_make_run_serves_the_app_runs_the_demo_checks_and_stops_cleanly(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DATABASE_URL", "REDIS_URL", "DJANGO_"))}
     env |= {
@@ -69,6 +91,7 @@ def test_make_run_serves_the_app_runs_the_demo_checks_and_stops_cleanly(tmp_path
     )
     try:
         wait(lambda: answers(f"http://127.0.0.1:{port}/accounts/login/"), 90, "the app")
+        assert_the_demo_model_answers(f"http://127.0.0.1:{port}", tmp_path)
         statuses = wait(
             lambda: (s := check_statuses(tmp_path / "snailtrail.sqlite3")) and "pending" not in s.values() and s,
             90,

@@ -153,15 +153,19 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path, pipeline_artifact):
     env |= {"SNAILTRAIL_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "config.settings.local"}
     manage = [str(BIN / "python"), "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
-    token = subprocess.run(
-        [*manage, "shell", "-c", _setup_script(pipeline_artifact)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [*manage, "shell", "-c", _setup_script(pipeline_artifact)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     port = _free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "--workers", "2", "--bind", f"127.0.0.1:{port}"]

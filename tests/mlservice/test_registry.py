@@ -242,17 +242,24 @@ def test_the_command_exits_non_zero_from_the_shell(custom_artifact, capsys):
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    """An in-process moto S3 (the suite points boto3 at a closed port; moto intercepts the default endpoint)."""
-    from moto import mock_aws
+def s3(moto_server, monkeypatch, tmp_path):
+    """S3 on the suite's moto server, found through AWS_ENDPOINT_URL as a deployment finds AWS."""
+    import boto3
 
-    monkeypatch.delenv("AWS_ENDPOINT_URL")
-    with mock_aws():
-        import boto3
-
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="models")
-        yield client
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    client = boto3.client("s3")
+    for bucket in client.list_buckets().get("Buckets", []):
+        for item in client.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
+            client.delete_object(Bucket=bucket["Name"], Key=item["Key"])
+        client.delete_bucket(Bucket=bucket["Name"])
+    client.create_bucket(Bucket="models")
+    return client
 
 
 def test_it_registers_and_loads_from_s3_downloading_once(s3, plain_artifact, private_var_dir, iris):
@@ -265,6 +272,35 @@ def test_it_registers_and_loads_from_s3_downloading_once(s3, plain_artifact, pri
     artifacts.forget_all()
 
     assert list(artifacts.load(version).model.predict(iris[0][:1])) == [0]
+
+
+def test_an_s3_artifact_changed_after_registration_is_refused(s3, plain_artifact, custom_artifact):
+    s3.upload_file(str(plain_artifact), "models", "iris/1.skops")
+    version = registry.register_version(name="iris", uri="s3://models/iris/1.skops", version="1", trust=[])
+    s3.upload_file(str(custom_artifact), "models", "iris/1.skops")  # overwritten in the bucket
+
+    with pytest.raises(artifacts.ChecksumMismatch, match="sha256"):
+        artifacts.load(version)
+
+
+def test_the_demo_model_comes_from_s3_and_registers_once(s3, example_operation, capsys):
+    call_command("demo_model")
+    call_command("demo_model")
+
+    version = ModelVersion.objects.get()
+    assert version.artifact_uri == "s3://snailtrail-demo-models/iris/1.skops"
+    assert version.model.operation == example_operation
+    assert ModelAlias.objects.get(name="production").version == version
+    out = capsys.readouterr().out
+    assert out.count("Registered iris:1") == 1 and "Demo model iris:1" in out
+    assert artifacts.load(version).model.predict([[5.1, 3.5, 1.4, 0.2]])[0] == 0
+
+
+def test_the_demo_model_without_aws_is_a_local_file(db, monkeypatch, private_var_dir):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    call_command("demo_model")
+
+    assert ModelVersion.objects.get().artifact_uri == str(private_var_dir / "demo-models" / "iris-1.skops")
 
 
 def test_it_names_the_s3_error(s3):

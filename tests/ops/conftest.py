@@ -1,6 +1,6 @@
 """AWS for the ops tests: a moto server on a free loopback port, and boto3 pointed at it.
 
-- `moto_server` (session): one ThreadedMotoServer for the whole run; its URL.
+- `moto_server` (session, in tests/conftest.py): one ThreadedMotoServer for the whole run; its URL.
 - `aws`: a clean moto (POST /moto-api/reset) and an environment that can only reach it: endpoint,
   fake credentials, no profile or config file of the developer's, no instance metadata. The cached
   ops.aws clients are dropped before and after, since they hold the endpoint they were made with.
@@ -25,7 +25,6 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
-from moto.server import ThreadedMotoServer
 
 from ops import aws as ops_aws
 
@@ -48,15 +47,6 @@ def shared_botocore_loader() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.session, "create_loader", shared)
         yield
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # port 0: the OS picks a free one
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,62 @@
+"""The demo model of `make run`: `iris` version 1 behind the `production` alias, so the inference
+routes answer on a fresh machine. Trained from the iris data scikit-learn ships (no download).
+
+With the demo AWS on (AWS_ENDPOINT_URL set, a moto server), the artifact is put in a demo S3
+bucket and registered from there, as a real rollout's models are; otherwise from var/.
+Idempotent: a second run re-uploads the same file (moto forgets its buckets) and registers nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import skops.io
+from django.conf import settings
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from tracker.models import Operation
+
+from . import registry
+from .models import ModelVersion
+
+NAME, VERSION, ALIAS = "iris", "1", "production"
+BUCKET, KEY = "snailtrail-demo-models", "iris/1.skops"
+
+
+def artifact_path() -> Path:
+    """The demo artifact under var/, trained once: retraining would change its sha256."""
+    path = Path(settings.VAR_DIR) / "demo-models" / "iris-1.skops"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(*load_iris(return_X_y=True))
+        skops.io.dump(model, path)
+    return path
+
+
+def _upload(path: Path) -> str:
+    import boto3
+
+    s3 = boto3.client("s3")
+    existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+    if BUCKET not in existing:
+        s3.create_bucket(Bucket=BUCKET)
+    s3.upload_file(str(path), BUCKET, KEY)
+    return f"s3://{BUCKET}/{KEY}"
+
+
+def ensure_demo_model(operation: Operation | None) -> tuple[ModelVersion, bool]:
+    """The demo version, and whether it was registered by this call."""
+    path = artifact_path()
+    uri = _upload(path) if os.environ.get("AWS_ENDPOINT_URL") else str(path)
+    existing = ModelVersion.objects.filter(model__name=NAME, version=VERSION).select_related("model").first()
+    if existing is not None:
+        if operation is not None and existing.model.operation_id != operation.pk:
+            existing.model.operation = operation
+            existing.model.save(update_fields=["operation"])
+        return existing, False
+    created = registry.register_version(name=NAME, uri=uri, version=VERSION, trust=[], alias=ALIAS, operation=operation)
+    return created, True

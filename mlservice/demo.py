@@ -1,14 +1,13 @@
 """The demo model of `make run`: `iris` version 1 behind the `production` alias, so the inference
 routes answer on a fresh machine. Trained from the iris data scikit-learn ships (no download).
 
-With the demo AWS on (AWS_ENDPOINT_URL set, a moto server), the artifact is put in a demo S3
-bucket and registered from there, as a real rollout's models are; otherwise from var/.
+With `s3` (make run's demo AWS, a moto server), the artifact is put in a demo S3 bucket and
+registered from there, as a real rollout's models are; otherwise from var/.
 Idempotent: a second run re-uploads the same file (moto forgets its buckets) and registers nothing.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import skops.io
@@ -48,10 +47,10 @@ def _upload(path: Path) -> str:
     return f"s3://{BUCKET}/{KEY}"
 
 
-def ensure_demo_model(operation: Operation | None) -> tuple[ModelVersion, bool]:
+def ensure_demo_model(operation: Operation | None, *, s3: bool = False) -> tuple[ModelVersion, bool]:
     """The demo version, and whether it was registered by this call."""
     path = artifact_path()
-    uri = _upload(path) if os.environ.get("AWS_ENDPOINT_URL") else str(path)
+    uri = _upload(path) if s3 else str(path)
     existing = ModelVersion.objects.filter(model__name=NAME, version=VERSION).select_related("model").first()
     if existing is not None:
         if operation is not None and existing.model.operation_id != operation.pk:

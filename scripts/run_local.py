@@ -96,7 +96,8 @@ def main() -> None:
         manage("setup_demo", "--url", url, env=env)
         if demo_aws:
             manage("demo_checks", env=env)
-        manage("demo_model", env=env)  # after demo_checks, which starts the demo AWS afresh
+        # After demo_checks, which starts the demo AWS afresh.
+        manage("demo_model", *(["--s3"] if demo_aws else []), env=env)
         if demo_aws:
             children.append(
                 subprocess.Popen(

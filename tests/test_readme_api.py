@@ -47,3 +47,31 @@ def test_the_readme_api_walkthrough_runs_and_prints_what_it_says(tools, live_ser
 
     assert run.returncode == 0, run.stderr
     assert run.stdout == _block("<!-- /api-walkthrough -->", "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_readme_inference_example_runs_and_prints_what_it_says(
+    tools, live_server, django_user_model, tmp_path, settings
+):
+    from django.core.management import call_command
+
+    from mlservice import artifacts, serving
+
+    settings.VAR_DIR = tmp_path / "var"
+    settings.VAR_DIR.mkdir()
+    (settings.VAR_DIR / "demo-password").write_text("walkthrough-password\n")
+    django_user_model.objects.create_superuser(username="demo", password="walkthrough-password")
+    call_command("demo_model")  # what make run does (here without the demo AWS: a local file)
+    script = _block("<!-- ml-walkthrough -->", "sh").replace(
+        "BASE=http://127.0.0.1:8000\n", f"BASE={live_server.url}\n"
+    )
+    try:
+        run = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        artifacts.forget_all()
+        serving.router.reset()
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == _block("<!-- /ml-walkthrough -->", "")

@@ -284,8 +284,8 @@ def test_an_s3_artifact_changed_after_registration_is_refused(s3, plain_artifact
 
 
 def test_the_demo_model_comes_from_s3_and_registers_once(s3, example_operation, capsys):
-    call_command("demo_model")
-    call_command("demo_model")
+    call_command("demo_model", "--s3")
+    call_command("demo_model", "--s3")
 
     version = ModelVersion.objects.get()
     assert version.artifact_uri == "s3://snailtrail-demo-models/iris/1.skops"
@@ -296,8 +296,7 @@ def test_the_demo_model_comes_from_s3_and_registers_once(s3, example_operation, 
     assert artifacts.load(version).model.predict([[5.1, 3.5, 1.4, 0.2]])[0] == 0
 
 
-def test_the_demo_model_without_aws_is_a_local_file(db, monkeypatch, private_var_dir):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+def test_the_demo_model_without_aws_is_a_local_file(db, private_var_dir):
     call_command("demo_model")
 
     assert ModelVersion.objects.get().artifact_uri == str(private_var_dir / "demo-models" / "iris-1.skops")

@@ -12,6 +12,8 @@ from tracker.views.accounts import ThrottledLoginView
 admin.site.login = login_required(admin.site.login)
 
 urlpatterns = [
+    # First: an inference request is the hottest path, and resolving walks the list in order.
+    path("", include("mlservice.urls")),
     path("api/", include("tracker.api.urls")),
     path("api/", include("ops.api")),
     path("api/auth/token/", ObtainToken.as_view(), name="api-token"),
@@ -20,7 +22,6 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("", include("mlservice.urls")),
     path("", include("ops.urls")),
     path("", include("tracker.urls")),
 ]

@@ -88,9 +88,9 @@ class Panel:
 PanelProvider = Callable[[Operation], Panel | None]
 panel_providers: list[PanelProvider] = []
 # A panel whose figures change without the operation changing (live latency) also registers a
-# freshness function: operation slug -> a string that changes when the panel would, or None.
+# freshness function: operation id -> a string that changes when the panel would, or None.
 # It becomes part of the dashboard's ETag, so a polling page picks the change up.
-Freshness = Callable[[str], str | None]
+Freshness = Callable[[int], str | None]
 panel_freshness: list[Freshness] = []
 
 
@@ -102,8 +102,8 @@ def register_panel(provider: PanelProvider, *, freshness: Freshness | None = Non
     return provider
 
 
-def panels_freshness(slug: str) -> str:
-    return "".join(f"-{part}" for check in panel_freshness if (part := check(slug)))
+def panels_freshness(operation_id: int) -> str:
+    return "".join(f"-{part}" for check in panel_freshness if (part := check(operation_id)))
 
 
 def page_figures(charts: Charts, panels: list[Panel]) -> dict[str, dict[str, Any]]:

@@ -214,3 +214,21 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path, pipeline_artifact):
     assert sample(text, "mlservice_requests_total", model="iris", version="1") == sent
     assert sample(text, "mlservice_request_duration_seconds_count", model="iris", version="1") == sent
     assert sample(text, "mlservice_rows_total", model="iris", version="1") == sent
+
+
+def test_an_open_dashboard_with_models_is_redrawn_as_figures_change(
+    owner_client, team, example_operation, served_iris, monkeypatch
+):
+    """The ML panel's figures change without the operation changing: its ETag moves with the clock."""
+    from mlservice import panels
+
+    served_iris.model.operation = example_operation
+    served_iris.model.save()
+    url = f"/operations/{example_operation.slug}/"
+    etag = owner_client.get(url)["ETag"]
+    assert owner_client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+    clock = time.time() + panels.FRESHNESS_SECONDS
+    monkeypatch.setattr(panels.time, "time", lambda: clock)
+
+    assert owner_client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200

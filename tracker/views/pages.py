@@ -38,9 +38,9 @@ def operation_list_page(request):
 def dashboard_etag(request, slug: str) -> str | None:
     """The version of what this user would see: one query, so polling an unchanged page is cheap."""
     if not hasattr(request, "_dashboard_etag"):  # asked by @condition, then by the view: one query
-        row = visible_operations(request.user).filter(slug=slug).values("version", "my_role").first()
+        row = visible_operations(request.user).filter(slug=slug).values("pk", "version", "my_role").first()
         request._dashboard_etag = (
-            None if row is None else f"{slug}-{row['version']}-{row['my_role']}{panels_freshness(slug)}"
+            None if row is None else f"{slug}-{row['version']}-{row['my_role']}{panels_freshness(row['pk'])}"
         )
     return request._dashboard_etag
 

@@ -22,11 +22,13 @@ UNKNOWN = "(unknown)"
 # From a fraction of a millisecond (one row) to seconds (a large batch on a big model).
 BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-REQUESTS = Counter("mlservice_requests", "Inference requests answered.", ["model", "version"])
+REQUESTS = Counter(
+    "mlservice_requests", "Inference requests that reached a model, answered or refused.", ["model", "version"]
+)
 ERRORS = Counter(
     "mlservice_errors",
     "Inference requests refused or failed, by kind (bad_input, not_found, unavailable, "
-    "unauthorized, throttled, too_large, internal).",
+    "unauthorized, throttled, internal).",
     ["model", "version", "kind"],
 )
 ROWS = Counter("mlservice_rows", "Rows predicted.", ["model", "version"])

@@ -1,5 +1,5 @@
 """Take the README's screenshots of a running Snail Trail: the dashboard at laptop and phone width,
-in the light and the dark theme.
+in the light and the dark theme, and its Live checks and ML endpoints panels.
 
     make run &    # then, with the password it printed:
     .venv/bin/python scripts/screenshots.py --password PASSWORD [--url http://127.0.0.1:8000]
@@ -44,6 +44,12 @@ def main() -> None:
                 if size == "laptop" and page.locator("#checks").count():  # the live checks panel (make run's demo AWS)
                     path = OUT / f"live-checks-{scheme}.png"
                     page.locator("#checks").screenshot(path=str(path))
+                    print(path.relative_to(OUT.parent.parent))
+                if size == "laptop" and page.locator("#ml-endpoints").count():  # the demo model's endpoints
+                    if page.locator("[data-chart=ml-latency]").count():
+                        page.wait_for_selector("[data-chart=ml-latency] svg")
+                    path = OUT / f"ml-endpoints-{scheme}.png"
+                    page.locator("#ml-endpoints").screenshot(path=str(path))
                     print(path.relative_to(OUT.parent.parent))
                 page.close()
         browser.close()

@@ -293,3 +293,14 @@ def test_the_throttle_counts_per_token(api, client, teammate, served_iris, setti
     assert "Too many requests" in refused.json()["error"]
     other = Token.objects.create(user=teammate).key
     assert post(client, body(), HTTP_AUTHORIZATION=f"Token {other}").status_code == 200  # another token's count
+
+
+def test_a_model_saved_with_another_scikit_learn_says_so(api, served_iris):
+    from mlservice.models import ModelVersion
+
+    ModelVersion.objects.filter(pk=served_iris.pk).update(sklearn_version="1.0.2")
+
+    parameters = api.get("/v2/models/iris").json()["parameters"]
+
+    assert parameters["ready"] is True
+    assert "saved with scikit-learn 1.0.2" in parameters["warnings"][0]

@@ -53,6 +53,11 @@ def _only(request: HttpRequest, method: str) -> HttpResponse | None:
     return _error(f"{request.method} is not allowed here; use {method}.", 405, Allow=method)
 
 
+def _gate(request: HttpRequest, method: str) -> int | HttpResponse:
+    """The caller's user id, or the response refusing the method or the missing or wrong token."""
+    return _only(request, method) or _user_or_error(request)
+
+
 def _user_or_error(request: HttpRequest) -> int | HttpResponse:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     key = access.token_from(header) if header else None
@@ -105,10 +110,7 @@ def _serving_parameters(served: serving.Served) -> dict[str, Any]:
 
 
 def model_metadata(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
-    if refused := _only(request, "GET"):
-        return refused
-    user = _user_or_error(request)
-    if isinstance(user, HttpResponse):
+    if isinstance(user := _gate(request, "GET"), HttpResponse):
         return user
     entry = serving.router.snapshot().get(name)
     if entry is None:
@@ -127,10 +129,7 @@ def model_metadata(request: HttpRequest, name: str, version: str | None = None) 
 
 
 def model_ready(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
-    if refused := _only(request, "GET"):
-        return refused
-    user = _user_or_error(request)
-    if isinstance(user, HttpResponse):
+    if isinstance(user := _gate(request, "GET"), HttpResponse):
         return user
     try:
         served = serving.router.serve(name, version)
@@ -144,11 +143,9 @@ def model_ready(request: HttpRequest, name: str, version: str | None = None) -> 
 @csrf_exempt  # token-authenticated only: a browser's cookies are never accepted here
 def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
     started = time.perf_counter()
-    if refused := _only(request, "POST"):
-        return refused
-    user = _user_or_error(request)
-    if isinstance(user, HttpResponse):
-        ERRORS.labels(UNKNOWN, UNKNOWN, "unauthorized").inc()
+    if isinstance(user := _gate(request, "POST"), HttpResponse):
+        if user.status_code == 401:
+            ERRORS.labels(UNKNOWN, UNKNOWN, "unauthorized").inc()
         return user
     wait = access.throttle(user)
     if wait is not None:

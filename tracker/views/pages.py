@@ -45,18 +45,20 @@ def dashboard_etag(request, slug: str) -> str | None:
     return request._dashboard_etag
 
 
+def board_context(operation: Operation) -> dict:
+    """What both dashboards draw: the board, its charts, the other apps' panels and every figure."""
+    board = build_dashboard(operation)
+    charts, panels = board_charts(board), panels_for(operation)
+    return {"board": board, "charts": charts, "panels": panels, "figures": page_figures(charts, panels)}
+
+
 @login_required
 @condition(etag_func=dashboard_etag)
 def dashboard(request, slug: str):
     operation = operation_for(request, slug, dashboard=True)
     can_edit = has_role(request.user, operation, Role.EDITOR)
-    board = build_dashboard(operation)
-    charts, panels = board_charts(board), panels_for(operation)
     context = {
-        "board": board,
-        "charts": charts,
-        "panels": panels,
-        "figures": page_figures(charts, panels),
+        **board_context(operation),
         "activity": activity_feed(operation=operation, limit=20),
         "can_edit": can_edit,
         "can_admin": has_role(request.user, operation, Role.ADMIN),
@@ -80,16 +82,7 @@ def public_dashboard(request, token: str):
     operation = public_link_operation(token)
     if operation is None:
         raise Http404("This link does not exist or was revoked.")
-    board = build_dashboard(operation)
-    charts, panels = board_charts(board), panels_for(operation)
-    context = {
-        "board": board,
-        "charts": charts,
-        "panels": panels,
-        "figures": page_figures(charts, panels),
-        "public": True,
-    }
-    response = render(request, "tracker/dashboard.html", context)
+    response = render(request, "tracker/dashboard.html", {**board_context(operation), "public": True})
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to linked sites
     return response

@@ -36,7 +36,10 @@ def run_group(*, claim_id: uuid.UUID, check_ids: Iterable[int]) -> int:
     calls = CallLog()
     started = timezone.now()
     began = time.monotonic()
-    targets = [Target(id=check.pk, params=check.params, expected=check.expected) for check in checks]
+    targets = [
+        Target(id=check.pk, params=check.params, expected=check.expected, owner_id=check.created_by_id)
+        for check in checks
+    ]
     try:
         client_for = GroupClients(environment=environment, region=region)
         observations = kind.collect(targets, client_for=client_for, region=region, calls=calls)

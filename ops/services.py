@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from tracker import services as tracker_services
 
+from .checks import registry
 from .checks.base import ERROR, Observation
 from .models import AwsEnvironment, Check, CheckFlip, CheckRun
 
@@ -51,10 +52,16 @@ def check_create(*, operation, name: str, type: str, actor, **fields: Any) -> Ch
 
 @transaction.atomic
 def check_update(*, check: Check, actor, **changes: Any) -> Check:
-    """Change a check; a changed definition is looked at again at once."""
+    """Change a check; a changed definition is looked at again at once. A check that sends its
+    owner's API token changes owner to whoever changes its definition (see `sends_owner_token`)."""
     definition = {"type", "environment", "region", "params", "expected", "interval", "enabled"}
     if definition & changes.keys():
         changes.setdefault("next_due_at", timezone.now())
+    redefined = any(getattr(check, name) != value for name, value in changes.items() if name in definition)
+    kind = registry.get(changes.get("type", check.type))
+    user_id = getattr(actor, "pk", None)
+    if redefined and kind.sends_owner_token and user_id is not None and user_id != check.created_by_id:
+        changes["created_by"] = actor
     return tracker_services.item_update(item=check, actor=actor, **changes)
 
 

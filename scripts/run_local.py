@@ -6,8 +6,8 @@ Starts, in order:
 2. the demo data: the user, the example operation, the demo model `iris` (in moto's S3), the
    example's network in moto, and live checks linked to the example's findings, criteria and
    blocker (`setup_demo`, `demo_model`, `demo_checks`);
-3. a Celery worker with beat, so the checks run every few seconds;
-4. Django's development server, in the foreground.
+3. Django's development server, in the foreground;
+4. once it answers, a Celery worker with beat, so the checks run every few seconds.
 Ctrl-C stops them all. Set SNAILTRAIL_DEMO_AWS=0 to skip the moto server and the worker.
 """
 
@@ -95,10 +95,17 @@ def main() -> None:
             print(f"Demo AWS (moto) at {env['AWS_ENDPOINT_URL']}; its log is var/moto.log")
         manage("setup_demo", "--url", url, env=env)
         if demo_aws:
-            manage("demo_checks", env=env)
-        # After demo_checks, which starts the demo AWS afresh.
+            # The app is reached on loopback whatever address it listens on (0.0.0.0 included).
+            manage("demo_checks", "--base-url", f"http://127.0.0.1:{options.port}", env=env)
+        # After demo_checks, which starts the demo AWS afresh (its S3 bucket with it).
         manage("demo_model", *(["--s3"] if demo_aws else []), env=env)
+        server = subprocess.Popen(
+            [PYTHON, "manage.py", "runserver", f"{options.host}:{options.port}"], cwd=ROOT, env=env
+        )
+        children.append(server)
         if demo_aws:
+            # The worker starts once the app answers: the ML endpoint check's first run calls it.
+            wait_for(int(options.port), "The app")
             children.append(
                 subprocess.Popen(
                     [PYTHON, "-m", "celery", "-A", "config", "worker", "--beat", "--pool=solo", "--loglevel=WARNING"],
@@ -106,10 +113,6 @@ def main() -> None:
                     env=env,
                 )
             )
-        server = subprocess.Popen(
-            [PYTHON, "manage.py", "runserver", f"{options.host}:{options.port}"], cwd=ROOT, env=env
-        )
-        children.append(server)
         server.wait()
     except KeyboardInterrupt:
         pass

@@ -132,3 +132,22 @@ def moto_server():
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture
+def fresh_mlservice(settings, tmp_path):
+    """A private model cache under a fresh VAR_DIR, and nothing of mlservice in this process's
+    memory (no model, no registry snapshot, no token) before and after the test."""
+    from mlservice import access, artifacts, serving
+
+    def forget() -> None:
+        artifacts.forget_all()
+        serving.router.reset()
+        access.tokens.clear()
+
+    var = tmp_path / "var"
+    var.mkdir()
+    settings.VAR_DIR = var
+    forget()
+    yield var
+    forget()

@@ -99,6 +99,7 @@ def test_make_run_serves_the_app_runs_the_demo_checks_and_stops_cleanly(tmp_path
         )
         assert statuses["Service reachable from the internet"] == "fail"
         assert statuses["Subnet gives public IPs"] == "pass"
+        assert statuses["ML endpoint iris answers"] == "pass"  # through the demo user's token
     finally:
         launcher.send_signal(signal.SIGTERM)
         launcher.wait(timeout=30)

@@ -22,11 +22,14 @@ PASS, FAIL, ERROR = "pass", "fail", "error"
 
 @dataclass(frozen=True)
 class Target:
-    """One check as a type sees it: its id, its parameters and the value it expects."""
+    """One check as a type sees it: its id, its parameters and the value it expects; and the id of
+    the user who created it, for a type that acts with that user's credentials (the ML inference
+    check sends their API token, looked up at run time and never kept in the parameters)."""
 
     id: int
     params: dict[str, Any]
     expected: Any
+    owner_id: int | None = None
 
 
 @dataclass
@@ -123,6 +126,9 @@ class CheckType:
     # Checks of one type are collected together per (environment, region); `needs_aws` False for
     # types that talk to something else (an HTTP endpoint).
     needs_aws: ClassVar[bool] = True
+    # True for a type that sends its check's owner's API token (`Target.owner_id`): whoever changes
+    # such a check's definition becomes its owner, so nobody can point another user's token elsewhere.
+    sends_owner_token: ClassVar[bool] = False
     # A short description of the parameters and expected value, for forms and the API.
     help: ClassVar[str] = ""
 

@@ -11,6 +11,9 @@ connection really reached is checked again (DNS may answer differently the secon
 from the environment is used (the checked peer would be the proxy) and redirects are not followed
 (a redirect could lead anywhere, including to the metadata service). At most 64 KB of the body is
 read, within the same time limit as the rest.
+
+`send` is that guarded request on its own, for the other types that talk to a URL (the ML inference
+endpoint check of ops.checks.inference).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -125,13 +130,40 @@ def _url_problem(url: str) -> str:
     return ""
 
 
-def probe(
-    url: str, timeout_seconds: float = 10, expected_status: int = 200, body_contains: str | None = None
-) -> Observation:
-    """One GET of `url`, judged. Never raises for a network failure: that is the check's answer."""
+@dataclass(frozen=True)
+class Answer:
+    """What an endpoint answered: its status and headers, and at most MAX_BODY_BYTES of its body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    truncated: bool  # the body went on past MAX_BODY_BYTES
+    encoding: str | None
+    elapsed_ms: int  # from sending the request to the end of the read
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(self.encoding or "utf-8", errors="replace")
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    evidence: dict[str, Any],
+    timeout_seconds: float = 10,
+    headers: dict[str, str] | None = None,
+    data: bytes | None = None,
+) -> Answer | Observation:
+    """One request to `url` with every guard of this module (addresses checked before and after
+    connecting, no proxy, no redirect followed, the body read up to MAX_BODY_BYTES within the time
+    limit). Returns the Answer, or, when nothing answered, the FAIL / ERROR observation with
+    `evidence` (completed with elapsed_ms when a request was sent). Never raises for a network failure.
+
+    Error messages name the host and the exception, never the request's headers: a caller may
+    send a credential in them (ops.checks.inference)."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    evidence: dict[str, Any] = {"url": url}
     timed_out = f"timed out after {timeout_seconds:g} s"
     try:
         addresses = _resolve(parts.hostname or "", port)
@@ -149,21 +181,25 @@ def probe(
         )
     started = time.monotonic()
     deadline = started + timeout_seconds
+    truncated = False
     try:
         with _session() as session:
-            response = session.get(
+            response = session.request(
+                method,
                 url,
+                data=data,
                 timeout=(timeout_seconds, timeout_seconds),
                 allow_redirects=False,
                 stream=True,
-                headers={"User-Agent": USER_AGENT},
+                headers={"User-Agent": USER_AGENT, **(headers or {})},
             )
             with response:
                 body = bytearray()
                 for chunk in response.iter_content(chunk_size=8192):
                     body.extend(chunk)
-                    if len(body) >= MAX_BODY_BYTES:
+                    if len(body) > MAX_BODY_BYTES:
                         del body[MAX_BODY_BYTES:]
+                        truncated = True
                         break
                     if time.monotonic() > deadline:
                         raise requests.Timeout(timed_out)
@@ -179,25 +215,35 @@ def probe(
                 FAIL, None, evidence, error_code="ConnectionError", message=f"{parts.hostname}:{port}: {reason}"[:500]
             )
         return Observation(FAIL, None, evidence, error_code=type(error).__name__, message=str(error)[:500])
-
     elapsed_ms = round((time.monotonic() - started) * 1000)
-    text = body.decode(response.encoding or "utf-8", errors="replace")
-    status = response.status_code
-    evidence.update({"status": status, "elapsed_ms": elapsed_ms, "body_excerpt": text[:EXCERPT_CHARS]})
+    return Answer(response.status_code, response.headers, bytes(body), truncated, response.encoding, elapsed_ms)
+
+
+def probe(
+    url: str, timeout_seconds: float = 10, expected_status: int = 200, body_contains: str | None = None
+) -> Observation:
+    """One GET of `url`, judged. Never raises for a network failure: that is the check's answer."""
+    evidence: dict[str, Any] = {"url": url}
+    answer = send("GET", url, evidence=evidence, timeout_seconds=timeout_seconds)
+    if isinstance(answer, Observation):
+        return answer
+    text = answer.text
+    status = answer.status
+    evidence.update({"status": status, "elapsed_ms": answer.elapsed_ms, "body_excerpt": text[:EXCERPT_CHARS]})
     problems = []
     if status != expected_status:
         problems.append(f"answered {status}, expected {expected_status}")
-        if 300 <= status < 400 and response.headers.get("Location"):
-            evidence["location"] = response.headers["Location"]
-            problems[-1] += f" (a redirect to {response.headers['Location']}, not followed)"
+        if 300 <= status < 400 and answer.headers.get("Location"):
+            evidence["location"] = answer.headers["Location"]
+            problems[-1] += f" (a redirect to {answer.headers['Location']}, not followed)"
     if body_contains is not None:
         found = body_contains in text
         evidence["body_contains"] = found
         if not found:
-            problems.append(f"its body ({len(body)} bytes read) does not contain {body_contains!r}")
+            problems.append(f"its body ({len(answer.body)} bytes read) does not contain {body_contains!r}")
     if problems:
         return Observation(FAIL, status, evidence, message="The endpoint " + "; ".join(problems) + ".")
-    return Observation(PASS, status, evidence, message=f"Answered {status} in {elapsed_ms} ms.")
+    return Observation(PASS, status, evidence, message=f"Answered {status} in {answer.elapsed_ms} ms.")
 
 
 def _timed_out(error: BaseException) -> bool:

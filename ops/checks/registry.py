@@ -4,7 +4,7 @@ own types with `@register` when imported); `get` is the one way to look a type u
 
 from __future__ import annotations
 
-from . import ecs, generic, http, network, reachability  # noqa: F401 - imported to register their types
+from . import ecs, generic, http, inference, network, reachability  # noqa: F401 - imported to register their types
 from .base import CheckType, get_type, registry
 
 

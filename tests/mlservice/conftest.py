@@ -10,22 +10,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlservice import access, artifacts, registry, serving
+from mlservice import registry
 
 
 @pytest.fixture(autouse=True)
-def private_var_dir(settings, tmp_path):
-    """A fresh cache directory, and nothing in memory: no model, no registry snapshot, no token."""
-    var = tmp_path / "var"
-    var.mkdir()
-    settings.VAR_DIR = var
-    artifacts.forget_all()
-    serving.router.reset()
-    access.tokens.clear()
-    yield var
-    artifacts.forget_all()
-    serving.router.reset()
-    access.tokens.clear()
+def private_var_dir(fresh_mlservice):
+    """Every test here starts with a fresh cache directory and nothing in memory (tests/conftest.py)."""
+    return fresh_mlservice
 
 
 @pytest.fixture(scope="session")

@@ -812,6 +812,7 @@ def test_it_registers_every_type_and_names_them_for_an_unknown_code():
     assert set(registry.registry) >= {
         "subnet_attribute", "vpc_attribute", "subnet_internet_route", "security_group_ingress", "nacl_allows_port",
         "ecs_service_network", "ecs_service_steady", "ecr_image_tag", "elb_target_health", "http_endpoint", "aws_call",
+        "inference_endpoint",
     }  # fmt: skip
     assert not registry.get("http_endpoint").needs_aws and registry.get("aws_call").needs_aws
     with pytest.raises(ValidationError) as caught:

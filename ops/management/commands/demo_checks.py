@@ -5,6 +5,11 @@ It seeds the example network and ECS service (ops.demo), makes the "demo (moto)"
 and creates or updates one check per fact the team checked by hand, linked to the example's
 findings, its completion criterion "accessible from internet" and its VPC blocker. moto starts
 empty each time, so the resource ids change: existing checks (by name) get the new ids.
+
+It also makes an ML inference endpoint check on the model `iris` (which `demo_model` registers)
+at `--base-url` (where this app answers; default http://127.0.0.1:8000), linked to the criterion
+"All ML endpoints functional in production". That check sends the API token of its owner,
+`--owner` (default `demo`, the user `setup_demo` creates), who is given one if they have none.
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from ops import aws, services
+from ops.checks import registry
 from ops.demo import seed_example
 from ops.models import AwsEnvironment, Check
 from tracker.models import Blocker, Finding, Operation, Task
@@ -25,6 +34,9 @@ from tracker.models import Blocker, Finding, Operation, Task
 SLUG = "operation-snail-trail"
 ENVIRONMENT = "demo (moto)"
 INTERVAL = dt.timedelta(seconds=60)
+ML_MODEL = "iris"
+ML_CHECK = "ML endpoint iris answers"
+ML_CRITERION = "All ML endpoints functional"
 
 
 def demo_checks(ids: dict[str, Any]) -> list[dict[str, Any]]:
@@ -95,6 +107,18 @@ def demo_checks(ids: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def inference_check(base_url: str) -> dict[str, Any]:
+    """The check on the example's model, served by this app (mlservice) at `base_url`; no AWS."""
+    return {
+        "name": ML_CHECK,
+        "type": "inference_endpoint",
+        "params": {"url": base_url, "model": ML_MODEL},
+        "expected": True,
+        "task_contains": ML_CRITERION,
+        "aws": False,
+    }
+
+
 def _reset_moto(region: str) -> None:
     """Empty the moto server first, so a second run seeds the same world instead of failing on it."""
     endpoint = aws.client("ecs", region=region).meta.endpoint_url
@@ -108,11 +132,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--region", default="us-east-1")
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="where this app answers, for the ML inference check on the model iris (when it is registered)",
+        )
+        parser.add_argument(
+            "--owner",
+            default="demo",
+            help="the user whose API token the ML inference check sends (created by setup_demo)",
+        )
 
-    def handle(self, *args, region: str, **options):
+    def handle(self, *args, region: str, base_url: str, owner: str, **options):
         operation = Operation.objects.filter(slug=SLUG).first()
         if operation is None:
             raise CommandError(f"No operation {SLUG!r}: run `manage.py setup_demo` first.")
+        try:
+            registry.get("inference_endpoint").clean(inference_check(base_url)["params"], True)
+        except ValidationError as invalid:
+            raise CommandError(f"--base-url {base_url}: {' '.join(invalid.messages)}") from None
+        ml_owner = get_user_model().objects.filter(username=owner).first()
+        if ml_owner is None:
+            self.stderr.write(f"No user {owner!r} to own the ML inference check (see setup_demo): not made.")
         try:
             _reset_moto(region)
             ids = seed_example(region=region)
@@ -124,18 +165,31 @@ class Command(BaseCommand):
             )
             for spec in demo_checks(ids):
                 self._upsert(operation, environment, region, spec)
+            if ml_owner is not None:
+                Token.objects.get_or_create(user=ml_owner)  # the check sends it; a local demo user's
+                check = self._upsert(operation, environment, region, inference_check(base_url), actor=ml_owner)
+                if check.created_by_id != ml_owner.pk:  # made by an earlier run for another owner
+                    Check.objects.filter(pk=check.pk).update(created_by=ml_owner)
         self.stdout.write(f"Seeded the example's AWS and {Check.objects.filter(operation=operation).count()} checks.")
 
-    def _upsert(self, operation: Operation, environment: AwsEnvironment, region: str, spec: dict[str, Any]) -> Check:
+    def _upsert(
+        self, operation: Operation, environment: AwsEnvironment, region: str, spec: dict[str, Any], actor=None
+    ) -> Check:
+        tasks = Task.objects.filter(operation=operation)
+        if spec.get("task_contains"):
+            task = tasks.filter(title__icontains=spec["task_contains"]).order_by("kind", "position", "id").first()
+        else:
+            task = tasks.filter(title=spec.get("task")).first()
         links = {
             "finding": Finding.objects.filter(operation=operation, subject=spec.get("finding")).first(),
-            "task": Task.objects.filter(operation=operation, title=spec.get("task")).first(),
+            "task": task,
             "blocker": Blocker.objects.filter(operation=operation, title=spec.get("blocker")).first(),
         }
+        aws_check = spec.get("aws", True)
         fields = {
             "type": spec["type"],
-            "environment": environment,
-            "region": region,
+            "environment": environment if aws_check else None,
+            "region": region if aws_check else "",
             "params": spec["params"],
             "expected": spec["expected"],
             "interval": INTERVAL,
@@ -143,5 +197,5 @@ class Command(BaseCommand):
         }
         check = Check.objects.filter(operation=operation, name=spec["name"]).first()
         if check is None:
-            return services.check_create(operation=operation, name=spec["name"], actor=None, **fields)
-        return services.check_update(check=check, actor=None, **fields)
+            return services.check_create(operation=operation, name=spec["name"], actor=actor, **fields)
+        return services.check_update(check=check, actor=actor, **fields)

@@ -92,21 +92,34 @@ def ml_endpoints(operation: Operation) -> Panel | None:
     )
 
 
+def _bucket_label(bound: float) -> str:
+    if bound == float("inf"):
+        return f"> {metrics.BUCKETS[-1]:g} s"
+    return f"≤ {bound:g} s" if bound >= 1 else f"≤ {bound * 1000:g} ms"
+
+
 def _latency_figure(rows: list[ModelRow]) -> dict[str, Any]:
-    """Share of answered requests per latency bucket, one bar series per model version."""
-    data = []
+    """Share of answered requests per latency bucket, one bar series per model version, up to the
+    slowest bucket any request fell in."""
+    series = []
     for row in rows:
         for version in row.versions:
             buckets = version.stats.buckets
             total = buckets[-1][1] if buckets else 0
-            if not total:
-                continue
-            labels, shares, previous = [], [], 0.0
-            for bound, count in buckets:
-                labels.append("> 10 s" if bound == float("inf") else f"≤ {bound * 1000:g} ms")
-                shares.append(round(100 * (count - previous) / total, 2))
-                previous = count
-            data.append({"type": "bar", "name": f"{row.name} v{version.version}", "x": labels, "y": shares})
+            if total:
+                cumulative = [count for _, count in buckets]
+                counts = [now - before for now, before in zip(cumulative, [0.0, *cumulative[:-1]], strict=True)]
+                series.append((f"{row.name} v{version.version}", buckets, [100 * c / total for c in counts]))
+    last = max((max(i for i, share in enumerate(shares) if share) for *_, shares in series), default=0)
+    data = [
+        {
+            "type": "bar",
+            "name": name,
+            "x": [_bucket_label(bound) for bound, _ in buckets[: last + 1]],
+            "y": [round(share, 2) for share in shares[: last + 1]],
+        }
+        for name, buckets, shares in series
+    ]
     return {
         "data": data,
         "layout": {

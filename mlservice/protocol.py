@@ -99,7 +99,7 @@ def _features(tensor: Any, version: ModelVersion, *, allow_nan: bool) -> np.ndar
     if tensor["name"] != INPUT_NAME:
         raise BadInput(f"The input is named {tensor['name']!r}; this model's input is {INPUT_NAME!r}.")
     declared = tensor["datatype"]
-    if declared not in NUMERIC_DATATYPES:
+    if not isinstance(declared, str) or declared not in NUMERIC_DATATYPES:
         raise BadInput(
             f"The datatype {declared!r} is not accepted: the model takes numbers "
             f"({datatype(version.dtype)}; any of {', '.join(sorted(NUMERIC_DATATYPES))})."

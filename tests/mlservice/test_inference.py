@@ -9,6 +9,9 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
 from mlservice import registry
@@ -304,3 +307,43 @@ def test_a_model_saved_with_another_scikit_learn_says_so(api, served_iris):
 
     assert parameters["ready"] is True
     assert "saved with scikit-learn 1.0.2" in parameters["warnings"][0]
+
+
+# --- anything at all ------------------------------------------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+_tensors = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.sampled_from(["input-0", "x"]) | st.integers(),
+        "shape": st.lists(st.integers(-2, 5), max_size=3) | _json_values,
+        "datatype": st.sampled_from(["FP64", "INT64", "BYTES", "BOOL", "fp64"]) | _json_values,
+        "data": st.lists(st.integers(-5, 5) | st.floats(allow_nan=False) | _json_values, max_size=12)
+        | st.lists(st.lists(st.floats(allow_nan=False, allow_infinity=True), max_size=5), max_size=3),
+    },
+)
+_requests = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": _json_values,
+        "inputs": st.lists(_tensors, max_size=2) | _json_values,
+        "outputs": st.lists(st.fixed_dictionaries({"name": st.sampled_from(["predict", "predict_proba", "x"])}))
+        | _json_values,
+        "parameters": _json_values,
+    },
+)
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=_requests | _json_values)
+def test_no_body_gives_a_500(api, served_iris, payload):
+    response = post(api, json.dumps(payload))
+
+    assert response.status_code in (200, 400), response.content
+    assert response["Content-Type"] == "application/json"
+    if response.status_code == 400:
+        assert list(response.json()) == ["error"]

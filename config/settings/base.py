@@ -8,6 +8,7 @@ DATABASE_URL and REDIS_URL to run on PostgreSQL and Redis.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "tracker",
     "ops",
     "mlservice",
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.api_errors.BodySizeLimit",
@@ -69,6 +72,33 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- browser security headers (every mode, so the suite tests the pages under them) ----------------
+# Production adds HSTS, the https redirect and Secure cookies (config/settings/production.py).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # forms carry the token in a hidden field; no script reads the cookie
+# Content Security Policy (django-csp): scripts only from our own static files, never inline, no
+# plugins, no <base>, never framed, forms post only to us. The dashboard's chart data is a
+# `json_script` block (type="application/json"), which is data, not a script. Styles too come only
+# from files: plotly.js would inject its stylesheet inline, so the dashboard links a copy of it
+# (static/css/plotly.css, written by scripts/plotly_css.py), which makes plotly.js skip that; it
+# sets styles at run time only through the CSSOM, which the policy allows. Only /api/docs/ adds to
+# this policy (data: images for Swagger UI: config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # --- database ---------------------------------------------------------------------------------
 # SQLite by default. WAL lets the dashboard read while a worker writes; IMMEDIATE transactions
@@ -130,6 +160,10 @@ CELERY_BEAT_SCHEDULE = {
     # A delivery whose task was lost (broker down at commit, worker gone) is sent again.
     "redeliver-stalled-webhooks": {"task": "tracker.tasks.redeliver_stalled_webhooks", "schedule": 300.0},
 }
+
+# --- health probes (config/health.py) -------------------------------------------------------------
+# How long /readyz waits for the broker to answer before it reports it unreachable.
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 
 # --- auth -------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

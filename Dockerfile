@@ -1,5 +1,6 @@
-# Snail Trail web image: a builder stage with compilers, a slim runtime as a non-root user.
-# Production settings; configure with the environment (see README, "Configuration").
+# Snail Trail image: a builder stage with compilers, a slim runtime as a non-root user.
+# Production settings; configure with the environment (see README, "Configuration" and "Production").
+# One image for every process: docker-compose.yml runs it as web (gunicorn), worker, beat and migrate.
 
 FROM python:3.11-slim-bookworm AS builder
 RUN apt-get update \
@@ -11,11 +12,19 @@ RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
 
 FROM python:3.11-slim-bookworm AS runtime
+# SNAILTRAIL_VAR_DIR: per-container scratch (gunicorn's Prometheus files); MLSERVICE_CACHE_DIR: the
+# downloaded model artifacts. Both belong to the app's user, the cache with the 0700 mlservice
+# demands; docker-compose.yml mounts a tmpfs and a named volume there (an empty named volume takes
+# the owner and mode of the directory it is mounted on).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    DJANGO_SETTINGS_MODULE=config.settings.production
-RUN useradd --system --uid 10001 --create-home --home-dir /home/snail snail
+    DJANGO_SETTINGS_MODULE=config.settings.production \
+    SNAILTRAIL_VAR_DIR=/var/lib/snailtrail \
+    MLSERVICE_CACHE_DIR=/var/cache/snailtrail/models
+RUN groupadd --system --gid 10001 snail \
+    && useradd --system --uid 10001 --gid snail --create-home --home-dir /home/snail snail \
+    && install --directory --owner=snail --group=snail --mode=0700 /var/lib/snailtrail /var/cache/snailtrail/models
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=snail:snail . .
@@ -23,4 +32,4 @@ COPY --chown=snail:snail . .
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
 USER snail
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]

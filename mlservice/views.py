@@ -147,7 +147,7 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
         if user.status_code == 401:
             ERRORS.labels(UNKNOWN, UNKNOWN, "unauthorized").inc()
         return user
-    wait = access.throttle(user)
+    wait = access.throttle.check(user)
     if wait is not None:
         ERRORS.labels(UNKNOWN, UNKNOWN, "throttled").inc()
         return _error(

@@ -137,13 +137,14 @@ def moto_server():
 @pytest.fixture
 def fresh_mlservice(settings, tmp_path):
     """A private model cache under a fresh VAR_DIR, and nothing of mlservice in this process's
-    memory (no model, no registry snapshot, no token) before and after the test."""
+    memory (no model, no registry snapshot, no token, no throttle count) before and after the test."""
     from mlservice import access, artifacts, serving
 
     def forget() -> None:
         artifacts.forget_all()
         serving.router.reset()
         access.tokens.clear()
+        access.throttle.clear()
 
     var = tmp_path / "var"
     var.mkdir()

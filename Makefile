@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/snailtrail
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate lint format bench clean
+.PHONY: run test install install-dev migrate lint format bench bench-inference clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ bench: install-dev
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/ops_sync.py
+
+## bench-inference: our /v2 infer under gunicorn against a bare Django view and `mlflow models serve`
+## (mlflow is a benchmark-only dependency: bench/requirements.txt). About 5 minutes.
+bench-inference: install-dev
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BIN)/python bench/inference.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .hypothesis

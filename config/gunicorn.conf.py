@@ -22,6 +22,9 @@ graceful_timeout = 30
 
 _var = Path(os.environ.get("SNAILTRAIL_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_var / "prometheus"))
+# gunicorn 27's control socket defaults to ~/.gunicorn/gunicorn.ctl, one path for every instance
+# the user runs (tests and benchmarks run several); each state directory gets its own.
+control_socket = str(_var / "gunicorn.ctl")
 
 
 def on_starting(server) -> None:

@@ -78,6 +78,14 @@ def example_operation(db, example_bytes):
 
 
 @pytest.fixture
+def token(owner) -> str:
+    """The owner's API token (the REST API's and the inference routes')."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=owner).key
+
+
+@pytest.fixture
 def owner_client(client, owner):
     client.force_login(owner)
     return client

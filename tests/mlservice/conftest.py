@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import skops.io
-from rest_framework.authtoken.models import Token
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -48,11 +47,6 @@ def pipeline_artifact(tmp_path, iris_pipeline):
 def served_iris(db, pipeline_artifact):
     """`iris` version 1, with the `production` alias on it."""
     return registry.register_version(name="iris", uri=str(pipeline_artifact), version="1", trust=[], alias="production")
-
-
-@pytest.fixture
-def token(owner) -> str:
-    return Token.objects.create(user=owner).key
 
 
 @pytest.fixture

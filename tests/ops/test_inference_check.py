@@ -66,11 +66,6 @@ def served(transactional_db, iris_artifact):
     return ml_registry.register_version(name="iris", uri=str(iris_artifact), version="1", trust=[], alias="production")
 
 
-@pytest.fixture
-def token(owner) -> str:
-    return Token.objects.create(user=owner).key
-
-
 class _Stub(BaseHTTPRequestHandler):
     """Answers the app never gives, by model name; every request is recorded on the server."""
 

@@ -9,8 +9,12 @@ import os
 
 from celery import Celery
 
+from config.request_id import connect_celery
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("snailtrail")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The request id of the request (or task) that queues a task goes with it, into the worker's logs.
+connect_celery()

@@ -1,7 +1,7 @@
 """Production: only overrides. Secrets have no defaults; a missing one stops the process."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOGGING, checked_log_format, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
@@ -22,3 +22,7 @@ CSRF_COOKIE_SECURE = True
 # Webhooks leave only over https, and never for an address inside our own network.
 WEBHOOK_ALLOW_HTTP = False
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+
+# One JSON object a line, for a log collector (LOG_FORMAT=plain for a readable one).
+LOG_FORMAT = checked_log_format(env.str("LOG_FORMAT", default="json"))
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT

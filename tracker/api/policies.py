@@ -10,7 +10,17 @@ from __future__ import annotations
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
+
+
+def client_address(request) -> str:
+    """The client's address as the throttles find it: with NUM_PROXIES (API_NUM_PROXIES) set, DRF's
+    pick from X-Forwarded-For; without, REMOTE_ADDR alone (the throttles would then take a whole
+    X-Forwarded-For, which the client writes: not an address to record). Works on a Django request
+    as on a DRF one."""
+    if api_settings.NUM_PROXIES is None:
+        return request.META.get("REMOTE_ADDR") or ""
+    return BaseThrottle().get_ident(request) or ""
 
 
 class Pagination(PageNumberPagination):
@@ -25,7 +35,15 @@ class SettingsRateMixin:
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
 
-class LoginThrottle(SettingsRateMixin, AnonRateThrottle):
+class ClientAddressMixin:
+    """Count by `client_address`: DRF's own `get_ident` takes a whole X-Forwarded-For when
+    NUM_PROXIES is unset, so a guesser who sends a new one each time would never be throttled."""
+
+    def get_ident(self, request):
+        return client_address(request)
+
+
+class LoginThrottle(ClientAddressMixin, SettingsRateMixin, AnonRateThrottle):
     """Password guesses per client address, whoever they are for (so nobody can lock a user out)."""
 
     scope = "login"
@@ -34,7 +52,7 @@ class LoginThrottle(SettingsRateMixin, AnonRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class WriteThrottle(SettingsRateMixin, UserRateThrottle):
+class WriteThrottle(ClientAddressMixin, SettingsRateMixin, UserRateThrottle):
     """Changes per user (reads are not counted)."""
 
     scope = "write"

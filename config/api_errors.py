@@ -11,6 +11,7 @@ needs no copy in the serializer. Outside the API views, `not_found` and `server_
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
@@ -35,10 +36,32 @@ def _as_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
+def _record_denied(exc, context) -> None:
+    """Audit a real 403 (a permission check said no). Not a 401 (NotAuthenticated, even when DRF
+    answers it as a 403, is not a PermissionDenied), not a throttle, not an outsider's 404."""
+    import audit
+
+    request = context.get("request")
+    kwargs = context.get("kwargs") or {}
+    user = getattr(request, "user", None)
+    audit.record(
+        "permission_denied",
+        request=request,
+        user=user if user is not None and user.is_authenticated else None,
+        method=getattr(request, "method", None),
+        path=getattr(request, "path", None),
+        operation=kwargs.get("operation_slug") or kwargs.get("slug"),
+        view=type(context["view"]).__name__ if context.get("view") is not None else None,
+        reason=_flatten(getattr(exc, "detail", None) or str(exc)),
+    )
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = _as_drf(exc)
     response = drf_exception_handler(exc, context)
+    if isinstance(exc, (exceptions.PermissionDenied, DjangoPermissionDenied)) and response is not None:
+        _record_denied(exc, context)
     if response is None:
         return None  # not an API error: Django's handling (a 500 is logged, never shown)
     if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):

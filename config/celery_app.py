@@ -9,6 +9,7 @@ import os
 
 from celery import Celery
 
+from config import metrics
 from config.request_id import connect_celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -18,3 +19,5 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # The request id of the request (or task) that queues a task goes with it, into the worker's logs.
 connect_celery()
+# Task runs, failures and durations for /metrics (config/metrics.py).
+metrics.connect_celery()

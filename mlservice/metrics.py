@@ -4,6 +4,7 @@ Under gunicorn each worker is a process: prometheus-client's multiprocess mode (
 PROMETHEUS_MULTIPROC_DIR is set, which config/gunicorn.conf.py does) has each one write its
 samples to files there, and `exposition()` adds them up, so `/metrics` is the same whichever
 worker answers it. Without it (runserver, tests) the process's own registry is read.
+`registry()` and `exposition()` live in config/metrics.py, with the site's other metrics.
 
 Label values are never taken from a request as sent: an unknown model is counted as "(unknown)",
 or anyone could grow the label set without bound.
@@ -11,12 +12,14 @@ or anyone could grow the label set without bound.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import Counter, Gauge, Histogram
+
+# One registry for the site: what `/metrics` serves (with the HTTP, Celery and scrape-time metrics
+# of config/metrics.py) and what the dashboard reads back below.
+from config.metrics import exposition, registry  # noqa: F401 (mlservice.views serves exposition)
 
 UNKNOWN = "(unknown)"
 # From a fraction of a millisecond (one row) to seconds (a large batch on a big model).
@@ -44,18 +47,6 @@ DEGRADED = Gauge(
     ["model"],
     multiprocess_mode="livemax",
 )
-
-
-def registry() -> CollectorRegistry:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        combined = CollectorRegistry()
-        MultiProcessCollector(combined)
-        return combined
-    return REGISTRY
-
-
-def exposition() -> bytes:
-    return generate_latest(registry())
 
 
 @dataclass

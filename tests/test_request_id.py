@@ -118,7 +118,11 @@ def test_a_malformed_incoming_id_is_replaced(client, value):
 
 def test_the_middleware_is_the_first():
     assert settings.MIDDLEWARE[0] == "config.request_id.RequestIdMiddleware"
-    assert settings.MIDDLEWARE[1] == "django.middleware.security.SecurityMiddleware"
+    # Second the metrics (config/metrics.py), which time the whole stack after it.
+    assert settings.MIDDLEWARE[1:3] == [
+        "config.metrics.MetricsMiddleware",
+        "django.middleware.security.SecurityMiddleware",
+    ]
 
 
 # --- the JSON lines ------------------------------------------------------------------------------

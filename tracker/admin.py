@@ -190,7 +190,19 @@ class ActivityEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ServiceAdmin):
+    # All three through the membership services, which write the audit log (granted, role changed,
+    # revoked). An existing membership changes only its role: another user or operation is a new one.
     create_service = staticmethod(services.membership_set)
+    update_service = staticmethod(
+        lambda item, actor, **changes: services.membership_set(
+            operation=item.operation, user=item.user, role=changes.get("role", item.role), actor=actor
+        )
+    )
+    delete_service = staticmethod(lambda item, actor: services.membership_remove(membership=item, actor=actor))
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.readonly_fields, "user", "operation") if obj is not None else self.readonly_fields
+
     list_display = ("user", "operation", "role")
     list_filter = ("operation", "role")
     list_select_related = ("user", "operation")

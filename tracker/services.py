@@ -22,6 +22,8 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+import audit
+
 from . import signals
 from .lib import document as d
 from .models import (
@@ -378,16 +380,37 @@ def item_mark_checked(*, item: Task | Finding, at: dt.datetime, stale_after: dt.
 # --- people ---------------------------------------------------------------------------------------
 
 
+def _audit_membership(event: str, membership: Membership, *, actor: Actor, old_role: str | None) -> None:
+    """The security side of a role change: an audit entry naming the actor, the member and the roles."""
+    audit.record(
+        event,
+        user=_user(actor),
+        operation=membership.operation.slug,
+        member_id=membership.user_id,
+        member=membership.user.get_username(),
+        role_old=None if old_role is None else str(old_role),
+        role_new=None if event == "membership_revoked" else str(membership.role),
+    )
+
+
 @transaction.atomic
 def membership_set(*, operation: Operation, user: AbstractBaseUser, role: str, actor: Actor) -> Membership:
     """Give a user a role in an operation, or change the role they have."""
     membership = Membership.objects.select_for_update().filter(operation=operation, user=user).first()
     if membership is None:
-        return _create(Membership, actor=actor, operation=operation, user=user, role=role)
-    return item_update(item=membership, actor=actor, role=role)
+        membership = _create(Membership, actor=actor, operation=operation, user=user, role=role)
+        _audit_membership("membership_granted", membership, actor=actor, old_role=None)
+        return membership
+    old_role = membership.role
+    membership = item_update(item=membership, actor=actor, role=role)
+    if membership.role != old_role:
+        _audit_membership("membership_role_changed", membership, actor=actor, old_role=old_role)
+    return membership
 
 
+@transaction.atomic
 def membership_remove(*, membership: Membership, actor: Actor) -> None:
+    _audit_membership("membership_revoked", membership, actor=actor, old_role=membership.role)
     item_delete(item=membership, actor=actor)
 
 

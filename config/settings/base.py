@@ -41,11 +41,14 @@ INSTALLED_APPS = [
     "tracker",
     "ops",
     "mlservice",
+    "audit",
 ]
 
 MIDDLEWARE = [
     # First: every later middleware's log lines (and its early answers) carry the request id.
     "config.request_id.RequestIdMiddleware",
+    # Second: counts and times every response (config/metrics.py), early answers of the later ones too.
+    "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -318,3 +321,10 @@ LOGGING = {
     # Django's own console handler would print every line a second time through the root one.
     "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+
+# --- /metrics: Celery and scrape-time gauges (config/metrics.py) -------------------------------------
+# The Celery queues whose waiting messages `snailtrail_celery_queue_depth` counts (Redis: their list
+# keys; filesystem transport: their files in data_folder_in).
+METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery"])
+# How long a scrape waits for the broker before it leaves the queue depth out.
+METRICS_SCRAPE_TIMEOUT_SECONDS = env.float("METRICS_SCRAPE_TIMEOUT_SECONDS", default=1.0)

@@ -11,8 +11,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 # Security Policy are in base.py: every mode has them.)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-# A load balancer's health probe speaks plain http to the container: answer it, don't redirect it.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# A load balancer's health probe and a Prometheus scrape speak plain http inside the network:
+# answer them, don't redirect them (/metrics still needs METRICS_TOKEN or an allowed network).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

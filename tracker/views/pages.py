@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import quote_etag
 from django.views.decorators.http import condition
 
+import audit
+
 from ..dashboard import board_charts, build_dashboard, page_figures, panels_for, panels_freshness
 from ..exporters import export_json, export_markdown
 from ..forms import AchievementForm, BlockerForm, CurrentPhaseForm, DecisionForm, FindingForm
@@ -103,6 +105,18 @@ def _download(text: str, content_type: str, filename: str) -> HttpResponse:
 
 
 def forbidden(request, exception=None):
+    """handler403: every page's 403 (a member without the role; outsiders get 404, not this)."""
+    match = getattr(request, "resolver_match", None)
+    user = getattr(request, "user", None)
+    audit.record(
+        "permission_denied",
+        request=request,
+        user=user if user is not None and user.is_authenticated else None,
+        method=request.method,
+        path=request.path,
+        operation=(match.kwargs.get("slug") if match else None),
+        reason=str(exception or ""),
+    )
     return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -102,14 +103,15 @@ class Throttle:
     limit (under 100 per window) every request is counted at once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._windows: dict[int, _Window] = {}
         self._lock = threading.Lock()
+        self._clock = clock
 
     def check(self, user_id: int) -> float | None:
         """None when the request may go on, else the seconds until the token's window reopens."""
         rate = Rate.parse(settings.MLSERVICE_INFER_RATE)
-        now = time.time()
+        now = self._clock()
         number = int(now // rate.period)
         batch = max(1, rate.limit // 100)
         with self._lock:

@@ -35,19 +35,14 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -58,229 +53,28 @@ from django.utils import timezone
 from ops import services
 from ops.checks.base import PASS
 from ops.models import Check, CheckRun
-from tests.conftest import ROOT, need_service
+from tests.conftest import need_service
+from tests.reliability.harness import (
+    GROUP_TASK,
+    QUEUE,
+    Workers,
+    alive,
+    children,
+    http_check,
+    pids_holding,
+    wait_for,
+    worker_environment,
+)
 from tracker import services as tracker_services
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 BROKER_DB = 14  # the workers' broker and cache; flushed before and after each test
 VISIBILITY_TIMEOUT = 2  # seconds before Redis hands an unacked task to another worker
-STEP_TIMEOUT = 30.0  # generous bound for each awaited step; a passing test takes seconds
-HOLD_LIMIT = 40.0  # the slow server answers anyway after this, so nothing can hang for ever
-QUEUE = "celery"
-GROUP_TASK = "ops.tasks.run_check_group"
-
-
-# --- waiting ----------------------------------------------------------------------------------------
-
-
-def wait_for(
-    what: str, predicate: Callable[[], Any], timeout: float = STEP_TIMEOUT, logs: Callable[[], str] = lambda: ""
-) -> Any:
-    """Poll `predicate` until it is true; fail with `what` and the workers' logs after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}\n{logs()}")
-        time.sleep(0.05)
-
-
-# --- the slow HTTP server ---------------------------------------------------------------------------
-
-
-class SlowServer:
-    """Answers 200 at once under /fast/, and under /slow/ only once `release` is set."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.arrivals: list[tuple[str, int]] = []  # (path, the client's port), in order of arrival
-        self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                with server._lock:
-                    server.arrivals.append((self.path, self.client_address[1]))
-                if self.path.startswith("/slow/"):
-                    server.release.wait(HOLD_LIMIT)
-                body = b"snail ok"
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/plain")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    pass  # the process that asked was killed
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address) -> None:
-                pass  # a killed worker's connection resets: expected here
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="slow-http", daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-    def requests_to(self, prefix: str) -> list[tuple[str, int]]:
-        with self._lock:
-            return [arrival for arrival in self.arrivals if arrival[0].startswith(prefix)]
 
 
 @pytest.fixture
-def slow_server() -> Iterator[SlowServer]:
-    server = SlowServer()
-    server.thread.start()
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.httpd.shutdown()
-        server.httpd.server_close()
-
-
-# --- processes, from /proc (psutil is not a dependency) ---------------------------------------------
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-            continue
-        if ppid == pid and alive(int(entry.name)):
-            found.append(int(entry.name))
-    return sorted(found)
-
-
-def pids_holding(local_ports: set[int], candidates: list[int]) -> set[int]:
-    """Which of `candidates` hold a TCP socket bound to one of `local_ports` (a client's side)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) in local_ports and fields[9] != "0":
-                inodes.add(f"socket:[{fields[9]}]")
-    holders = set()
-    for pid in candidates:
-        try:
-            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if inodes & set(links):
-            holders.add(pid)
-    return holders
-
-
-# --- workers ----------------------------------------------------------------------------------------
-
-
-class Worker:
-    def __init__(self, name: str, process: subprocess.Popen, log: Path) -> None:
-        self.name, self.process, self.log = name, process, log
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def results(self, task_id: str) -> list[int]:
-        """What each run of this task returned (the number of runs it recorded), from the log."""
-        pattern = rf"Task {re.escape(GROUP_TASK)}\[{re.escape(task_id)}\] succeeded in [^:]*: (\d+)"
-        return [int(n) for n in re.findall(pattern, self.output())]
-
-
-class Workers:
-    """Starts real `celery worker` processes, each in a session of its own; kills them all at the end."""
-
-    def __init__(self, environment: dict[str, str], folder: Path) -> None:
-        self.environment, self.folder = environment, folder
-        self.started: list[Worker] = []
-
-    def start(self, name: str, concurrency: int = 1) -> Worker:
-        log = self.folder / f"worker-{name}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=prefork",
-            f"--concurrency={concurrency}",
-            "-Q",
-            QUEUE,
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{name}-{uuid.uuid4().hex[:8]}@%h",
-        ]
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                command, cwd=ROOT, env=self.environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        worker = Worker(name, process, log)
-        self.started.append(worker)
-
-        def ready() -> bool:
-            if process.poll() is not None:
-                pytest.fail(f"worker {name} exited with {process.returncode}\n{worker.output()}")
-            return " ready." in worker.output()
-
-        wait_for(f"worker {name} to be ready", ready, logs=self.logs)
-        wait_for(f"worker {name}'s pool", lambda: len(children(process.pid)) == concurrency, logs=self.logs)
-        return worker
-
-    def logs(self) -> str:
-        return "\n".join(f"--- worker {w.name} (pid {w.pid}) ---\n{w.output()}" for w in self.started)
-
-    def stop_all(self) -> None:
-        for worker in self.started:
-            try:
-                os.killpg(worker.pid, signal.SIGKILL)  # the main process, its pool and any orphan
-            except ProcessLookupError:
-                pass
-            worker.process.wait(timeout=10)
-
-
-def _database_url() -> str:
-    """The URL of the database this test writes to: pytest-django's test database, not the real one."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{credentials}@{host}/{quote(db['NAME'], safe='')}"
-
-
-@pytest.fixture
-def broker_url(transactional_db) -> str:
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process cannot share SQLite's in-memory test database: runs in the PostgreSQL pass")
+def broker_url(postgres) -> str:
     configured = os.environ.get("REDIS_URL") or os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
     need_service(configured, 6379, "Redis")
     return urlunsplit(urlsplit(configured)._replace(path=f"/{BROKER_DB}"))
@@ -309,16 +103,7 @@ def sender(broker_url: str) -> Iterator[Celery]:
 
 @pytest.fixture
 def workers(broker_url: str, broker: redis.Redis, tmp_path: Path) -> Iterator[Workers]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "CELERY_"))}
-    environment |= {
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",  # not eager: tasks come from Redis
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": broker_url,
-        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "SNAILTRAIL_VAR_DIR": str(tmp_path / "var"),
-        "PYTHONUNBUFFERED": "1",
-    }
+    environment = worker_environment(broker_url, tmp_path / "var", CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT))
     started = Workers(environment, tmp_path)
     try:
         yield started
@@ -368,18 +153,6 @@ def waiting_on(holder_pid: int) -> int:
 @pytest.fixture
 def operation(broker_url):
     return tracker_services.operation_create(name="Worker kill", actor=None)
-
-
-def http_check(operation, server: SlowServer, name: str, path: str, region: str = "") -> Check:
-    # The region (no environment: http_endpoint needs no AWS) only splits the checks into groups.
-    return services.check_create(
-        operation=operation,
-        name=name,
-        type="http_endpoint",
-        actor=None,
-        region=region,
-        params={"url": server.url(path), "timeout_seconds": 30},
-    )
 
 
 def assert_each_recorded_once(checks: list[Check], claim_id: uuid.UUID, before) -> None:

@@ -178,6 +178,11 @@ def record_run(
     return run, flip
 
 
+def release_all_claims() -> int:
+    """Give back every outstanding claim (their tasks were lost with the broker's messages)."""
+    return Check.objects.filter(claim_id__isnull=False).update(claim_id=None, claimed_until=None)
+
+
 def release(*, claim_id: uuid.UUID, check_ids: list[int]) -> int:
     """Give back checks a worker could not run (e.g. its type vanished), due again at once."""
     return Check.objects.filter(id__in=check_ids, claim_id=claim_id).update(claim_id=None, claimed_until=None)

@@ -184,6 +184,79 @@ def test_the_dispatch_task_claims_and_runs_every_group_after_commit(
     assert claimed == 1 and CheckRun.objects.count() == 1
 
 
+def test_a_group_the_broker_refuses_is_given_back_and_the_others_still_go(
+    team, make_check, scripted, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from ops import tasks
+
+    refused, kept = make_check("a"), make_check("b")
+    Check.objects.filter(pk=kept.pk).update(region="eu-west-1")  # a group of its own
+    sent = []
+
+    def delay(claim_id, check_ids):
+        if check_ids == [refused.pk]:
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        sent.append(check_ids)
+
+    monkeypatch.setattr(tasks.run_check_group, "delay", delay)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_due_checks() == 2
+
+    assert sent == [[kept.pk]]
+    refused.refresh_from_db()
+    kept.refresh_from_db()
+    assert refused.claim_id is None and refused.claimed_until is None  # due again at the next dispatch
+    assert kept.claim_id is not None
+    assert services.claim_due()[1] == {(None, "", scripted.code): [refused.pk]}
+
+
+def test_when_the_broker_lost_its_messages_every_claim_is_given_back_first(team, make_check, scripted, monkeypatch):
+    from ops import tasks
+
+    lost = make_check("a")
+    claim_id, _groups = services.claim_due()
+    assert Check.objects.get(pk=lost.pk).claim_id == claim_id  # queued, then lost with the broker
+    monkeypatch.setattr(tasks, "broker_lost_its_messages", lambda: True)
+    monkeypatch.setattr(tasks.run_check_group, "delay", lambda *args: None)
+
+    assert dispatch_due_checks() == 1  # claimed again at once, not after the lease
+
+    assert Check.objects.get(pk=lost.pk).claim_id not in (None, claim_id)
+
+
+def test_the_broker_mark_is_set_once_and_missed_when_redis_lost_it(redis_url):
+    """Against a real Redis: the first dispatch sets the mark, the next find it, a flush loses it."""
+    import redis
+    from celery import Celery
+
+    from ops import tasks
+
+    app = Celery("mark-test", broker=redis_url, set_as_current=False)
+    client = redis.Redis.from_url(redis_url)
+    client.delete(tasks.BROKER_MARK)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(tasks.dispatch_due_checks, "app", app, raising=False)
+            assert tasks.broker_lost_its_messages() is True  # a new broker: nothing of ours in it
+            assert tasks.broker_lost_its_messages() is False
+            client.delete(tasks.BROKER_MARK)  # as a restart without persistence or a flush does
+            assert tasks.broker_lost_its_messages() is True
+            assert tasks.broker_lost_its_messages() is False
+    finally:
+        client.delete(tasks.BROKER_MARK)
+        client.close()
+        app.close()
+
+
+def test_the_suite_and_make_run_brokers_never_count_as_lost():
+    from ops import tasks
+
+    assert tasks.broker_lost_its_messages() is False  # memory:// here, filesystem:// under make run
+
+
 # --- the tracker follows ----------------------------------------------------------------------------
 
 

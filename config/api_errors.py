@@ -6,14 +6,23 @@ model's `full_clean` inside a service) becomes a 400 the same way, so a rule the
 needs no copy in the serializer. Outside the API views, `not_found` and `server_error` answer
 `/api/` URLs in the same shape instead of an HTML page, and `BodySizeLimit` refuses a body over
 `API_MAX_BODY_BYTES` with a 413 before anything reads it.
+
+A database that does not answer (a dropped connection, a restart, a failover) is not our bug and
+will pass: wherever it surfaces, in a view or in a middleware, the answer is a 503 with
+Retry-After, not a 500. Django closes the broken connection at the end of that request and the next
+one opens a new one (tests/reliability/test_database_drop.py drops it under real requests).
 """
 
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -92,7 +101,25 @@ def not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+# Seconds a client is asked to wait after a 503: about what a database restart or failover takes.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request):
+    """503 for a database that did not answer. Renders nothing that reads the database (no user,
+    no session): the page is a template of its own, without context processors."""
+    if _is_api(request):
+        response = JsonResponse({"error": "The database is not answering; try again in a few seconds."}, status=503)
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request):
+    """handler500. Django calls it while handling the exception, so `sys.exc_info()` names it."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return database_unavailable(request)
     if _is_api(request):
         return JsonResponse({"error": "Something went wrong on our side; it has been logged."}, status=500)
     return defaults.server_error(request)

@@ -9,21 +9,27 @@ worker process cannot share SQLite's in-memory test database.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from ops import services
@@ -256,3 +262,77 @@ def http_check(operation, server: SlowServer, name: str, path: str, region: str 
         region=region,
         params={"url": server.url(path), "timeout_seconds": 30},
     )
+
+
+# --- the web server ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Gunicorn:
+    port: int
+    process: subprocess.Popen
+    log: Path
+
+    def request(self, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, dict, bytes]:
+        """One request on a connection of its own: (status, headers, body); a body is sent as JSON."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        payload = json.dumps(body).encode() if body is not None else None
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        answer = (response.status, dict(response.getheaders()), response.read())
+        connection.close()
+        return answer
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def gunicorn(folder: Path, **environment: str) -> Iterator[Gunicorn]:
+    """gunicorn as deployed (config/gunicorn.conf.py) with one sync worker, so every request meets
+    the same process and its persistent database connection, on the test database. The suite's
+    settings (DEBUG off, static files from the apps' folders) and its secret key, which signs the
+    sessions a test makes with `Client.force_login`."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bin_dir = Path(sys.executable).parent
+    environment = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": database_url(),
+        "SNAILTRAIL_VAR_DIR": str(folder / "var"),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "PYTHONUNBUFFERED": "1",
+        **environment,
+    }
+    log = folder / "gunicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(bin_dir / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"],
+            cwd=ROOT,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    served = Gunicorn(port, process, log)
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {process.returncode}\n{served.output()}")
+        try:
+            return served.request("GET", "/healthz")[0] == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for("gunicorn to answer", answers, logs=served.output)
+        yield served
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -14,95 +14,27 @@ same worker process, succeeds on a new connection.
 
 from __future__ import annotations
 
-import http.client
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from tests.conftest import ROOT
-from tests.reliability.harness import children, database_url, wait_for
+from tests.reliability.harness import Gunicorn, children, gunicorn, wait_for
 from tracker.models import ActivityEntry, Task
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-BIN = Path(sys.executable).parent
-
-
-@dataclass
-class Server:
-    port: int
-    process: subprocess.Popen
-    log: Path
-
-    def request(self, method: str, path: str, body: dict | None = None, **headers: str) -> tuple[int, dict, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        payload = json.dumps(body).encode() if body is not None else None
-        if payload is not None:
-            headers["Content-Type"] = "application/json"
-        connection.request(method, path, body=payload, headers=headers)
-        response = connection.getresponse()
-        answer = (response.status, dict(response.getheaders()), response.read())
-        connection.close()
-        return answer
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
 
 @pytest.fixture
-def server(postgres, tmp_path: Path) -> Iterator[Server]:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {
-        "PATH": f"{BIN}:/usr/bin:/bin",
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",  # DEBUG off; static files from the apps' folders
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # the test's sessions are signed with it
-        "DATABASE_URL": database_url(),
-        "SNAILTRAIL_VAR_DIR": str(tmp_path / "var"),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = tmp_path / "gunicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"],
-            cwd=ROOT,
-            env=environment,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    served = Server(port, process, log)
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}\n{served.output()}")
-        try:
-            return served.request("GET", "/healthz")[0] == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for("gunicorn to answer", answers, logs=served.output)
+def server(postgres, tmp_path: Path) -> Iterator[Gunicorn]:
+    with gunicorn(tmp_path) as served:
         yield served
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @contextmanager
@@ -128,7 +60,7 @@ def blocked_by(holder: int) -> list[int]:
         return [pid for (pid,) in cursor.fetchall()]
 
 
-def dropped_under(server: Server, table: str, method: str, path: str, body: dict | None = None, **headers: str):
+def dropped_under(server: Gunicorn, table: str, method: str, path: str, body: dict | None = None, **headers: str):
     """Send the request, drop its database connection while it waits on `table`, and return the answer."""
     answers: list = []
     thread = threading.Thread(target=lambda: answers.append(server.request(method, path, body, **headers)))

@@ -135,9 +135,20 @@ def test_migrate_runs_first_and_alone():
 def test_the_commands():
     assert SERVICES["web"]["command"] == ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]
     assert app_environment("web")["GUNICORN_BIND"] == "0.0.0.0:8000"
-    # The default queue: there is no task routing (yet), so no -Q.
+    # No -Q: the worker takes every queue the settings declare (the next test).
     assert SERVICES["worker"]["command"] == ["celery", "-A", "config", "worker", "--loglevel=INFO"]
     assert SERVICES["beat"]["command"] == ["celery", "-A", "config", "beat", "--loglevel=INFO"]
+
+
+def test_checks_go_to_the_ops_queue_the_rest_to_celery_and_a_worker_takes_both():
+    from config.celery_app import app
+
+    assert sorted(app.amqp.queues) == ["celery", "ops"]  # what `celery worker` without -Q consumes
+    assert {name: queue.routing_key for name, queue in app.amqp.queues.items()} == {"celery": "celery", "ops": "ops"}
+    for task in ("ops.tasks.dispatch_due_checks", "ops.tasks.run_check_group"):
+        assert app.amqp.router.route({}, task)["queue"].name == "ops"
+    for task in ("tracker.tasks.deliver_webhook", "tracker.tasks.redeliver_stalled_webhooks"):
+        assert app.amqp.router.route({}, task)["queue"].name == "celery"
 
 
 def test_exactly_one_beat():
@@ -504,7 +515,9 @@ def test_worker_runs_what_beat_queues_and_answers_its_healthcheck(migrated, stac
             processes,
             [*logs.values()],
         )
-        assert re.search(r"\.> celery +exchange=celery\(direct\) key=celery\n(?! *\.>)", logs["worker"].read_text())
+        # Both queues, each with a routing key of its own (a shared key would copy every message to both).
+        banner = re.findall(r"\.> (\w+) +exchange=(\w+)\(direct\) key=(\w+)", logs["worker"].read_text())
+        assert banner == [("celery", "celery", "celery"), ("ops", "celery", "ops")]
         health = subprocess.run(
             healthcheck_argv("worker"), cwd=ROOT, env=worker_env, capture_output=True, text=True, timeout=60
         )

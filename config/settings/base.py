@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -153,6 +154,13 @@ CELERY_TASK_IGNORE_RESULT = True  # tasks record their outcome in the database, 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Two queues. `ops` carries the live checks (a group can spend two minutes on AWS calls), `celery`
+# the rest (webhook deliveries), so a burst of checks never holds up a webhook and check workers
+# scale on their own (`celery -A config worker -Q ops` on more hosts). A worker started without -Q
+# takes both. mlservice has no queue: inference is answered in the web process, which must hold the
+# model in its own memory, and nothing of it runs in the background.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("celery", "ops")]  # a key each: one queue per message
+CELERY_TASK_ROUTES = {"ops.tasks.*": {"queue": "ops"}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # django-celery-beat keeps the schedule in the database (editable in the admin); these entries
 # are written there when beat starts.
@@ -325,6 +333,6 @@ LOGGING = {
 # --- /metrics: Celery and scrape-time gauges (config/metrics.py) -------------------------------------
 # The Celery queues whose waiting messages `snailtrail_celery_queue_depth` counts (Redis: their list
 # keys; filesystem transport: their files in data_folder_in).
-METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery"])
+METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=[queue.name for queue in CELERY_TASK_QUEUES])
 # How long a scrape waits for the broker before it leaves the queue depth out.
 METRICS_SCRAPE_TIMEOUT_SECONDS = env.float("METRICS_SCRAPE_TIMEOUT_SECONDS", default=1.0)

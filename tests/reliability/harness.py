@@ -38,7 +38,7 @@ from tests.conftest import ROOT
 
 STEP_TIMEOUT = 30.0  # generous bound for each awaited step; a passing test takes seconds
 HOLD_LIMIT = 40.0  # the slow server answers anyway after this, so nothing can hang for ever
-QUEUE = "celery"
+QUEUE = "ops"  # where the checks' tasks wait (CELERY_TASK_ROUTES); workers here take every queue
 GROUP_TASK = "ops.tasks.run_check_group"
 
 # --- waiting ----------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ class Workers:
         self.started: list[Worker] = []
 
     def start(self, name: str, concurrency: int = 1, *options: str) -> Worker:
-        """A worker on the default queue; `options` are more of `celery worker`'s (e.g. --beat)."""
+        """A worker on every queue, as deployed; `options` are more of `celery worker`'s (e.g. --beat)."""
         log = self.folder / f"worker-{name}.log"
         command = [
             sys.executable,
@@ -189,8 +189,6 @@ class Workers:
             "worker",
             "--pool=prefork",
             f"--concurrency={concurrency}",
-            "-Q",
-            QUEUE,
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",

@@ -130,6 +130,7 @@ def test_checks_queued_when_redis_restarts_run_within_30_seconds_once(redis_serv
         wait_for("the other group queued", lambda: queued_groups(redis_server.client()), logs=logs)
         ((claim, check_ids),) = queued_groups(redis_server.client())
         assert check_ids == [lost.pk]
+        assert redis_server.client().llen("celery") == 0  # the checks' tasks go to `ops` only, one copy
         assert str(Check.objects.get(pk=lost.pk).claim_id) == claim  # claimed for ten minutes
 
         redis_server.crash()

@@ -9,7 +9,7 @@ import os
 
 from celery import Celery
 
-from config import metrics
+from config import metrics, worker_metrics
 from config.request_id import connect_celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -21,3 +21,5 @@ app.autodiscover_tasks()
 connect_celery()
 # Task runs, failures and durations for /metrics (config/metrics.py).
 metrics.connect_celery()
+# A worker's own /metrics endpoint when WORKER_METRICS_PORT is set (config/worker_metrics.py).
+worker_metrics.connect()

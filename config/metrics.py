@@ -30,6 +30,7 @@ so a worker running across a gunicorn restart writes to deleted files until it r
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -107,6 +108,25 @@ def scrape_registry() -> CollectorRegistry:
 
 def exposition() -> bytes:
     return generate_latest(scrape_registry())
+
+
+def scrape_allowed(authorization: str, address: str) -> bool:
+    """Who may read metrics (web's /metrics and a worker's): the holder of METRICS_TOKEN when it is
+    set (`Authorization: Bearer <token>`), otherwise an address in METRICS_ALLOWED_NETWORKS."""
+    from django.conf import settings
+    from django.utils.crypto import constant_time_compare
+
+    if settings.METRICS_TOKEN:
+        scheme, _, key = authorization.partition(" ")
+        key = key.strip()
+        return (
+            scheme.lower() in ("token", "bearer") and bool(key) and constant_time_compare(key, settings.METRICS_TOKEN)
+        )
+    try:
+        client = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(client in ipaddress.ip_network(network) for network in settings.METRICS_ALLOWED_NETWORKS)
 
 
 # --- HTTP -----------------------------------------------------------------------------------------

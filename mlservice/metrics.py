@@ -19,7 +19,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 # One registry for the site: what `/metrics` serves (with the HTTP, Celery and scrape-time metrics
 # of config/metrics.py) and what the dashboard reads back below.
-from config.metrics import exposition, registry  # noqa: F401 (mlservice.views serves exposition)
+from config.metrics import registry
 
 UNKNOWN = "(unknown)"
 # From a fraction of a millisecond (one row) to seconds (a large batch on a big model).

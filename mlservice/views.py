@@ -14,7 +14,6 @@ reach a traceback.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import time
@@ -23,11 +22,12 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
+from config.metrics import exposition, scrape_allowed
+
 from . import access, protocol, serving
-from .metrics import DEGRADED, ERRORS, LATENCY, REQUESTS, ROWS, UNKNOWN, exposition
+from .metrics import DEGRADED, ERRORS, LATENCY, REQUESTS, ROWS, UNKNOWN
 from .models import RegisteredModel
 
 logger = logging.getLogger(__name__)
@@ -206,22 +206,10 @@ def _predict(estimator: Any, output: str, features: Any) -> Any:
 # --- /metrics -------------------------------------------------------------------------------
 
 
-def _metrics_allowed(request: HttpRequest) -> bool:
-    token = settings.METRICS_TOKEN
-    if token:
-        key = access.token_from(request.META.get("HTTP_AUTHORIZATION", ""))
-        return key is not None and constant_time_compare(key, token)
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(network) for network in settings.METRICS_ALLOWED_NETWORKS)
-
-
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format; for METRICS_ALLOWED_NETWORKS, or anyone with METRICS_TOKEN when set."""
     if refused := _only(request, "GET"):
         return refused
-    if not _metrics_allowed(request):
+    if not scrape_allowed(request.META.get("HTTP_AUTHORIZATION", ""), request.META.get("REMOTE_ADDR", "")):
         return _error("Metrics are not served to this address.", 403)
     return HttpResponse(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -292,6 +292,10 @@ class Stack:
         var, cache = self.tmp / service / "var", self.tmp / service / "model-cache"
         for directory in (var, cache):  # as the image makes them: the user's, 0700
             directory.mkdir(parents=True, mode=0o700, exist_ok=True)
+        if "PROMETHEUS_MULTIPROC_DIR" in env:  # the worker's: a directory of its own, in its var dir
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(var / "prometheus")
+        if "WORKER_METRICS_PORT" in env:  # the container's port and address, here: a free port on loopback
+            env |= {"WORKER_METRICS_PORT": str(free_port()), "WORKER_METRICS_ADDRESS": "127.0.0.1"}
         env |= {
             "PATH": f"{BIN}{os.pathsep}{env['PATH']}",  # the image's /opt/venv/bin
             "DATABASE_URL": self.database_url,
@@ -429,7 +433,7 @@ def get(port: int, path: str, **headers: str) -> http.client.HTTPResponse:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     connection.request("GET", path, headers=headers)
     response = connection.getresponse()
-    response.read()
+    response.body = response.read().decode(errors="replace")  # what it said, for the tests that read it
     connection.close()
     return response
 
@@ -523,6 +527,18 @@ def test_worker_runs_what_beat_queues_and_answers_its_healthcheck(migrated, stac
         )
         assert health.returncode == 0, health.stdout + health.stderr
         assert "pong" in health.stdout
+        # Its own /metrics (web's scrape cannot see this container's files) counted that run.
+        scraped = get(int(worker_env["WORKER_METRICS_PORT"]), "/metrics")
+        assert scraped.status == 200
+        assert 'snailtrail_celery_tasks_total{state="success",task="ops.tasks.dispatch_due_checks"}' in scraped.body
+
+
+def test_the_worker_serves_its_own_metrics_from_a_directory_of_its_own():
+    worker = app_environment("worker")
+    assert worker["WORKER_METRICS_PORT"] == "9808" and SERVICES["worker"]["expose"] == ["9808"]
+    assert worker["WORKER_METRICS_ADDRESS"] == "0.0.0.0"  # the compose network; nothing is published
+    assert worker["PROMETHEUS_MULTIPROC_DIR"].startswith(app_environment("beat")["SNAILTRAIL_VAR_DIR"] + "/")
+    assert "PROMETHEUS_MULTIPROC_DIR" not in app_environment("web")  # gunicorn.conf.py sets web's
 
 
 def test_the_postgres_and_redis_healthchecks(stack: Stack):

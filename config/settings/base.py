@@ -334,5 +334,9 @@ LOGGING = {
 # The Celery queues whose waiting messages `snailtrail_celery_queue_depth` counts (Redis: their list
 # keys; filesystem transport: their files in data_folder_in).
 METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=[queue.name for queue in CELERY_TASK_QUEUES])
+# A Celery worker's own /metrics (config/worker_metrics.py), for a worker web's scrape cannot see
+# (its own container or host); needs a PROMETHEUS_MULTIPROC_DIR of the worker's own. Off when unset.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=None)
+WORKER_METRICS_ADDRESS = env.str("WORKER_METRICS_ADDRESS", default="127.0.0.1")
 # How long a scrape waits for the broker before it leaves the queue depth out.
 METRICS_SCRAPE_TIMEOUT_SECONDS = env.float("METRICS_SCRAPE_TIMEOUT_SECONDS", default=1.0)

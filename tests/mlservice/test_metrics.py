@@ -16,6 +16,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from config.metrics import exposition
 from mlservice import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +39,13 @@ def post(api, payload, url="/v2/models/iris/infer"):
 
 
 def test_it_counts_requests_rows_errors_and_latency(api, served_iris):
-    before = metrics.exposition().decode()
+    before = exposition().decode()
     batch = {"inputs": [{"name": "input-0", "shape": [3, 4], "datatype": "FP64", "data": [[1, 2, 3, 4]] * 3}]}
     assert post(api, batch).status_code == 200
     assert post(api, {"inputs": []}).status_code == 400
     assert post(api, ROW, url="/v2/models/nope/infer").status_code == 404
 
-    after = metrics.exposition().decode()
+    after = exposition().decode()
 
     def grew(name, **labels):
         return sample(after, name, **labels) - sample(before, name, **labels)

@@ -5,7 +5,9 @@ work: the database answers `SELECT 1`, the cache gives back what was written to 
 broker can be reached (a connection to Redis with a short timeout; for the embedded filesystem
 transport, its queue folders are writable). 200 `{"status": "ok", "checks": {...}}`, or 503 with
 each check's result and, for the ones that failed, a short reason: never a traceback, never a
-password from a URL.
+password from a URL. The reasons name internal hosts and addresses, so only the readers of
+/metrics get them (METRICS_TOKEN or METRICS_ALLOWED_NETWORKS: the container's own healthcheck, from
+loopback, does); anyone else learns which check failed, and the log has why.
 
 Both answer GET and HEAD only, without a login or a CSRF token and never from a cache, and
 production's https redirect skips them (SECURE_REDIRECT_EXEMPT), so a probe can speak plain
@@ -31,6 +33,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from kombu import Connection
+
+from config.metrics import scrape_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -170,5 +174,8 @@ def readyz(request: HttpRequest) -> HttpResponse:
         else:
             results[name] = "ok"
     if errors:
-        return JsonResponse({"status": "unavailable", "checks": results, "errors": errors}, status=503)
+        body = {"status": "unavailable", "checks": results}
+        if scrape_allowed(request.META.get("HTTP_AUTHORIZATION", ""), request.META.get("REMOTE_ADDR", "")):
+            body["errors"] = errors
+        return JsonResponse(body, status=503)
     return JsonResponse({"status": "ok", "checks": results})

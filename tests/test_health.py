@@ -101,6 +101,27 @@ def test_a_database_that_does_not_answer(client, filesystem_broker, monkeypatch)
     assert "Traceback" not in errors["database"]
 
 
+def test_only_the_readers_of_metrics_learn_why(client, filesystem_broker, monkeypatch, settings):
+    """The reasons name internal hosts: an address outside METRICS_ALLOWED_NETWORKS gets the verdicts only."""
+
+    def refused(*args, **kwargs):
+        raise OperationalError('connection to server at "10.0.3.5", port 5432 failed: Connection refused')
+
+    monkeypatch.setattr(connections["default"], "cursor", refused)
+    settings.METRICS_TOKEN = ""
+
+    outside = client.get("/readyz", REMOTE_ADDR="203.0.113.9")
+    inside = client.get("/readyz")  # the container's healthcheck: loopback
+
+    assert outside.status_code == inside.status_code == 503
+    assert outside.json() == {"status": "unavailable", "checks": {"database": "failed", "cache": "ok", "broker": "ok"}}
+    assert "10.0.3.5" not in outside.content.decode()
+    assert "10.0.3.5" in inside.json()["errors"]["database"]
+    settings.METRICS_TOKEN = "probe-secret"
+    with_token = client.get("/readyz", REMOTE_ADDR="203.0.113.9", headers={"Authorization": "Bearer probe-secret"})
+    assert "10.0.3.5" in with_token.json()["errors"]["database"]
+
+
 @pytest.mark.django_db
 def test_a_cache_that_does_not_answer(client, filesystem_broker, monkeypatch):
     def refused(*args, **kwargs):

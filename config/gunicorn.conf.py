@@ -9,6 +9,7 @@ Everything here can be overridden on the command line or with GUNICORN_CMD_ARGS.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -31,6 +32,15 @@ def on_starting(server) -> None:
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, mode=0o700)
+    # The access log prints each request line, query string included, and the error log at debug
+    # each path: credentials in them (`?token=`, a public link's token) are redacted, as the app's
+    # own log lines are (config/request_id.py). The workers inherit the filters.
+    from config.request_id import RedactingFilter
+
+    for name in ("gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 def child_exit(server, worker) -> None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,6 +28,26 @@ def _answers(url: str, default_port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(what: str, predicate: Callable[[], Any], timeout: float = 30.0, logs: Callable[[], str] = str) -> Any:
+    """Poll `predicate` until it is true and return its value; after `timeout` seconds, fail with
+    `what` and the `logs()` of the processes concerned. A bound on a wait, never a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}\n{logs()}")
+        time.sleep(0.05)
 
 
 def need_service(url: str, default_port: int, what: str) -> str:

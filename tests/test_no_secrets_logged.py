@@ -70,12 +70,10 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -89,7 +87,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.request_id import JsonFormatter, RequestIdFilter, json_formatter_options, redact
-from tests.conftest import ROOT, need_service
+from tests.conftest import ROOT, free_port, need_service, wait_for
 
 BROKER_DB = 13  # the processes' broker and cache in the PostgreSQL pass; flushed before and after
 STEP_TIMEOUT = 60.0  # a bound on each awaited step; a passing run takes a few seconds for each
@@ -97,23 +95,6 @@ REQUEST_TIMEOUT = 30
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account, where the test's VPC is made
 ROW = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}]}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(what: str, predicate: Callable[[], Any], logs: Callable[[], str]) -> Any:
-    deadline = time.monotonic() + STEP_TIMEOUT
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {STEP_TIMEOUT:g} s waiting for {what}\n{logs()}")
-        time.sleep(0.2)
 
 
 def new_password() -> str:
@@ -572,10 +553,18 @@ def test_no_secret_appears_in_the_logs_of_a_full_run(run, receiver, moto_server)
     logs = processes.output
     for server in servers:
         wait_for(
-            f"{server.name} to answer", lambda s=server: processes.alive(s.name) and answers(f"{s.base}/healthz"), logs
+            f"{server.name} to answer",
+            lambda s=server: processes.alive(s.name) and answers(f"{s.base}/healthz"),
+            STEP_TIMEOUT,
+            logs,
         )
     ready = re.compile(r"celery@\S+ ready\.")
-    wait_for("the worker", lambda: processes.alive("worker") and ready.search(processes.read("worker.stderr")), logs)
+    wait_for(
+        "the worker",
+        lambda: processes.alive("worker") and ready.search(processes.read("worker.stderr")),
+        STEP_TIMEOUT,
+        logs,
+    )
 
     for server in servers:
         scenario(server, found, passwords, receiver, vpc_id)
@@ -586,6 +575,7 @@ def test_no_secret_appears_in_the_logs_of_a_full_run(run, receiver, moto_server)
             wait_for(
                 f"the blocker's delivery to {hook}",
                 lambda h=hook: processes.alive("worker") and receiver.to(h, "blocker.opened"),
+                STEP_TIMEOUT,
                 logs,
             )
             for delivery in receiver.to(hook):  # the checks' first verdicts are events too
@@ -601,7 +591,7 @@ def test_no_secret_appears_in_the_logs_of_a_full_run(run, receiver, moto_server)
             listed = requests.get(url, headers=owner, timeout=REQUEST_TIMEOUT).json()["results"]
             return None if any(c["status"] == "pending" for c in listed) else {c["name"]: c for c in listed}
 
-        checks = wait_for(f"the worker to run {server.name}'s checks", statuses, logs)
+        checks = wait_for(f"the worker to run {server.name}'s checks", statuses, STEP_TIMEOUT, logs)
         assert {n: c["status"] for n, c in checks.items()} == {"iris answers": "pass", "VPC DNS support": "pass"}, (
             checks
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from prometheus_client.parser import text_string_to_metric_families
 
 from config import worker_metrics
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 TASK = "celery.accumulate"  # one of Celery's own tasks: no database, no broker of ours needed
 SEND = (
@@ -33,12 +32,6 @@ def successes(text: str) -> float:
             if sample.name == "snailtrail_celery_tasks_total" and sample.labels == {"task": TASK, "state": "success"}:
                 return sample.value
     return 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_worker_serves_the_sum_of_its_pool_processes(tmp_path: Path):

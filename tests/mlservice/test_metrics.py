@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from config.metrics import exposition
 from mlservice import metrics
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -129,12 +129,6 @@ def test_an_outsider_sees_no_panel(client, outsider, team, example_operation, se
 # --- several processes ----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _setup_script(artifact: Path) -> str:
     return f"""
 from django.contrib.auth import get_user_model
@@ -167,7 +161,7 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path, pipeline_artifact):
         .stdout.strip()
         .splitlines()[-1]
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
         + ["--access-logfile", "/dev/null", "config.wsgi:application"],

@@ -14,13 +14,11 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +32,7 @@ from django.db import connection
 
 from ops import services
 from ops.models import Check
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, wait_for  # noqa: F401 (wait_for: the tests' too)
 
 STEP_TIMEOUT = 30.0  # generous bound for each awaited step; a passing test takes seconds
 HOLD_LIMIT = 40.0  # the slow server answers anyway after this, so nothing can hang for ever
@@ -42,20 +40,6 @@ QUEUE = "ops"  # where the checks' tasks wait (CELERY_TASK_ROUTES); workers here
 GROUP_TASK = "ops.tasks.run_check_group"
 
 # --- waiting ----------------------------------------------------------------------------------------
-
-
-def wait_for(
-    what: str, predicate: Callable[[], Any], timeout: float = STEP_TIMEOUT, logs: Callable[[], str] = lambda: ""
-) -> Any:
-    """Poll `predicate` until it is true; fail with `what` and the workers' logs after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}\n{logs()}")
-        time.sleep(0.05)
 
 
 # --- the slow HTTP server ---------------------------------------------------------------------------
@@ -293,9 +277,7 @@ def gunicorn(folder: Path, **environment: str) -> Iterator[Gunicorn]:
     the same process and its persistent database connection, on the test database. The suite's
     settings (DEBUG off, static files from the apps' folders) and its secret key, which signs the
     sessions a test makes with `Client.force_login`."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     bin_dir = Path(sys.executable).parent
     environment = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",

@@ -25,7 +25,7 @@ import pytest
 import redis
 
 from ops.models import Check, CheckRun
-from tests.conftest import REQUIRE_SERVICES, ROOT
+from tests.conftest import REQUIRE_SERVICES, ROOT, free_port
 from tests.reliability.harness import GROUP_TASK, QUEUE, Workers, http_check, wait_for, worker_environment
 from tracker import services as tracker_services
 
@@ -73,12 +73,7 @@ def redis_server(postgres, tmp_path: Path) -> Iterator[RedisServer]:
         if REQUIRE_SERVICES:
             pytest.fail("REQUIRE_SERVICES=1 but redis-server is not installed")
         pytest.skip("redis-server is not installed")
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = RedisServer(executable, port, tmp_path)
+    server = RedisServer(executable, free_port(), tmp_path)
     server.start()
     try:
         yield server

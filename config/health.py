@@ -175,7 +175,7 @@ def readyz(request: HttpRequest) -> HttpResponse:
             results[name] = "ok"
     if errors:
         body = {"status": "unavailable", "checks": results}
-        if scrape_allowed(request.META.get("HTTP_AUTHORIZATION", ""), request.META.get("REMOTE_ADDR", "")):
+        if scrape_allowed(request.META):
             body["errors"] = errors
         return JsonResponse(body, status=503)
     return JsonResponse({"status": "ok", "checks": results})

@@ -110,20 +110,25 @@ def exposition() -> bytes:
     return generate_latest(scrape_registry())
 
 
-def scrape_allowed(authorization: str, address: str) -> bool:
-    """Who may read metrics (web's /metrics and a worker's): the holder of METRICS_TOKEN when it is
-    set (`Authorization: Bearer <token>`), otherwise an address in METRICS_ALLOWED_NETWORKS."""
+def scrape_allowed(meta: dict[str, Any]) -> bool:
+    """Who may read metrics (web's /metrics, /readyz's reasons, a worker's /metrics), from a request's
+    META or WSGI environ: the holder of METRICS_TOKEN when it is set (`Authorization: Bearer
+    <token>`), otherwise a direct client from METRICS_ALLOWED_NETWORKS. A request that came through a
+    proxy (it carries X-Forwarded-For) is never taken for a local one: behind nginx on the same host,
+    every visitor's address is the proxy's loopback."""
     from django.conf import settings
     from django.utils.crypto import constant_time_compare
 
     if settings.METRICS_TOKEN:
-        scheme, _, key = authorization.partition(" ")
+        scheme, _, key = meta.get("HTTP_AUTHORIZATION", "").partition(" ")
         key = key.strip()
         return (
             scheme.lower() in ("token", "bearer") and bool(key) and constant_time_compare(key, settings.METRICS_TOKEN)
         )
+    if "HTTP_X_FORWARDED_FOR" in meta:
+        return False
     try:
-        client = ipaddress.ip_address(address)
+        client = ipaddress.ip_address(meta.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
     return any(client in ipaddress.ip_network(network) for network in settings.METRICS_ALLOWED_NETWORKS)

@@ -41,7 +41,7 @@ def application(environ: dict[str, Any], start_response) -> list[bytes]:
         return _answer(start_response, "404 Not Found", b"Not found: this server has /metrics only.\n")
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
         return _answer(start_response, "405 Method Not Allowed", b"GET /metrics\n", [("Allow", "GET, HEAD")])
-    if not metrics.scrape_allowed(environ.get("HTTP_AUTHORIZATION", ""), environ.get("REMOTE_ADDR", "")):
+    if not metrics.scrape_allowed(environ):
         return _answer(start_response, "403 Forbidden", b"Metrics are not served to this address.\n")
     return _answer(start_response, "200 OK", generate_latest(metrics.registry()), [], CONTENT_TYPE_LATEST)
 

@@ -19,7 +19,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 # One registry for the site: what `/metrics` serves (with the HTTP, Celery and scrape-time metrics
 # of config/metrics.py) and what the dashboard reads back below.
-from config.metrics import registry
+from config.metrics import multiprocess, registry
 
 UNKNOWN = "(unknown)"
 # From a fraction of a millisecond (one row) to seconds (a large batch on a big model).
@@ -79,12 +79,21 @@ class VersionStats:
         return lower_bound
 
 
+def _families():
+    """Our metric families: in one process, straight from our own metrics (the site's registry also
+    holds every HTTP route's histogram, which a dashboard render has no reason to walk); under
+    gunicorn, from every worker's files, which hold all metrics of a kind together."""
+    if multiprocess():
+        return registry().collect()
+    return (family for metric in (REQUESTS, ERRORS, ROWS, LATENCY, DEGRADED) for family in metric.collect())
+
+
 def read() -> tuple[dict[tuple[str, str], VersionStats], dict[str, bool]]:
     """(model, version) -> figures since the workers started, and model -> degraded now."""
     stats: dict[tuple[str, str], VersionStats] = defaultdict(VersionStats)
     degraded: dict[str, bool] = {}
     buckets: dict[tuple[str, str], dict[float, float]] = defaultdict(dict)
-    for family in registry().collect():
+    for family in _families():
         for sample in family.samples:
             labels = sample.labels
             key = (labels.get("model", ""), labels.get("version", ""))

@@ -210,6 +210,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format; for METRICS_ALLOWED_NETWORKS, or anyone with METRICS_TOKEN when set."""
     if refused := _only(request, "GET"):
         return refused
-    if not scrape_allowed(request.META.get("HTTP_AUTHORIZATION", ""), request.META.get("REMOTE_ADDR", "")):
+    if not scrape_allowed(request.META):
         return _error("Metrics are not served to this address.", 403)
     return HttpResponse(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -103,8 +103,9 @@ def test_a_worker_serves_the_sum_of_its_pool_processes(tmp_path: Path):
         worker.wait(timeout=30)
 
 
-def call(path="/metrics", method="GET", address="127.0.0.1", authorization=None) -> tuple[str, bytes]:
+def call(path="/metrics", method="GET", address="127.0.0.1", authorization=None, **headers) -> tuple[str, bytes]:
     environ = {"PATH_INFO": path, "REQUEST_METHOD": method, "REMOTE_ADDR": address, "wsgi.input": io.BytesIO()}
+    environ |= headers
     if authorization is not None:
         environ["HTTP_AUTHORIZATION"] = authorization
     answered = {}
@@ -119,6 +120,7 @@ def test_only_allowed_networks_read_it(settings):
     assert call(address="10.1.2.3")[0] == "200 OK"
     assert call(address="192.0.2.7")[0] == "403 Forbidden"
     assert call(address="not an address")[0] == "403 Forbidden"
+    assert call(address="10.1.2.3", HTTP_X_FORWARDED_FOR="192.0.2.7")[0] == "403 Forbidden"  # through a proxy
 
 
 def test_with_a_token_set_it_needs_the_token_from_any_address(settings):

@@ -73,6 +73,16 @@ def test_metrics_are_for_allowed_addresses_only(client, settings):
     assert response.status_code == 403 and "error" in response.json()
 
 
+def test_a_request_through_a_proxy_is_never_local(client, settings):
+    """Behind nginx on the same host every visitor comes from loopback: the proxy's X-Forwarded-For
+    tells them apart from a scraper that asks directly. With a token, the token alone decides."""
+    forwarded = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+
+    assert client.get("/metrics", **forwarded).status_code == 403
+    settings.METRICS_TOKEN = "scrape-secret"
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret", **forwarded).status_code == 200
+
+
 def test_with_a_token_set_metrics_need_it(client, settings):
     settings.METRICS_TOKEN = "scrape-secret"
 

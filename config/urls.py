@@ -17,7 +17,10 @@ admin.site.login = login_required(admin.site.login)
 # file (/api/docs/?script) instead of inline, templates/drf_spectacular/swagger_ui.html moves its
 # inline style to a static file, and this page alone may load data: images (swagger-ui.css draws
 # its icons as data: SVGs).
-api_docs = csp_update({"img-src": ["data:"]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
+# GET and HEAD only: DRF's OPTIONS would render its metadata with the page's template renderer (a 500).
+api_docs = csp_update({"img-src": ["data:"]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"])
+)
 
 urlpatterns = [
     # First: an inference request is the hottest path, and resolving walks the list in order.

@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/snailtrail
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate lint format bench bench-inference clean
+.PHONY: run test install install-dev migrate lint format bench bench-inference bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ bench: install-dev
 bench-inference: install-dev
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python bench/inference.py
+
+## bench-load: the dashboard, the API and inference under gunicorn + PostgreSQL + Redis with 16 concurrent
+## clients, against /healthz in the same run, then a 2-minute soak watching the workers' memory. About 5 minutes.
+bench-load: install-dev
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .hypothesis

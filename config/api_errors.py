@@ -7,10 +7,11 @@ needs no copy in the serializer. Outside the API views, `not_found` and `server_
 `/api/` URLs in the same shape instead of an HTML page, and `BodySizeLimit` refuses a body over
 `API_MAX_BODY_BYTES` with a 413 before anything reads it.
 
-A database that does not answer (a dropped connection, a restart, a failover) is not our bug and
-will pass: wherever it surfaces, in a view or in a middleware, the answer is a 503 with
-Retry-After, not a 500. Django closes the broken connection at the end of that request and the next
-one opens a new one (tests/reliability/test_database_drop.py drops it under real requests).
+A database, cache or broker that does not answer (a dropped connection, a restart, a failover, a
+timeout) is not our bug and will pass: wherever it surfaces, in a view or in a middleware, the
+answer is a 503 with Retry-After, not a 500. Django closes a broken database connection at the end
+of that request and the next one opens a new one (tests/reliability/test_database_drop.py drops it
+under real requests); redis-py and kombu reconnect on their own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.views import defaults
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -105,11 +109,19 @@ def not_found(request, exception):
 RETRY_AFTER_SECONDS = 5
 
 
-def database_unavailable(request):
-    """503 for a database that did not answer. Renders nothing that reads the database (no user,
-    no session): the page is a template of its own, without context processors."""
+# What each kind of outage is called in a 503, by the exceptions that show it.
+UNAVAILABLE = (
+    ((OperationalError, InterfaceError), "The database"),
+    ((RedisConnectionError, RedisTimeoutError), "The cache"),
+    ((BrokerError,), "The task queue"),
+)
+
+
+def unavailable(request, what: str = "The database"):
+    """503 for a service that did not answer. Renders nothing that reads the database (no user, no
+    session): the page is a template of its own, without context processors."""
     if _is_api(request):
-        response = JsonResponse({"error": "The database is not answering; try again in a few seconds."}, status=503)
+        response = JsonResponse({"error": f"{what} is not answering; try again in a few seconds."}, status=503)
     else:
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -118,8 +130,10 @@ def database_unavailable(request):
 
 def server_error(request):
     """handler500. Django calls it while handling the exception, so `sys.exc_info()` names it."""
-    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
-        return database_unavailable(request)
+    error = sys.exc_info()[1]
+    for kinds, what in UNAVAILABLE:
+        if isinstance(error, kinds):
+            return unavailable(request, what)
     if _is_api(request):
         return JsonResponse({"error": "Something went wrong on our side; it has been logged."}, status=500)
     return defaults.server_error(request)

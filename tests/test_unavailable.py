@@ -1,5 +1,6 @@
-"""A database that does not answer gives a 503 with Retry-After, wherever the error surfaces
-(tests/reliability/test_database_drop.py drops a real PostgreSQL connection under gunicorn)."""
+"""A database, cache or task queue that does not answer gives a 503 with Retry-After, wherever the
+error surfaces (tests/reliability/test_database_drop.py drops a real PostgreSQL connection under
+gunicorn)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import InterfaceError, OperationalError
 from django.test import Client
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +67,46 @@ def test_any_other_error_is_still_a_500(client, token, failing_operation_list):
 
     assert response.status_code == 500
     assert "Retry-After" not in response
+
+
+@pytest.mark.parametrize(
+    ("error", "what"),
+    [
+        (RedisConnectionError("Error 111 connecting to 10.0.3.7:6379. Connection refused."), "The cache"),
+        (RedisTimeoutError("Timeout reading from socket"), "The cache"),
+        (BrokerError("Error 111 connecting to 10.0.3.7:6379. Connection refused."), "The task queue"),
+    ],
+)
+def test_a_cache_or_queue_that_does_not_answer_is_a_503_that_names_no_host(
+    client, token, failing_operation_list, error, what
+):
+    failing_operation_list(error)
+
+    response = client.get("/api/operations/", headers={"Authorization": f"Token {token}"})
+
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json() == {"error": f"{what} is not answering; try again in a few seconds."}
+
+
+def test_the_redis_cache_waits_two_seconds_at_most(settings):
+    """A Redis that hangs would hold a worker until gunicorn's timeout; the pool is built with bounds."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import django; django.setup()\n"
+        "from django.core.cache import cache\n"
+        "pool = cache._cache._pool_options\n"
+        "print(pool['socket_connect_timeout'], pool['socket_timeout'])"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+    }
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "2"]

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.contrib.auth.decorators import login_required
+from django.forms import BaseForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.html import format_html
 from django.utils.http import quote_etag
+from django.utils.translation import get_language
 from django.views.decorators.http import condition
 
 import audit
 
 from ..dashboard import board_charts, build_dashboard, page_figures, panels_for, panels_freshness
 from ..exporters import export_json, export_markdown
-from ..forms import AchievementForm, BlockerForm, CurrentPhaseForm, DecisionForm, FindingForm
+from ..forms import (
+    AchievementForm,
+    BlockerForm,
+    CurrentPhaseForm,
+    DecisionForm,
+    FindingForm,
+    PhaseChoices,
+    phase_choices,
+)
 from ..models import Operation
 from ..permissions import Role, has_role, require_role
 from ..selectors import (
@@ -54,27 +67,49 @@ def board_context(operation: Operation) -> dict:
     return {"board": board, "charts": charts, "panels": panels, "figures": page_figures(charts, panels)}
 
 
+# The add-item forms are a quarter of the page's rendering when rendered per request, yet their HTML
+# depends only on what the keys below hold (form, id pattern, language, the operation's phases and
+# the current one): each process renders each combination once. None of them holds a per-request
+# value (the CSRF token is the template's, outside the forms).
+@lru_cache(maxsize=32)
+def blank_form(form_class: type[BaseForm], auto_id: str, language: str | None) -> str:
+    """The HTML of an empty add-item form that shows nothing of the operation."""
+    return form_class(auto_id=auto_id).as_div()
+
+
+@lru_cache(maxsize=256)
+def phase_forms(operation_id: int, phases: PhaseChoices, current: int | None, language: str | None) -> tuple[str, str]:
+    """The HTML of the add-a-finding form and of the current-phase picker (label and select)."""
+    phased = {"operation": operation_id, "phases": phases, "initial": {"phase": current}}
+    picker = CurrentPhaseForm(**phased, auto_id="current-%s")["phase"]
+    return FindingForm(**phased, auto_id="finding-%s").as_div(), format_html("{} {}", picker.label_tag(), picker)
+
+
 @login_required
 @condition(etag_func=dashboard_etag)
 def dashboard(request, slug: str):
     operation = operation_for(request, slug, dashboard=True)
     can_edit = has_role(request.user, operation, Role.EDITOR)
+    drawn = board_context(operation)
     context = {
-        **board_context(operation),
+        **drawn,
         "activity": activity_feed(operation=operation, limit=20),
         "can_edit": can_edit,
         "can_admin": has_role(request.user, operation, Role.ADMIN),
         "version": quote_etag(dashboard_etag(request, slug)),  # as the ETag header says it, quotes and all
     }
     if can_edit:
-        current = {"phase": operation.current_phase_id}
+        language = get_language()
+        # The phase options come from the board's phases, already loaded: no query of their own.
+        phases = phase_choices(drawn["board"].phases)
+        finding_form, phase_picker = phase_forms(operation.pk, phases, operation.current_phase_id, language)
         # Each form gets its own id pattern: five forms on one page must not share an id_title.
         context |= {
-            "blocker_form": BlockerForm(auto_id="blocker-%s"),
-            "finding_form": FindingForm(operation=operation, initial=current, auto_id="finding-%s"),
-            "decision_form": DecisionForm(auto_id="decision-%s"),
-            "achievement_form": AchievementForm(auto_id="achievement-%s"),
-            "phase_form": CurrentPhaseForm(operation=operation, initial=current, auto_id="current-%s"),
+            "blocker_form": blank_form(BlockerForm, "blocker-%s", language),
+            "finding_form": finding_form,
+            "decision_form": blank_form(DecisionForm, "decision-%s", language),
+            "achievement_form": blank_form(AchievementForm, "achievement-%s", language),
+            "phase_picker": phase_picker,
         }
     return render(request, "tracker/dashboard.html", context)
 

@@ -81,7 +81,8 @@ def operation_for_dashboard(base: QuerySet[Operation] | None = None) -> QuerySet
         .prefetch_related(
             Prefetch("phases", queryset=phases_with_progress().select_related("updated_by")),
             Prefetch("tasks", queryset=tasks),
-            *(_items(model) for model in (Challenge, Finding, Blocker, Decision, Achievement, Quote, Note)),
+            # Not the notes: no dashboard, summary or public page shows them.
+            *(_items(model) for model in (Challenge, Finding, Blocker, Decision, Achievement, Quote)),
         )
     )
 

@@ -205,4 +205,4 @@ def test_the_dashboard_takes_the_same_queries_for_a_small_and_a_large_operation(
         counts[size] = len(queries)
 
     # The two phase pickers list the phases the page has loaded already: no query of their own.
-    assert counts["small"] == counts["large"] <= 18, counts
+    assert counts["small"] == counts["large"] <= 17, counts

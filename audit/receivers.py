@@ -1,5 +1,6 @@
 """Signal receivers: logins, logouts, failed logins and API tokens. (Permission denied is recorded
-by the 403 handlers, memberships by tracker.services, which know the actor.)"""
+by the 403 handlers; memberships by tracker.services, which knows the actor, and by its post_delete
+receiver when one goes with its user or operation.)"""
 
 from __future__ import annotations
 

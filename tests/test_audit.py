@@ -224,6 +224,46 @@ def test_membership_grant_change_and_revoke_are_recorded_with_the_actor(example_
         assert (entry.user_pk, entry.username, entry.source_address) == (owner.pk, "owner", "")
 
 
+def test_memberships_that_go_with_their_user_or_operation_are_recorded_too(team, owner, teammate, viewer):
+    """A cascade has no service to name an actor: the entry says what the membership went with."""
+    AuditEntry.objects.all().delete()
+    teammate_pk = teammate.pk
+
+    teammate.delete()  # as the admin's "delete user" does
+
+    revoked = only(Event.MEMBERSHIP_REVOKED)
+    assert (revoked.user_pk, revoked.username) == (None, "")
+    assert revoked.details == {
+        "operation": team.slug,
+        "member_id": teammate_pk,
+        "member": "teammate",
+        "role_old": "editor",
+        "role_new": None,
+        "deleted_with": "user",
+    }
+
+    AuditEntry.objects.all().delete()
+    slug = team.slug
+    team.delete()
+
+    entries = AuditEntry.objects.filter(event=Event.MEMBERSHIP_REVOKED).order_by("details__member")
+    assert [
+        (e.details["member"], e.details["role_old"], e.details["operation"], e.details["deleted_with"]) for e in entries
+    ] == [
+        ("owner", "admin", slug, "operation"),
+        ("viewer", "viewer", slug, "operation"),
+    ]
+
+
+def test_a_membership_removed_by_a_service_is_recorded_once_with_its_actor(team, owner, viewer):
+    AuditEntry.objects.all().delete()
+
+    services.membership_remove(membership=Membership.objects.get(user=viewer), actor=owner)
+
+    revoked = only(Event.MEMBERSHIP_REVOKED)
+    assert revoked.user_pk == owner.pk and "deleted_with" not in revoked.details
+
+
 def test_a_membership_change_made_by_the_system_has_no_user(example_operation, teammate):
     services.membership_set(operation=example_operation, user=teammate, role="admin", actor=None)
 

@@ -408,10 +408,48 @@ def membership_set(*, operation: Operation, user: AbstractBaseUser, role: str, a
     return membership
 
 
+# The membership `membership_remove` is deleting and who asks, for `membership_deleted` to name.
+_removing: ContextVar[tuple[int, Actor] | None] = ContextVar("membership_removing", default=None)
+
+
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: Actor) -> None:
-    _audit_membership("membership_revoked", membership, actor=actor, old_role=membership.role)
-    item_delete(item=membership, actor=actor)
+    removing = _removing.set((membership.pk, actor))
+    try:
+        item_delete(item=membership, actor=actor)
+    finally:
+        _removing.reset(removing)
+
+
+def membership_deleted(sender: Any, instance: Membership, origin: Any = None, **_: Any) -> None:
+    """post_delete of a Membership: every revocation is audited, the ones no service made too. A
+    membership that goes with its user or its operation (a cascade: the admin deleting a user, an
+    operation deleted) is recorded with no actor and what it went with."""
+    removing = _removing.get()
+    if removing is not None and removing[0] == instance.pk:
+        _audit_membership("membership_revoked", instance, actor=removing[1], old_role=instance.role)
+        return
+    with_what = type(origin).__name__.lower() if isinstance(origin, models.Model) else "query"
+    audit.record(
+        "membership_revoked",
+        operation=_slug_of(instance.operation_id),
+        member_id=instance.user_id,
+        member=_username_of(instance.user_id),
+        role_old=str(instance.role),
+        role_new=None,
+        deleted_with=with_what,
+    )
+
+
+def _slug_of(operation_id: int) -> str | None:
+    return Operation.objects.filter(pk=operation_id).values_list("slug", flat=True).first()
+
+
+def _username_of(user_id: int) -> str | None:
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    return model.objects.filter(pk=user_id).values_list(model.USERNAME_FIELD, flat=True).first()
 
 
 @transaction.atomic

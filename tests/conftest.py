@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -48,6 +48,19 @@ def wait_for(what: str, predicate: Callable[[], Any], timeout: float = 30.0, log
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:g} s waiting for {what}\n{logs()}")
         time.sleep(0.05)
+
+
+def database_url() -> str:
+    """The URL of the database this test writes to (pytest-django's test database, not the real
+    one), for the processes a test starts on it: PostgreSQL's, in the second pass."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{credentials}@{host}/{quote(db['NAME'], safe='')}"
 
 
 def need_service(url: str, default_port: int, what: str) -> str:

@@ -87,7 +87,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.request_id import JsonFormatter, RequestIdFilter, json_formatter_options, redact
-from tests.conftest import ROOT, free_port, need_service, wait_for
+from tests.conftest import ROOT, database_url, free_port, need_service, wait_for
 
 BROKER_DB = 13  # the processes' broker and cache in the PostgreSQL pass; flushed before and after
 STEP_TIMEOUT = 60.0  # a bound on each awaited step; a passing run takes a few seconds for each
@@ -266,16 +266,6 @@ AWS_ISSUED = re.compile(
 # --- the environment --------------------------------------------------------------------------------
 
 
-def _database_url() -> str:
-    """pytest-django's test database (PostgreSQL pass), as a URL for the processes."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{credentials}@{host}/{quote(db['NAME'], safe='')}"
-
-
 @dataclass
 class Run:
     processes: Processes
@@ -327,7 +317,7 @@ def run(tmp_path, moto_server, transactional_db) -> Iterator[Run]:
             client.close()
 
         flush()
-        env |= {"DATABASE_URL": _database_url(), "REDIS_URL": broker}
+        env |= {"DATABASE_URL": database_url(), "REDIS_URL": broker}
         for what, value in (
             ("database", connection.settings_dict.get("PASSWORD")),
             ("Redis", urlsplit(broker).password),

@@ -24,15 +24,14 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from ops import services
 from ops.models import Check
-from tests.conftest import ROOT, free_port, wait_for  # noqa: F401 (wait_for: the tests' too)
+from tests.conftest import ROOT, database_url, free_port, wait_for  # noqa: F401 (the tests' too)
 
 STEP_TIMEOUT = 30.0  # generous bound for each awaited step; a passing test takes seconds
 HOLD_LIMIT = 40.0  # the slow server answers anyway after this, so nothing can hang for ever
@@ -224,16 +223,6 @@ def worker_environment(broker_url: str, var_dir: Path, **extra: str) -> dict[str
     }
 
 
-def database_url() -> str:
-    """The URL of the database this test writes to: pytest-django's test database, not the real one."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{credentials}@{host}/{quote(db['NAME'], safe='')}"
-
-
 def http_check(operation, server: SlowServer, name: str, path: str, region: str = "") -> Check:
     # The region (no environment: http_endpoint needs no AWS) only splits the checks into groups.
     return services.check_create(
@@ -316,3 +305,20 @@ def gunicorn(folder: Path, **environment: str) -> Iterator[Gunicorn]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def holding_lock(statement: str, params: list | tuple = ()) -> Iterator[int]:
+    """Run `statement` (a `LOCK TABLE`, a `SELECT ... FOR UPDATE`) in a transaction of a connection
+    of the test's own and hold what it locked until the end; yields that backend's pid."""
+    holder = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        holder.set_autocommit(False)
+        with holder.cursor() as cursor:
+            cursor.execute(statement, params)
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        yield pid
+    finally:
+        holder.rollback()
+        holder.close()

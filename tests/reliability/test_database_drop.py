@@ -17,15 +17,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from tests.reliability.harness import Gunicorn, children, gunicorn, wait_for
+from tests.reliability.harness import Gunicorn, children, gunicorn, holding_lock, wait_for
 from tracker.models import ActivityEntry, Task
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -35,23 +34,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def server(postgres, tmp_path: Path) -> Iterator[Gunicorn]:
     with gunicorn(tmp_path) as served:
         yield served
-
-
-@contextmanager
-def locked(table: str) -> Iterator[int]:
-    """Hold `table` locked against every reader and writer from a connection of the test's own;
-    yields that backend's pid. The lock goes with the transaction, at the end."""
-    holder = connections.create_connection(DEFAULT_DB_ALIAS)
-    try:
-        holder.set_autocommit(False)
-        with holder.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-            cursor.execute("SELECT pg_backend_pid()")
-            (pid,) = cursor.fetchone()
-        yield pid
-    finally:
-        holder.rollback()
-        holder.close()
 
 
 def blocked_by(holder: int) -> list[int]:
@@ -64,7 +46,7 @@ def dropped_under(server: Gunicorn, table: str, method: str, path: str, body: di
     """Send the request, drop its database connection while it waits on `table`, and return the answer."""
     answers: list = []
     thread = threading.Thread(target=lambda: answers.append(server.request(method, path, body, **headers)))
-    with locked(table) as holder:
+    with holding_lock(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE") as holder:
         thread.start()
         (backend,) = wait_for(f"{method} {path} to wait on {table}", lambda: blocked_by(holder), logs=server.output)
         with connection.cursor() as cursor:

@@ -39,7 +39,6 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -47,7 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 from celery import Celery
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from ops import services
@@ -60,6 +59,7 @@ from tests.reliability.harness import (
     Workers,
     alive,
     children,
+    holding_lock,
     http_check,
     pids_holding,
     wait_for,
@@ -122,22 +122,6 @@ def unacked(broker: redis.Redis) -> list[tuple[bytes, dict[str, Any], float]]:
 
 def queued(broker: redis.Redis) -> int:
     return broker.llen(QUEUE) + len(broker.hkeys("unacked"))
-
-
-@contextmanager
-def row_locked(check: Check) -> Iterator[int]:
-    """Hold `check`'s row locked (FOR UPDATE) from a second connection; yields that backend's pid."""
-    holder = connections.create_connection(DEFAULT_DB_ALIAS)
-    try:
-        holder.set_autocommit(False)
-        with holder.cursor() as cursor:
-            cursor.execute("SELECT id FROM ops_check WHERE id = %s FOR UPDATE", [check.pk])
-            cursor.execute("SELECT pg_backend_pid()")
-            (pid,) = cursor.fetchone()
-        yield pid
-    finally:
-        holder.rollback()
-        holder.close()
 
 
 def waiting_on(holder_pid: int) -> int:
@@ -203,7 +187,7 @@ def test_a_worker_killed_mid_run_loses_no_run_and_duplicates_none(
         # The main process sees its pool process die and, with reject_on_worker_lost, requeues the
         # message; a new pool process runs the group again. Kill that one too, halfway through
         # recording: it waits on the row the test holds. The third records what was not committed.
-        with row_locked(slow[-1]) as holder:
+        with holding_lock("SELECT id FROM ops_check WHERE id = %s FOR UPDATE", [slow[-1].pk]) as holder:
             os.kill(pool[0], signal.SIGKILL)
             slow_server.release.set()
             wait_for("a run blocked on the held check", lambda: waiting_on(holder), logs=logs)

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # "now", "2 minutes ago"
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",

@@ -55,7 +55,8 @@ class EcsReachability(CheckType):
                 "DiagnosisUnknown", "; ".join(unknown) or "The diagnosis could not tell.", evidence
             )
         codes = [cause.code for cause in diagnosis.root_causes]
-        message = "; ".join(f"{cause.code}: {cause.summary}" for cause in diagnosis.root_causes)
+        # Each summary is a sentence of its own ("...whatever the service now says."): no "; " between.
+        message = " ".join(f"{cause.code}: {cause.summary}" for cause in diagnosis.root_causes)
         observed = diagnosis.verdict == "reachable"
         return Observation.judged(
             observed, target.expected, {"verdict": diagnosis.verdict, "root_causes": codes, **evidence}, message

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from tracker.dashboard import Panel
 from tracker.models import Operation
 
@@ -87,7 +89,7 @@ def ml_endpoints(operation: Operation) -> Panel | None:
         id="ml-endpoints",
         title="🧠 ML endpoints",
         template="mlservice/endpoints_panel.html",
-        context={"models": rows, "has_chart": answered},
+        context={"models": rows, "has_chart": answered, "alias": settings.MLSERVICE_DEFAULT_ALIAS},
         figures={"ml-latency": _latency_figure(rows)} if answered else {},
     )
 

@@ -101,6 +101,7 @@ def test_the_dashboard_shows_the_ml_panel_with_its_chart(owner_client, team, exa
 
     assert "🧠 ML endpoints" in page
     assert 'id="ml-iris-1"' in page and "✅ serving v1" in page
+    assert "production: v1" in page and "(production)" in page  # the alias by its name, as the API says it
     assert 'data-chart="ml-latency"' in page
     figures = json.loads(re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', page, re.S)[1])
     assert figures["ml-latency"]["data"][0]["name"] == "iris v1"

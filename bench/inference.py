@@ -50,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -543,9 +544,20 @@ def main() -> int:
     clients = Clients(args.concurrency)
     workdir = Path(tempfile.mkdtemp(prefix="snailtrail-bench-inference-"))
     servers: dict[str, Server] = {}
+    try:
+        return guarded(lambda: bench(args, names, mlflow_workers, clients, workdir, servers))
+    finally:
+        stop(*servers.values())
+        clients.close()
+        keep_or_remove(workdir, args.keep)
+
+
+def guarded(run: Callable[[], int]) -> int:
+    """A bench's exit code: what `run` returns, 1 with a FAIL line for a failure it reports
+    (BenchError, a command that failed), 130 for Ctrl-C; SIGTERM stops it as Ctrl-C would (143)."""
     previous_sigterm = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        return bench(args, names, mlflow_workers, clients, workdir, servers)
+        return run()
     except BenchError as exc:
         print(f"FAIL: {exc}", file=sys.stderr)
         return 1
@@ -557,13 +569,14 @@ def main() -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
-        stop(*servers.values())
-        clients.close()
         signal.signal(signal.SIGTERM, previous_sigterm)
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def keep_or_remove(workdir: Path, keep: bool) -> None:
+    if keep:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def bench(args, names: list[str], mlflow_workers: int, clients: Clients, workdir: Path, servers: dict) -> int:

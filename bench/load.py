@@ -75,7 +75,6 @@ import json
 import multiprocessing
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -537,27 +536,12 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="snailtrail-bench-load-"))
     stack = Stack(server_url=args.database_url, redis_url=args.redis_url)
     servers: list[Server] = []
-    previous_sigterm = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        return bench(args, clients, workdir, stack, servers)
-    except BenchError as exc:
-        print(f"FAIL: {exc}", file=sys.stderr)
-        return 1
-    except subprocess.CalledProcessError as exc:
-        output = "\n".join(text for text in (exc.stdout, exc.stderr) if text)
-        print(f"FAIL: {' '.join(map(str, exc.cmd))[:300]} exited {exc.returncode}:\n{output}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return inference.guarded(lambda: bench(args, clients, workdir, stack, servers))
     finally:
         stop(*servers)
         clients.close()
-        signal.signal(signal.SIGTERM, previous_sigterm)
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        inference.keep_or_remove(workdir, args.keep)
         stack.close()  # last: once gunicorn has let go of the database, and whatever failed before
 
 

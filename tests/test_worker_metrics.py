@@ -4,11 +4,8 @@ added up; the endpoint keeps web's rules on who may read it; a missing directory
 from __future__ import annotations
 
 import io
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,13 +14,13 @@ from django.core.exceptions import ImproperlyConfigured
 from prometheus_client.parser import text_string_to_metric_families
 
 from config import worker_metrics
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, wait_for
+from tests.reliability.harness import Workers
 
 TASK = "celery.accumulate"  # one of Celery's own tasks: no database, no broker of ours needed
 SEND = (
     "import django\ndjango.setup()\nfrom config.celery_app import app\nfor n in range(6): app.send_task({task!r}, [n])"
 )
-WORKER = ["-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=2", "--loglevel=INFO"]
 
 
 def successes(text: str) -> float:
@@ -47,27 +44,7 @@ def test_a_worker_serves_the_sum_of_its_pool_processes(tmp_path: Path):
         "WORKER_METRICS_PORT": str(port),
         "PYTHONUNBUFFERED": "1",
     }
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=2",
-                "-l",
-                "INFO",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    workers = Workers(env, tmp_path)
 
     def scrape() -> requests.Response | None:
         try:
@@ -75,23 +52,17 @@ def test_a_worker_serves_the_sum_of_its_pool_processes(tmp_path: Path):
         except requests.ConnectionError:
             return None
 
-    def wait(what, predicate):
-        deadline = time.monotonic() + 60
-        while not (value := predicate()):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"no {what}:\n{log.read_text(errors='replace')}")
-            time.sleep(0.2)
-        return value
-
     try:
-        wait("worker ready", lambda: " ready." in log.read_text(errors="replace"))
+        workers.start("metrics", 2)  # the pool's two processes, each writing its own files
         assert scrape().status_code == 200
         assert not (directory / "counter_999999.db").exists()  # emptied at start
         send = SEND.format(task=TASK)
         subprocess.run([sys.executable, "-c", send], cwd=ROOT, env=env, check=True, timeout=60)
 
-        response = wait(
-            "six successes in the worker's /metrics", lambda: (r := scrape()) and successes(r.text) == 6 and r
+        response = wait_for(
+            "six successes in the worker's /metrics",
+            lambda: (r := scrape()) and successes(r.text) == 6 and r,
+            logs=workers.logs,
         )
         assert response.headers["Content-Type"].startswith("text/plain; version=")
         pids = {path.name for path in directory.glob("*.db")}
@@ -99,8 +70,7 @@ def test_a_worker_serves_the_sum_of_its_pool_processes(tmp_path: Path):
         assert requests.post(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 405
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 404
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # the main process and its pool
-        worker.wait(timeout=30)
+        workers.stop_all()
 
 
 def call(path="/metrics", method="GET", address="127.0.0.1", authorization=None, **headers) -> tuple[str, bytes]:

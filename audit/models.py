@@ -19,9 +19,14 @@ class AuditEntry(models.Model):
         MEMBERSHIP_GRANTED = "membership_granted", "Membership granted"
         MEMBERSHIP_ROLE_CHANGED = "membership_role_changed", "Membership role changed"
         MEMBERSHIP_REVOKED = "membership_revoked", "Membership revoked"
+        WORKSPACE_CREATED = "workspace_created", "Workspace created"
+        WORKSPACE_CHANGED = "workspace_changed", "Workspace changed"
+        WORKSPACE_MEMBERSHIP_GRANTED = "workspace_membership_granted", "Workspace membership granted"
+        WORKSPACE_MEMBERSHIP_CHANGED = "workspace_membership_changed", "Workspace membership changed"
+        WORKSPACE_MEMBERSHIP_REVOKED = "workspace_membership_revoked", "Workspace membership revoked"
 
     at = models.DateTimeField(default=timezone.now, editable=False)  # UTC (USE_TZ)
-    event = models.CharField(max_length=32, choices=Event.choices)
+    event = models.CharField(max_length=40, choices=Event.choices)
     # Who: the user who acted (or was acted as); for a failed login, only the username tried.
     user_pk = models.BigIntegerField("user id", null=True, blank=True)
     username = models.CharField(max_length=150, blank=True)

@@ -16,6 +16,10 @@ sha256_validator = RegexValidator(r"^[0-9a-f]{64}\Z", "A sha256 is 64 lowercase 
 
 
 class RegisteredModel(models.Model):
+    """A model a workspace serves. Its name is its URL (`/v2/models/<name>`), so it is unique on the
+    instance; only members of its workspace can read its metadata or call it."""
+
+    workspace = models.ForeignKey("tracker.Workspace", on_delete=models.PROTECT, related_name="ml_models")
     name = models.SlugField(max_length=100, unique=True)
     operation = models.ForeignKey(
         "tracker.Operation",

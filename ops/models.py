@@ -16,9 +16,10 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from tracker.models import Blocker, Finding, Operation, Task
+from tracker.models import Blocker, Finding, Operation, Task, Workspace
 
 from .checks.base import get_type
+from .checks.base import registry as check_registry
 
 REGION = RegexValidator(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", "Not an AWS region name, e.g. us-east-1.")
 ROLE_ARN = RegexValidator(
@@ -39,21 +40,33 @@ STALE_AFTER_INTERVALS = 3
 
 
 class AwsEnvironment(models.Model):
-    """An AWS account and the regions the checks may look at, and optionally a role to assume there."""
+    """An AWS account and the regions the checks may look at, and optionally a role to assume there.
 
-    name = models.CharField(max_length=100, unique=True)
+    It belongs to one workspace: only that workspace's operations attach checks to it, and only its
+    admins create or change it. `regions` and `check_types` are the narrowing an admin applies on
+    top of the metadata-only allowlist of every check (ops.checks).
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="aws_environments")
+    name = models.CharField(max_length=100)
     account_id = models.CharField(
         max_length=12, validators=[RegexValidator(r"^\d{12}$", "Twelve digits.")], help_text="For people; not a key."
     )
     regions = models.JSONField(default=list, help_text='e.g. ["us-east-1"]')
     role_arn = models.CharField("role ARN", max_length=600, blank=True, validators=[ROLE_ARN])
     external_id = models.CharField("external id", max_length=1224, blank=True)
+    check_types = models.JSONField(
+        default=list, blank=True, help_text="The check types allowed to use it; empty for every type."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = "AWS environment"
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="aws_environment_name_unique_per_workspace"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -65,6 +78,14 @@ class AwsEnvironment(models.Model):
             if not isinstance(region, str):
                 raise ValidationError({"regions": "Regions are names, e.g. us-east-1."})
             REGION(region)
+        if not isinstance(self.check_types, list) or not all(isinstance(code, str) for code in self.check_types):
+            raise ValidationError({"check_types": 'A list of check type codes, e.g. ["ecs_service_network"].'})
+        unknown = sorted(set(self.check_types) - set(check_registry))
+        if unknown:
+            raise ValidationError({"check_types": f"Unknown check types: {', '.join(unknown)}."})
+
+    def allows_type(self, code: str) -> bool:
+        return not self.check_types or code in self.check_types
 
 
 class CheckStatus(models.TextChoices):
@@ -129,8 +150,15 @@ class Check(models.Model):
             raise ValidationError({"environment": "This type of check looks at AWS: choose an environment."})
         if kind.needs_aws and not self.region:
             raise ValidationError({"region": "Choose a region."})
+        if self.environment_id and self.environment.workspace_id != self.operation.workspace_id:
+            # Said as if it did not exist: another workspace's environment is not confirmed.
+            raise ValidationError({"environment": "No such AWS environment."})
         if self.environment_id and self.region and self.region not in self.environment.regions:
             raise ValidationError({"region": f"{self.environment} does not list {self.region}."})
+        if self.environment_id and not self.environment.allows_type(self.type):
+            raise ValidationError(
+                {"type": f"{self.environment} does not allow {self.type} checks (see its allowed types)."}
+            )
         self.params, self.expected = kind.clean(self.params or {}, self.expected)
         for item in (self.finding, self.task, self.blocker):
             if item is not None and item.operation_id != self.operation_id:

@@ -82,22 +82,40 @@ def example_bytes() -> bytes:
 
 
 @pytest.fixture
-def owner(django_user_model):
-    return django_user_model.objects.create_user(username="owner", password="owner-password", is_staff=True)
+def workspace(db):
+    """The team's workspace: owner, teammate and viewer belong to it (as members); outsider does not."""
+    from tracker.models import Workspace
+
+    return Workspace.objects.create(name="Team", slug="team")
+
+
+def join(workspace, user, role: str = "member"):
+    """`user` as a member (or admin) of `workspace`; returns the user."""
+    from tracker.models import WorkspaceMembership
+
+    WorkspaceMembership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
+    return user
 
 
 @pytest.fixture
-def teammate(django_user_model):
-    return django_user_model.objects.create_user(username="teammate", password="teammate-password")
+def owner(django_user_model, workspace):
+    user = django_user_model.objects.create_user(username="owner", password="owner-password", is_staff=True)
+    return join(workspace, user)
 
 
 @pytest.fixture
-def viewer(django_user_model):
-    return django_user_model.objects.create_user(username="viewer", password="viewer-password")
+def teammate(django_user_model, workspace):
+    return join(workspace, django_user_model.objects.create_user(username="teammate", password="teammate-password"))
+
+
+@pytest.fixture
+def viewer(django_user_model, workspace):
+    return join(workspace, django_user_model.objects.create_user(username="viewer", password="viewer-password"))
 
 
 @pytest.fixture
 def outsider(django_user_model):
+    """Signed in, but in no workspace of the team's: everything of the team's does not exist for them."""
     return django_user_model.objects.create_user(username="outsider", password="outsider-password")
 
 
@@ -107,10 +125,10 @@ def superuser(django_user_model):
 
 
 @pytest.fixture
-def example_operation(db, example_bytes):
+def example_operation(db, example_bytes, workspace):
     from tracker.importers import import_document
 
-    return import_document(data=example_bytes, actor=None)
+    return import_document(data=example_bytes, actor=None, workspace=workspace)
 
 
 @pytest.fixture

@@ -71,6 +71,7 @@ class CurrentPhaseForm(forms.Form):
 
 
 class ImportForm(forms.Form):
+    workspace = forms.ModelChoiceField(queryset=None, empty_label=None, help_text="The team it belongs to.")
     document = forms.FileField(help_text="A markdown tracker, like docs/examples/operation-snail-trail.md.")
     replace = forms.BooleanField(required=False, help_text="Replace the operation of the same name if it exists.")
 
@@ -79,6 +80,13 @@ class ImportForm(forms.Form):
         if upload.size > MAX_DOCUMENT_BYTES:
             raise forms.ValidationError(f"The document is larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB.")
         return upload
+
+    def __init__(self, *args, workspaces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workspace"].queryset = workspaces
+        if len(self.fields["workspace"].choices) == 1:  # nothing to choose: not shown
+            self.fields["workspace"].widget = forms.HiddenInput()
+            self.fields["workspace"].initial = workspaces.first()
 
 
 class MembershipForm(forms.Form):

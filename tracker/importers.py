@@ -10,8 +10,9 @@ from django.utils.text import slugify
 from . import services
 from .lib.document import TrackerDocument
 from .lib.parser import DocumentError, Problem, decode, parse
-from .models import Operation
+from .models import Operation, Workspace
 from .permissions import Role, has_role
+from .selectors import operation_named
 
 
 @dataclass
@@ -32,26 +33,28 @@ def read_document(data: bytes) -> TrackerDocument:
         raise ImportFailed(error.problems) from None
 
 
-def import_document(*, data: bytes, actor, replace: bool = False) -> Operation:
+def import_document(*, data: bytes, actor, workspace: Workspace, replace: bool = False) -> Operation:
     """Parse `data` and create (or replace) its operation in one transaction, or raise ImportFailed."""
-    return import_parsed(document=read_document(data), actor=actor, replace=replace)
+    return import_parsed(document=read_document(data), actor=actor, workspace=workspace, replace=replace)
 
 
-def import_as(*, document: TrackerDocument, actor, replace: bool = False) -> Operation:
-    """Import for a user: replacing an operation needs its admin role (PermissionDenied otherwise).
+def import_as(*, document: TrackerDocument, actor, workspace: Workspace, replace: bool = False) -> Operation:
+    """Import for a user, into a workspace they belong to (the caller chose it among theirs):
+    replacing an operation needs its admin role (PermissionDenied otherwise).
 
-    Outsiders learn nothing more than the name clash they would see without `replace`.
+    Only an operation the user can see is "the same name": anything else gets a new operation.
     """
     if replace:
-        existing = Operation.objects.filter(slug=slugify(document.name)).first()
-        if existing is not None and not has_role(actor, existing, Role.ADMIN):
-            raise PermissionDenied("Only an admin of that operation can replace it.")
-    return import_parsed(document=document, actor=actor, replace=replace)
+        base = slugify(document.name)
+        for existing in operation_named(workspace=workspace, base_slug=base, user=actor):
+            if slugify(existing.name) == base and not has_role(actor, existing, Role.ADMIN):
+                raise PermissionDenied("Only an admin of that operation can replace it.")
+    return import_parsed(document=document, actor=actor, workspace=workspace, replace=replace)
 
 
-def import_parsed(*, document: TrackerDocument, actor, replace: bool = False) -> Operation:
+def import_parsed(*, document: TrackerDocument, actor, workspace: Workspace, replace: bool = False) -> Operation:
     try:
-        return services.operation_import(document=document, actor=actor, replace=replace)
+        return services.operation_import(document=document, actor=actor, workspace=workspace, replace=replace)
     except services.OperationExists as error:
         raise ImportFailed([Problem(1, str(error))]) from None
     except ValidationError as error:

@@ -1,8 +1,9 @@
 """Who may do what to an operation.
 
-Roles rank viewer < editor < admin; a superuser is an admin everywhere. Someone who is not a
-member gets a 404 — the operation does not exist for them — and a member whose role is too
-low gets a 403, so a forbidden action is never a silent no-op.
+Roles rank viewer < editor < admin; a superuser is an admin everywhere, and a workspace admin is
+an admin of every operation in their workspace. Nobody outside the operation's workspace has a
+role in it, whatever rows say. Someone who is not a member gets a 404 — the operation does not
+exist for them — and a member whose role is too low gets a 403, so a forbidden action is never a silent no-op.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Subquery
 from django.http import Http404
 
-from .models import Membership, Operation
+from .models import Membership, Operation, WorkspaceMembership
 
 Role = Membership.Role
 _RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
@@ -26,7 +28,18 @@ def role_of(user: AbstractBaseUser | AnonymousUser, operation: Operation) -> str
         return Role.ADMIN
     if hasattr(operation, "my_role"):
         return operation.my_role
-    return Membership.objects.filter(operation=operation, user=user).values_list("role", flat=True).first()
+    # One query: the workspace role, and the operation role beside it.
+    operation_role = Membership.objects.filter(operation_id=operation.pk, user=user).values("role")[:1]
+    found = (
+        WorkspaceMembership.objects.filter(workspace_id=operation.workspace_id, user=user)
+        .annotate(operation_role=Subquery(operation_role))
+        .values_list("role", "operation_role")
+        .first()
+    )
+    if found is None:
+        return None
+    workspace_role, role = found
+    return Role.ADMIN if workspace_role == WorkspaceMembership.Role.ADMIN else role
 
 
 def has_role(user, operation: Operation, needed: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
 from .models import (
     Achievement,
@@ -22,6 +22,8 @@ from .models import (
     PublicLink,
     Quote,
     Task,
+    Workspace,
+    WorkspaceMembership,
 )
 
 
@@ -34,21 +36,82 @@ def phases_with_progress() -> QuerySet[Phase]:
     ).order_by("number")
 
 
+def _signed_in(user) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def workspaces_of(user) -> QuerySet[Workspace]:
+    """The workspaces a user belongs to, each annotated with `my_role` (superusers: every one, as admin)."""
+    if not _signed_in(user):
+        return Workspace.objects.none()
+    if user.is_superuser:
+        return Workspace.objects.annotate(my_role=Value(WorkspaceMembership.Role.ADMIN))
+    role = WorkspaceMembership.objects.filter(workspace=OuterRef("pk"), user=user).values("role")[:1]
+    return Workspace.objects.annotate(my_role=Subquery(role)).filter(my_role__isnull=False)
+
+
+def administered_workspaces(user) -> QuerySet[Workspace]:
+    return workspaces_of(user).filter(my_role=WorkspaceMembership.Role.ADMIN)
+
+
+def workspace_for_new_operation(user, slug: str | None = None) -> Workspace:
+    """The workspace a user creates an operation in: the one named, else their only one.
+
+    A workspace they do not belong to is answered like one that does not exist."""
+    from django.core.exceptions import ValidationError
+
+    mine = workspaces_of(user)
+    if slug:
+        found = mine.filter(slug=slug).first()
+        if found is None:
+            raise ValidationError({"workspace": f"No such workspace: '{slug}'."})
+        return found
+    choices = list(mine[:2])
+    if not choices:
+        raise ValidationError({"workspace": "You belong to no workspace yet: an instance admin adds you to one."})
+    if len(choices) > 1:
+        raise ValidationError({"workspace": "You belong to several workspaces: name the one to create it in."})
+    return choices[0]
+
+
+def operation_named(*, workspace: Workspace, base_slug: str, user=None) -> QuerySet[Operation]:
+    """The operations of a workspace whose names make `base_slug` (the import's "same name"), of
+    those `user` can see when given. Callers compare `slugify(name)` too: a suffixed slug of
+    another name may start with the same letters."""
+    found = Operation.objects.filter(workspace=workspace, slug__startswith=base_slug)
+    if user is not None:
+        found = found.filter(pk__in=visible_operations(user).values("pk"))
+    return found.order_by("pk")
+
+
+def workspace_members(*, workspace: Workspace) -> QuerySet[WorkspaceMembership]:
+    return WorkspaceMembership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")
+
+
 def visible_operations(user) -> QuerySet[Operation]:
-    """The operations a user may see, each annotated with `my_role` (superusers: every one, as admin)."""
-    if not user.is_authenticated or not user.is_active:
+    """The operations a user may see, each annotated with `my_role` (superusers: every one, as admin).
+
+    Inside their workspaces: the operations they have a role in, and every operation of a workspace
+    they administer (as admin). Nothing outside their workspaces, whatever rows say otherwise."""
+    if not _signed_in(user):
         return Operation.objects.none()
     if user.is_superuser:
         return Operation.objects.annotate(my_role=Value(Membership.Role.ADMIN))
+    member_of = WorkspaceMembership.objects.filter(user=user).values("workspace")
+    admin_of = member_of.filter(role=WorkspaceMembership.Role.ADMIN)
     role = Membership.objects.filter(operation=OuterRef("pk"), user=user).values("role")[:1]
-    return Operation.objects.annotate(my_role=Subquery(role)).filter(memberships__user=user)
+    return (
+        Operation.objects.filter(workspace__in=member_of)
+        .annotate(my_role=Case(When(workspace__in=admin_of, then=Value(Membership.Role.ADMIN)), default=Subquery(role)))
+        .filter(my_role__isnull=False)
+    )
 
 
 def operation_list(user) -> QuerySet[Operation]:
     """The user's operations with their phases' progress and their count of open blockers."""
     return (
         visible_operations(user)
-        .select_related("current_phase")
+        .select_related("current_phase", "workspace")
         .annotate(open_blockers=Count("blockers", filter=Q(blockers__state=Blocker.State.OPEN)))
         .prefetch_related(Prefetch("phases", queryset=phases_with_progress()))
         .order_by("name")

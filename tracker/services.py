@@ -42,7 +42,10 @@ from .models import (
     PublicLink,
     Quote,
     Task,
+    Workspace,
+    WorkspaceMembership,
 )
+from .selectors import operation_named
 
 Item = TypeVar("Item", bound=models.Model)
 Actor = AbstractBaseUser | None
@@ -227,16 +230,38 @@ def progress_record(*, operation: Operation, at: dt.datetime | None = None) -> l
 # --- operations -----------------------------------------------------------------------------------
 
 
+# Words that follow `operations/` in a route of their own (`/api/operations/import/`): an operation
+# with such a slug could never be reached. tests/tracker/test_workspaces.py walks the URL
+# resolver so that a new route cannot add one without adding it here.
+RESERVED_SLUGS = frozenset({"import", "new", "create", "export", "search", "settings", "workspaces", "me"})
+
+
 def _slug_for(name: str) -> str:
-    slug = slugify(name)
+    slug = slugify(name)[:190]
     if not slug:
         raise ValidationError({"name": "The name needs at least one letter or digit to make a URL from."})
     return slug
 
 
+def _free_slug(base: str) -> str:
+    """`base`, or `base` with a fresh random suffix when it is a route's word or taken anywhere.
+
+    Random, not `-2`: a counter would tell how many operations of that name exist elsewhere, and a
+    clash must not confirm an operation the caller cannot see."""
+    slug = base
+    while slug in RESERVED_SLUGS or Operation.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
+
+
 @transaction.atomic
-def operation_create(*, name: str, actor: Actor, **fields: Any) -> Operation:
-    operation = Operation(name=name, slug=fields.pop("slug", None) or _slug_for(name), **fields)
+def operation_create(*, workspace: Workspace, name: str, actor: Actor, **fields: Any) -> Operation:
+    """Create an operation in a workspace; its creator becomes its admin."""
+    slug = fields.pop("slug", None)
+    if slug is not None and (slug in RESERVED_SLUGS or Operation.objects.filter(slug=slug).exists()):
+        # Said the same way whoever holds it: a chosen slug that is taken is simply not free.
+        raise ValidationError({"slug": f"The address '{slug}' is not available; choose another or leave it empty."})
+    operation = Operation(workspace=workspace, name=name, slug=slug or _free_slug(_slug_for(name)), **fields)
     operation.updated_by = _user(actor)
     operation.full_clean()
     operation.save()
@@ -377,6 +402,102 @@ def item_mark_checked(*, item: Task | Finding, at: dt.datetime, stale_after: dt.
     return item
 
 
+# --- workspaces -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def workspace_create(*, name: str, actor: Actor, slug: str = "", egress_allow: list[str] | None = None) -> Workspace:
+    """A new workspace (instance superusers make them); its creator, when a person, administers it."""
+    workspace = Workspace(name=name, slug=slug or slugify(name)[:100], egress_allow=egress_allow or [])
+    workspace.full_clean()
+    workspace.save()
+    audit.record("workspace_created", user=_user(actor), workspace=workspace.slug)
+    if _user(actor) is not None:
+        workspace_member_set(workspace=workspace, user=actor, role=WorkspaceMembership.Role.ADMIN, actor=actor)
+    return workspace
+
+
+def workspace_for_command(slug: str | None = None) -> Workspace:
+    """The workspace a management command works in: the one named, else the only one, made (as
+    "Default") when there is none yet. Commands run as the operator, who sees every workspace."""
+    if slug:
+        found = Workspace.objects.filter(slug=slug).first()
+        if found is None:
+            known = ", ".join(Workspace.objects.values_list("slug", flat=True)) or "none"
+            raise ValidationError(f"No workspace '{slug}' (there are: {known}).")
+        return found
+    existing = list(Workspace.objects.all()[:2])
+    if len(existing) > 1:
+        known = ", ".join(Workspace.objects.values_list("slug", flat=True))
+        raise ValidationError(f"There are several workspaces; name one ({known}).")
+    return existing[0] if existing else workspace_create(name="Default", actor=None)
+
+
+@transaction.atomic
+def workspace_update(
+    *, workspace: Workspace, actor: Actor, name: str | None = None, egress_allow: list[str] | None = None
+) -> Workspace:
+    """Rename a workspace or change the internal hosts its checks may reach (audited: it widens egress)."""
+    changed: dict[str, list[Any]] = {}
+    if name is not None and name != workspace.name:
+        changed["name"] = [workspace.name, name]
+        workspace.name = name
+    if egress_allow is not None and egress_allow != workspace.egress_allow:
+        changed["egress_allow"] = [workspace.egress_allow, egress_allow]
+        workspace.egress_allow = egress_allow
+    if changed:
+        workspace.full_clean()
+        workspace.save()
+        audit.record("workspace_changed", user=_user(actor), workspace=workspace.slug, changes=changed)
+    return workspace
+
+
+@transaction.atomic
+def workspace_member_set(
+    *, workspace: Workspace, user: AbstractBaseUser, role: str, actor: Actor
+) -> WorkspaceMembership:
+    """Add a user to a workspace with a role, or change their role there."""
+    if role not in WorkspaceMembership.Role.values:
+        raise ValidationError({"role": f"Not a workspace role: {role!r} (member or admin)."})
+    membership = WorkspaceMembership.objects.select_for_update().filter(workspace=workspace, user=user).first()
+    old_role = None if membership is None else membership.role
+    if membership is None:
+        membership = WorkspaceMembership.objects.create(workspace=workspace, user=user, role=role)
+    elif membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    if old_role != role:
+        audit.record(
+            "workspace_membership_granted" if old_role is None else "workspace_membership_changed",
+            user=_user(actor),
+            workspace=workspace.slug,
+            member_id=user.pk,
+            member=user.get_username(),
+            role_old=old_role,
+            role_new=role,
+        )
+    return membership
+
+
+@transaction.atomic
+def workspace_member_remove(*, membership: WorkspaceMembership, actor: Actor) -> None:
+    """Take a user out of a workspace, and so out of every operation in it."""
+    for operation_membership in Membership.objects.filter(
+        user_id=membership.user_id, operation__workspace_id=membership.workspace_id
+    ).select_related("operation", "user"):
+        membership_remove(membership=operation_membership, actor=actor)
+    audit.record(
+        "workspace_membership_revoked",
+        user=_user(actor),
+        workspace=membership.workspace.slug,
+        member_id=membership.user_id,
+        member=membership.user.get_username(),
+        role_old=membership.role,
+        role_new=None,
+    )
+    membership.delete()
+
+
 # --- people ---------------------------------------------------------------------------------------
 
 
@@ -395,7 +516,10 @@ def _audit_membership(event: str, membership: Membership, *, actor: Actor, old_r
 
 @transaction.atomic
 def membership_set(*, operation: Operation, user: AbstractBaseUser, role: str, actor: Actor) -> Membership:
-    """Give a user a role in an operation, or change the role they have."""
+    """Give a user a role in an operation, or change the role they have. Only members of the
+    operation's workspace can have one: a workspace admin adds people to the workspace first."""
+    if not WorkspaceMembership.objects.filter(workspace_id=operation.workspace_id, user=user).exists():
+        raise ValidationError({"user": "No such member of this workspace."})
     membership = Membership.objects.select_for_update().filter(operation=operation, user=user).first()
     if membership is None:
         membership = _create(Membership, actor=actor, operation=operation, user=user, role=role)
@@ -477,22 +601,27 @@ def public_link_revoke(*, link: PublicLink, actor: Actor) -> PublicLink:
 
 
 @transaction.atomic
-def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool = False) -> Operation:
-    """Create an operation from a parsed document, or with `replace` rewrite an existing one.
+def operation_import(
+    *, document: d.TrackerDocument, workspace: Workspace, actor: Actor, replace: bool = False
+) -> Operation:
+    """Create an operation from a parsed document in a workspace, or with `replace` rewrite the
+    operation of the same name there.
 
-    One transaction and a fixed number of queries whatever the size: the rows are bulk-created.
-    Replacing keeps the operation row (and so its id, members and activity history) and swaps
-    its content.
+    Only an operation of the same name that the actor can see counts as existing: one elsewhere, or
+    one in this workspace they are not a member of, is never confirmed; the new operation gets a
+    free address instead. One transaction and a fixed number of queries whatever the size: the rows
+    are bulk-created. Replacing keeps the operation row (and so its id, members and activity
+    history) and swaps its content.
     """
     document = d.normalize(document)
-    slug = _slug_for(document.name)
-    operation = _locked_operation(slug)
+    base = _slug_for(document.name)
+    operation = _locked_operation(workspace=workspace, base=base, actor=actor)
     if operation is not None and not replace:
-        raise OperationExists(slug)
+        raise OperationExists(operation.slug)
     action = ActivityEntry.Action.REPLACED if operation is not None else ActivityEntry.Action.IMPORTED
     held: list = []
     if operation is None:
-        operation = Operation(slug=slug)
+        operation = Operation(workspace=workspace, slug=_free_slug(base))
     else:
         held = signals.content_replacing.send(sender=Operation, operation=operation)
         _delete_content(operation)
@@ -504,7 +633,7 @@ def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool
             operation.save()
     except IntegrityError:
         # Another import of the same name committed between our look and our insert.
-        raise OperationExists(slug) from None
+        raise OperationExists(operation.slug) from None
     counts = _create_content(operation, document, by=_user(actor))
     for receiver, state in held:
         signals.content_replaced.send(sender=receiver, operation=operation, state=state)
@@ -521,9 +650,14 @@ def operation_import(*, document: d.TrackerDocument, actor: Actor, replace: bool
     return operation
 
 
-def _locked_operation(slug: str) -> Operation | None:
-    """The operation with this slug, locked until the import commits, or None."""
-    return Operation.objects.select_for_update().filter(slug=slug).first()
+def _locked_operation(*, workspace: Workspace, base: str, actor: Actor) -> Operation | None:
+    """The operation of the workspace whose name makes `base` and that the actor can see, locked
+    until the import commits, or None."""
+    candidates = operation_named(workspace=workspace, base_slug=base, user=_user(actor))
+    for operation in candidates.select_for_update():
+        if _slug_for(operation.name) == base:
+            return operation
+    return None
 
 
 def _delete_content(operation: Operation) -> None:

@@ -20,7 +20,7 @@ from ..exporters import export_json, export_markdown
 from ..importers import ImportFailed, import_as, read_document
 from ..models import Blocker, Operation, Phase
 from ..permissions import Role, require_role
-from ..selectors import operation_for_dashboard, operation_list, progress_history
+from ..selectors import operation_for_dashboard, operation_list, progress_history, workspace_for_new_operation
 from . import filters
 from .base import ErrorSerializer, ImportErrorSerializer, PhaseField, StrictModelSerializer, StrictSerializer
 
@@ -30,10 +30,12 @@ class OperationSerializer(serializers.ModelSerializer):
     open_blockers = serializers.IntegerField(read_only=True)
     current_phase = serializers.SerializerMethodField()
     role = serializers.CharField(source="my_role", read_only=True)
+    workspace = serializers.SlugField(source="workspace.slug", read_only=True)
 
     class Meta:
         model = Operation
         fields = [
+            "workspace",
             "slug",
             "name",
             "status",
@@ -84,9 +86,13 @@ class SummarySerializer(serializers.Serializer):
 
 
 class OperationCreateSerializer(StrictModelSerializer):
+    workspace = serializers.SlugField(
+        required=False, help_text="The workspace to create it in (its slug); needed when you belong to several."
+    )
+
     class Meta:
         model = Operation
-        fields = ["name", "status", "status_icon", "start_date", "stated_progress", "motto", "footer"]
+        fields = ["workspace", "name", "status", "status_icon", "start_date", "stated_progress", "motto", "footer"]
 
 
 class OperationUpdateSerializer(StrictModelSerializer):
@@ -94,7 +100,7 @@ class OperationUpdateSerializer(StrictModelSerializer):
 
     class Meta:
         model = Operation
-        fields = [*OperationCreateSerializer.Meta.fields, "current_phase"]
+        fields = [*OperationCreateSerializer.Meta.fields[1:], "current_phase"]
 
 
 class DocumentUploadSerializer(StrictSerializer):
@@ -113,6 +119,9 @@ class MarkdownParser(parsers.BaseParser):
 class ImportQuerySerializer(serializers.Serializer):
     replace = serializers.BooleanField(
         default=False, help_text="Rewrite the operation of the same name (its admins only) instead of refusing."
+    )
+    workspace = serializers.SlugField(
+        required=False, help_text="The workspace to import into (its slug); needed when you belong to several."
     )
 
 
@@ -153,7 +162,9 @@ class OperationViewSet(
     def create(self, request, *args, **kwargs):
         given = OperationCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        operation = services.operation_create(actor=request.user, **given.validated_data)
+        fields = dict(given.validated_data)
+        workspace = workspace_for_new_operation(request.user, fields.pop("workspace", None))
+        operation = services.operation_create(workspace=workspace, actor=request.user, **fields)
         return self._shown(operation, status.HTTP_201_CREATED)
 
     @extend_schema(request=OperationUpdateSerializer, responses={200: OperationSerializer})
@@ -213,6 +224,7 @@ class OperationViewSet(
         query = ImportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         replace = query.validated_data["replace"]
+        workspace = workspace_for_new_operation(request.user, query.validated_data.get("workspace"))
         if isinstance(request.data, bytes):
             data = request.data
         else:
@@ -220,7 +232,9 @@ class OperationViewSet(
             upload.is_valid(raise_exception=True)
             data = upload.validated_data["document"].read()
         try:
-            operation = import_as(document=read_document(data), actor=request.user, replace=replace)
+            operation = import_as(
+                document=read_document(data), actor=request.user, workspace=workspace, replace=replace
+            )
         except ImportFailed as failure:
             raise ImportRefused(failure) from None
         latest = operation.activity.values_list("action", flat=True).first()

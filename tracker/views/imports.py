@@ -9,17 +9,24 @@ from django.shortcuts import redirect, render
 
 from ..forms import ImportForm
 from ..importers import ImportFailed, import_as, read_document
+from ..selectors import workspaces_of
 
 
 @login_required
 def import_page(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
+    workspaces = workspaces_of(request.user)
+    form = ImportForm(request.POST or None, request.FILES or None, workspaces=workspaces)
     problems: list = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["document"]
         try:
             document = read_document(upload.read())
-            operation = import_as(document=document, actor=request.user, replace=form.cleaned_data["replace"])
+            operation = import_as(
+                document=document,
+                actor=request.user,
+                workspace=form.cleaned_data["workspace"],
+                replace=form.cleaned_data["replace"],
+            )
         except ImportFailed as failure:
             problems = failure.problems
         except PermissionDenied as denied:
@@ -30,5 +37,8 @@ def import_page(request):
     status = 400 if request.method == "POST" else 200
     filename = request.FILES["document"].name if "document" in request.FILES else ""
     return render(
-        request, "tracker/import.html", {"form": form, "problems": problems, "filename": filename}, status=status
+        request,
+        "tracker/import.html",
+        {"form": form, "problems": problems, "filename": filename, "no_workspace": not workspaces.exists()},
+        status=status,
     )

@@ -3,8 +3,11 @@
 import sys
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from tracker import services
 from tracker.importers import ImportFailed, import_document
 
 
@@ -14,14 +17,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="the markdown document to read ('-' for standard input)")
         parser.add_argument("--replace", action="store_true", help="replace the operation if it exists")
+        parser.add_argument(
+            "--workspace",
+            help="the workspace's slug (default: the only one; 'default' is made when there is none)",
+        )
 
-    def handle(self, *args, path: str, replace: bool, **options):
+    def handle(self, *args, path: str, replace: bool, workspace: str | None = None, **options):
         try:
             data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         except OSError as error:
             raise CommandError(f"{path}: cannot read: {error.strerror}") from None
         try:
-            operation = import_document(data=data, actor=None, replace=replace)
+            with transaction.atomic():  # a "Default" workspace made for a failed import goes too
+                target = services.workspace_for_command(workspace)
+                operation = import_document(data=data, actor=None, workspace=target, replace=replace)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         except ImportFailed as failure:
             self.stderr.write(failure.format(path))
             raise CommandError(

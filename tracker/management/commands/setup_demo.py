@@ -1,7 +1,8 @@
 """`manage.py setup_demo`: what `make run` needs on a fresh machine, and nothing on a second run.
 
 Creates a local superuser `demo` with a random password kept in var/demo-password (mode 0600,
-never in the database in clear) and imports the example tracker when it is not there yet.
+never in the database in clear), a workspace "Demo" that it administers, and imports the example
+tracker there when it is not there yet.
 """
 
 import os
@@ -12,11 +13,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from tracker import services
 from tracker.importers import ImportFailed, import_document
-from tracker.models import Operation
+from tracker.models import Operation, Workspace, WorkspaceMembership
 
 # A copy of the users' own tracker (shared/examples), so a clone needs nothing beside it.
 EXAMPLE = Path(settings.BASE_DIR) / "docs" / "examples" / "operation-snail-trail.md"
+DEMO_WORKSPACE = "demo"
 
 
 class Command(BaseCommand):
@@ -28,14 +31,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, username: str, url: str, **options):
         password = self._demo_user(username)
+        workspace = self._demo_workspace(username)
         example = EXAMPLE
         if not Operation.objects.filter(slug="operation-snail-trail").exists():
             try:
-                operation = import_document(data=example.read_bytes(), actor=None)
+                operation = import_document(data=example.read_bytes(), actor=None, workspace=workspace)
             except ImportFailed as failure:
                 raise CommandError(failure.format(str(example))) from None
             self.stdout.write(f"Imported {example.name} as /operations/{operation.slug}/")
         self.stdout.write(self.style.SUCCESS(f"Log in at {url} as '{username}' with password '{password}'"))
+
+    def _demo_workspace(self, username: str) -> Workspace:
+        workspace = Workspace.objects.filter(slug=DEMO_WORKSPACE).first()
+        if workspace is None:
+            workspace = services.workspace_create(name="Demo", slug=DEMO_WORKSPACE, actor=None)
+        user = get_user_model().objects.get(username=username)
+        services.workspace_member_set(workspace=workspace, user=user, role=WorkspaceMembership.Role.ADMIN, actor=None)
+        return workspace
 
     def _demo_user(self, username: str) -> str:
         secret_file = settings.VAR_DIR / "demo-password"

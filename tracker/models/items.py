@@ -10,9 +10,6 @@ Models own their fields and simple derived state (`Phase.progress`); every write
 
 from __future__ import annotations
 
-import uuid
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -21,7 +18,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .lib import document as d
+from ..lib import document as d
+from .workspace import Workspace
 
 
 def validate_single_line(value: str) -> None:
@@ -99,7 +97,10 @@ class TimeStamped(models.Model):
 
 
 class Operation(TimeStamped):
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="operations")
     name = title_field(d.MAX_NAME)
+    # Unique across the instance (it is the operation's URL); never a route's word (RESERVED_SLUGS)
+    # and never confirming another workspace's operation: a clash gets a fresh suffix (services).
     slug = models.SlugField(max_length=200, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
     status_icon = models.CharField(max_length=d.MAX_ICON, blank=True)
@@ -413,51 +414,6 @@ class ActivityEntry(models.Model):
         return f"{self.actor_name} {self.action} {self.subject_type} '{self.subject_label}'"
 
 
-class Membership(TimeStamped):
-    """A user's role in one operation. Superusers see and do everything without one."""
-
-    class Role(models.TextChoices):
-        VIEWER = "viewer", "Viewer"
-        EDITOR = "editor", "Editor"
-        ADMIN = "admin", "Admin"
-
-    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["operation", "user"], name="one_membership_per_user_and_operation"),
-        ]
-        indexes = [
-            # the operation list: every operation a user is a member of
-            models.Index(fields=["user", "operation"], name="membership_by_user"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} of {self.operation}"
-
-
-class PublicLink(TimeStamped):
-    """A secret, revocable read-only URL for stakeholders without an account.
-
-    Only a SHA-256 of the token is stored: the URL is shown once, when the link is made.
-    """
-
-    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="public_links")
-    token_hash = models.CharField(max_length=64, unique=True)
-    label = models.CharField(max_length=200, blank=True, help_text="Who it is for, e.g. 'steering committee'.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"Public link to {self.operation}" + (f" ({self.label})" if self.label else "")
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-
 class ProgressSnapshot(models.Model):
     """Progress at a moment, written whenever it changes: the data of the burn-up and the forecast.
 
@@ -480,67 +436,3 @@ class ProgressSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {'phase ' + str(self.phase_id) if self.phase_id else 'overall'} {self.progress}%"
-
-
-class Webhook(TimeStamped):
-    """An outgoing webhook: a URL told about some events of one operation (`tracker.webhooks`).
-
-    The secret signs each delivery. It is shown once, when the webhook is made, and never again:
-    not in the admin, the pages, the API or the activity log.
-    """
-
-    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField("URL", max_length=2000)
-    secret = models.CharField(max_length=100, editable=False)
-    events = models.JSONField(default=list, blank=True, help_text="Event names; empty for every event.")
-    active = models.BooleanField(default=True)
-    label = models.CharField(max_length=200, blank=True, help_text="What it is for, e.g. 'deploy bot'.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
-    )
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        # The host only: a webhook URL's path often holds a token of the receiving service.
-        host = urlsplit(self.url).hostname or "?"
-        return f"Webhook to {host}" + (f" ({self.label})" if self.label else "")
-
-    def wants(self, event: str) -> bool:
-        return not self.events or event in self.events
-
-
-class WebhookDelivery(models.Model):
-    """One event sent (or being sent) to one webhook: the delivery log admins read."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
-    delivery_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
-    event = models.CharField(max_length=40)
-    payload = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_excerpt = models.TextField(blank=True, help_text="The first 500 characters of the reply.")
-    error = models.TextField(blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name_plural = "webhook deliveries"
-        indexes = [
-            # the delivery log: a webhook's latest deliveries first, and each webhook's last status
-            models.Index(fields=["webhook", "-created_at"], name="webhook_delivery_latest"),
-            # the sweep that re-sends deliveries whose queued attempt never ran
-            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event} → {self.webhook} ({self.get_status_display()})"

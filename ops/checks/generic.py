@@ -1,17 +1,20 @@
-"""A generic read-only AWS call: any `Describe*` / `List*` / `Get*` operation, a JMESPath
-expression over its answer, and the value that expression should give.
+"""A generic AWS metadata call: an operation on the reviewed allowlist
+(ops/checks/aws_allowlist.py), a JMESPath expression over its answer, and the value that
+expression should give.
 
-Read-only is decided by the operation's name (it must start with Describe, List or Get after
-normalising to CamelCase) and the operation must exist in botocore's model of the service, so a
-check that could change anything can never be saved. The environment's IAM role remains the real
-boundary: give it read-only permissions.
+A check's observed value is shown on pages, in the API, in the run history and in webhook
+payloads, to everyone who can see the operation, so `aws_call` reads control-plane metadata only:
+configuration and state (VPCs, services, target health, bucket settings...), never data (items,
+objects, log events, messages, parameters, secrets, user data, environment variables). The
+allowlist is deny-by-default: an operation not listed there is refused, with its own message when
+it is a known data read (aws_allowlist.DATA_READS). See docs/iam-policy.md for the role's policy,
+which is the real boundary.
 
-Operations that can return a secret are refused too, because a check's observed value is shown on
-pages, in the API, in the run history and in webhook payloads: anything whose output shape has a
-member botocore marks `sensitive` (secret values, decrypted parameters, Windows passwords, Lambda
-environment variables, temporary credentials...), anything with Password, SecretValue,
-Credential or Token in its name (ECR's GetAuthorizationToken returns a docker password but is not
-marked), SSM's GetParameter* (decryption), and streaming outputs (S3 GetObject: file contents).
+Second lines of defence, for an allowed operation: the operation must exist in botocore's model and
+be named Describe*/List*/Get*; it is refused if its name says it returns a secret (Password,
+SecretValue, Credential, Token), if its output is a stream, or if its output shape has a member
+botocore marks `sensitive` that the allowlist does not drop (aws_allowlist.REDACTED). Dropped
+members are removed from the answer before any expression sees it.
 
 Checks with the same service, operation and arguments share one call (paginated up to
 MAX_PAGES pages), so many expressions over one `describe_vpcs` cost one request.
@@ -33,19 +36,16 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.validate import validate_parameters
 from django.core.exceptions import ValidationError
 
+from . import aws_allowlist
 from .base import CallLog, CheckType, ClientFor, Observation, Target, aws_error, register
 from .rules import Params, jsonable, without_metadata
 
 MAX_PAGES = 20
 READ_PREFIXES = ("Describe", "List", "Get")
 _SECRET_WORDS = re.compile(r"Password|SecretValue|Credential|Token")
-_SECRET_OPERATIONS = {("ssm", "GetParameter"), ("ssm", "GetParameters"), ("ssm", "GetParametersByPath")}
-_SECRET_OPERATIONS |= {("ssm", "GetParameterHistory")}
 # Pagination tokens say nothing about the resources; dropped from the merged answer (with those
 # botocore's paginator model names for the operation).
 _TOKENS = frozenset({"NextToken", "nextToken", "Marker", "NextMarker"})
-# Where a service's IAM prefix differs from botocore's signing name, for "Missing permission x:Y".
-_IAM_PREFIX = {"monitoring": "cloudwatch"}
 
 
 @functools.cache
@@ -89,30 +89,89 @@ def _sensitive_members(shape: Shape | None, path: str = "", seen: frozenset[str]
 def refusal(service: str, operation: OperationModel) -> str:
     """Why this operation may not be a check ("" when it may)."""
     name = operation.name
+    called = f"{service}.{name}"
+    data = aws_allowlist.DATA_READS.get((service, name))
+    if data:
+        return (
+            f"{called} reads data ({data}), not metadata: aws_call never makes it, because a check's "
+            f"observed value is shown to everyone who can see the operation. See {aws_allowlist.DOC}."
+        )
     if not name.startswith(READ_PREFIXES):
-        return f"{name} is not a read-only operation: only Describe*, List* and Get* operations can be checks."
-    if (service, name) in _SECRET_OPERATIONS or _SECRET_WORDS.search(name):
+        return (
+            f"{called} is not a read-only operation: only allowlisted Describe*, List* and Get* "
+            "operations can be checks."
+        )
+    if not aws_allowlist.allowed(service, name):
+        return (
+            f"{called} is not on the metadata allowlist: aws_call reads configuration and state only "
+            "(items, objects, log events, messages, parameters, secrets, user data, environment variables "
+            f"are data). See {aws_allowlist.DOC} for the operations it allows."
+        )
+    # An allowed operation that still looks dangerous: the allowlist is wrong, refuse anyway.
+    if _SECRET_WORDS.search(name):
         return f"{name} can return a secret, and a check's observed value is shown on pages."
     if operation.has_streaming_output:
         return f"{name} returns a stream (file contents), not a document an expression can read."
-    sensitive = _sensitive_members(operation.output_shape)
+    sensitive = _unredacted_sensitive_members(service, operation)
     if sensitive:
         shown = ", ".join(sensitive[:3]) + (" ..." if len(sensitive) > 3 else "")
         return f"{name} can return secret values ({shown}), and a check's observed value is shown on pages."
     return ""
 
 
+def _unredacted_sensitive_members(service: str, operation: OperationModel) -> list[str]:
+    redacted = set(aws_allowlist.REDACTED.get((service, operation.name), ()))
+    return [
+        path
+        for path in _sensitive_members(operation.output_shape)
+        if path not in redacted and not any(path.startswith(f"{r}.") or path.startswith(f"{r}[") for r in redacted)
+    ]
+
+
+def redact(answer: Any, path: str) -> None:
+    """Remove the member at `path` ("A[].B.C"; "A.*.B" for a map's values) from `answer`, wherever
+    the lists and maps on the way lead; a part of the path that is absent is skipped."""
+    steps: list[tuple[str, str]] = []
+    for part in path.split("."):
+        if part == "*":
+            steps.append(("values", ""))
+            continue
+        name = part.rstrip("[]")
+        steps.append(("key", name))
+        steps += [("each", "")] * ((len(part) - len(name)) // 2)
+    if not steps or steps[-1][0] != "key":
+        raise ValueError(f"{path!r} does not end in a member name")
+    _redact(answer, steps)
+
+
+def _redact(node: Any, steps: list[tuple[str, str]]) -> None:
+    (kind, name), rest = steps[0], steps[1:]
+    if kind == "key" and isinstance(node, dict) and name in node:
+        if rest:
+            _redact(node[name], rest)
+        else:
+            del node[name]
+    elif kind == "each" and isinstance(node, list):
+        for item in node:
+            _redact(item, rest)
+    elif kind == "values" and isinstance(node, dict):
+        for value in node.values():
+            _redact(value, rest)
+
+
 @register
 class AwsCall(CheckType):
-    """Any read-only AWS operation, a JMESPath expression over its (merged, paginated) answer, and
-    the value it should give. Observed is the expression's result."""
+    """An allowlisted AWS metadata operation, a JMESPath expression over its (merged, paginated,
+    redacted) answer, and the value it should give. Observed is the expression's result."""
 
     code = "aws_call"
-    label = "AWS read-only call"
+    label = "AWS metadata call"
     help = (
-        "params: service (e.g. ec2), operation (Describe*/List*/Get*, snake_case or CamelCase), "
-        "arguments (object, optional), expression (JMESPath over the answer). expected: the value the "
-        "expression should give (any JSON). Operations that can return secrets are refused."
+        "params: service (e.g. ec2), operation (snake_case or CamelCase, on the metadata allowlist: "
+        "configuration and state such as ec2 describe_vpcs, ecs describe_services, elbv2 describe_target_health; "
+        f"see {aws_allowlist.DOC}), arguments (object, optional), expression (JMESPath over the answer). "
+        "expected: the value the expression should give (any JSON). Reads of data (items, objects, log "
+        "events, parameters, secrets, user data, environment variables) are refused."
     )
 
     def clean(self, params: dict[str, Any], expected: Any) -> tuple[dict[str, Any], Any]:
@@ -165,25 +224,43 @@ class AwsCall(CheckType):
 
         observations: dict[int, Observation] = {}
         for (service, operation, arguments), members in groups.items():
+            # A check saved before the allowlist (or before an operation left it) is not made.
+            problem = _stored_refusal(service, operation)
+            if problem:
+                refused = Observation.error("NotOnMetadataAllowlist", problem)
+                observations.update({target.id: refused for target in members})
+                continue
             client = client_for(service)
-            model = client.meta.service_model
-            iam = f"{_IAM_PREFIX.get(model.signing_name, model.signing_name)}.{operation}"
+            # As the IAM action, for "Missing permission x:Y" (S3's differ from the operation's name).
+            iam = aws_allowlist.iam_action(service, operation).replace(":", ".", 1)
             try:
                 answer, pages, truncated = _fetch(client, operation, json.loads(arguments), calls)
             except (ClientError, BotoCoreError) as error:
                 failed = aws_error(error, iam)
                 observations.update({target.id: failed for target in members})
                 continue
+            redacted = aws_allowlist.REDACTED.get((service, operation), ())
+            for path in redacted:
+                redact(answer, path)
             for target in members:
                 expression = target.params["expression"]
                 observed = jsonable(jmespath.search(expression, answer))
                 evidence = {"operation": f"{service}.{operation}", "expression": expression, "pages": pages}
+                if redacted:
+                    evidence["redacted"] = list(redacted)
                 message = ""
                 if truncated:
                     evidence["truncated"] = True
                     message = f"Only the first {MAX_PAGES} pages were read."
                 observations[target.id] = Observation.judged(observed, target.expected, evidence, message)
         return observations
+
+
+def _stored_refusal(service: str, operation: str) -> str:
+    """refusal() for a stored check's (service, operation), which was cleaned when saved, maybe long ago."""
+    if service not in _services() or _operation(service, operation) != operation:
+        return f"{service}.{operation} is not an operation botocore knows."
+    return refusal(service, _model(service).operation_model(operation))
 
 
 def _fetch(client, operation: str, arguments: dict[str, Any], calls: CallLog) -> tuple[dict[str, Any], int, bool]:

@@ -551,21 +551,22 @@ def test_it_judges_target_health_one_call_per_target_group(network):
 @pytest.mark.parametrize(
     ("service", "operation", "why"),
     [
-        ("ec2", "terminate_instances", "not a read-only operation"),
+        ("ec2", "terminate_instances", "ec2.TerminateInstances is not a read-only operation"),
         ("ec2", "RunInstances", "not a read-only operation"),
         ("ecs", "update_service", "not a read-only operation"),
-        ("secretsmanager", "GetSecretValue", "can return a secret"),
-        ("ssm", "get_parameter", "can return a secret"),
-        ("ssm", "GetParametersByPath", "can return a secret"),
-        ("ec2", "GetPasswordData", "can return a secret"),
-        ("ecr", "get_authorization_token", "can return a secret"),
-        ("sts", "GetSessionToken", "can return a secret"),
-        ("lambda", "GetFunction", "can return secret values (Configuration.Environment.Variables"),
-        ("s3", "get_object", "returns a stream"),
+        ("secretsmanager", "GetSecretValue", "reads data (a secret's value)"),
+        ("ssm", "get_parameter", "reads data (parameter values"),
+        ("ssm", "GetParametersByPath", "reads data (parameter values"),
+        ("ec2", "GetPasswordData", "reads data (a Windows administrator password)"),
+        ("ecr", "get_authorization_token", "reads data (a registry password)"),
+        ("sts", "GetSessionToken", "reads data (temporary credentials)"),
+        ("lambda", "GetFunction", "reads data (a function's environment variables"),
+        ("s3", "get_object", "reads data (an object's contents)"),
+        ("ec2", "DescribeKeyPairs", "ec2.DescribeKeyPairs is not on the metadata allowlist"),
         ("ec2", "describe_everything", "ec2 has no operation 'describe_everything'"),
     ],
 )
-def test_it_refuses_operations_that_are_not_read_only_or_can_return_secrets(service, operation, why):
+def test_it_refuses_operations_that_are_not_allowlisted_metadata_reads(service, operation, why):
     errors = clean_error("aws_call", {"service": service, "operation": operation, "expression": "@"}, 1)
     assert why in " ".join(errors["params"])
 

@@ -146,6 +146,9 @@ WRAPPERS = tuple(
 
 
 def _test_loopback() -> bool:
+    # The production settings refuse to start with it; a production settings module never honours it.
+    if str(getattr(settings, "SETTINGS_MODULE", "") or "").endswith(".production"):
+        return False
     return getattr(settings, "EGRESS_TEST_ALLOW_LOOPBACK", False) is True
 
 
@@ -704,7 +707,7 @@ def resolve(host: str, port: int, policy: Policy, *, deadline: _Deadline | None 
 
 def check_target(url: str, policy: Policy, *, timeout: float = 10.0) -> list[IP]:
     """Resolve and judge a URL's host now (when a webhook is saved); the same refusals as `fetch`."""
-    target = _target(url)
+    target = parse(url)
     return resolve(target.dns_host, target.port, policy, deadline=_Deadline(timeout))
 
 
@@ -803,7 +806,10 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class _Target:
+class URLTarget:
+    """Where a URL points, as the request will use it (one parser, urllib3's, for the lookup and the
+    connection alike: two parsers reading one URL two ways is how filters are slipped past)."""
+
     scheme: str
     host: str  # as urllib3 wants it: lowercase, IDNA, IPv6 in brackets
     dns_host: str
@@ -815,13 +821,14 @@ def url_problem(url: str) -> str:
     """What makes `url` unusable for any request from here ("" when nothing): http(s) only, a host,
     no user name or password (a check's URL is shown on pages), a valid port."""
     try:
-        _target(url)
+        parse(url)
     except InvalidURL as error:
         return str(error)
     return ""
 
 
-def _target(url: str) -> _Target:
+def parse(url: str) -> URLTarget:
+    """The URL's scheme, host and port, or InvalidURL saying what is wrong with it."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -836,7 +843,7 @@ def _target(url: str) -> _Target:
     if not parts.hostname or not parsed.host:
         raise InvalidURL("has no host name.")
     port = parsed.port or (443 if scheme == "https" else 80)
-    return _Target(scheme, parsed.host, parsed.host.strip("[]"), port, parsed.request_uri or "/")
+    return URLTarget(scheme, parsed.host, parsed.host.strip("[]"), port, parsed.request_uri or "/")
 
 
 def fetch(
@@ -890,7 +897,7 @@ def _one(
     body: bytes | None,
     max_bytes: int,
 ) -> tuple[int, Any, bytes, bool]:
-    target = _target(url)
+    target = parse(url)
     addresses = tuple(resolve(target.dns_host, target.port, policy, deadline=deadline))
     remaining = deadline.remaining()
     if remaining <= 0:

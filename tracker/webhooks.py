@@ -11,10 +11,13 @@ Each delivery is a POST of the JSON payload, signed with the webhook's secret:
 constant-time comparison and may drop repeats by `X-SnailTrail-Delivery` (delivery is at least
 once: a worker lost mid-send means the delivery is sent again).
 
-Targets are checked twice, when the webhook is saved and again just before each send (DNS may
-have changed since), and the connection itself refuses a peer address that is not public, so a
-name that resolves differently the second time (DNS rebinding) still cannot reach inside our
-network. `WEBHOOK_ALLOW_HTTP` and `WEBHOOK_ALLOW_PRIVATE_TARGETS` open this up for a local receiver.
+Where a webhook may go is core.egress's rule: public addresses only. Targets are judged when the
+webhook is saved and again at each send (DNS may have changed since), where the host is resolved
+once and the connection goes to the address judged, so a name that answers differently a moment
+later (DNS rebinding) still cannot reach inside our network. Redirects are not followed.
+`WEBHOOK_ALLOW_HTTP` allows http, and `WEBHOOK_ALLOW_PRIVATE_TARGETS` private addresses, for a
+receiver inside the operator's network; loopback, link-local (the cloud metadata service) and this
+instance's own services stay refused even then (docs/egress.md).
 """
 
 from __future__ import annotations
@@ -22,26 +25,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import uuid
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from core import egress
+
 from . import services
-from .lib.guarded_http import AddressRefused, guarded_session
 from .models import ActivityEntry, Blocker, Operation, PhaseStatus, Webhook, WebhookDelivery
 from .services import Actor
 
@@ -206,75 +207,49 @@ class RetryLater(Exception):
         super().__init__(f"retry in {countdown:g} s")
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 def validate_target(url: str) -> None:
     """Refuse a URL webhooks may not be sent to; raises ValidationError saying why.
 
     https only (unless WEBHOOK_ALLOW_HTTP), no user name or password in it, and every address
-    the host resolves to public (unless WEBHOOK_ALLOW_PRIVATE_TARGETS): no loopback, private,
-    link-local (the cloud metadata service at 169.254.169.254), unique-local, multicast or
-    reserved address. An IP literal needs no DNS.
+    the host resolves to public by core.egress's rule (unless WEBHOOK_ALLOW_PRIVATE_TARGETS, which
+    opens private addresses but never loopback, link-local (the cloud metadata service), this
+    instance's own services, or an IPv6 form wrapping one of them). An IP literal needs no DNS.
     """
+    _check_url(url)
     try:
-        parts = urlsplit(url)
-        port = parts.port
+        egress.check_target(url, egress.Policy.for_webhooks(), timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    except egress.Refused as refused:
+        raise ValidationError(_refusal(refused), code="private") from None
+    except egress.Unresolvable as error:
+        raise ValidationError(f"The host name {error.host} does not resolve.", code="unresolvable") from None
+    except egress.EgressError as error:
+        raise ValidationError(f"That URL cannot be checked now ({error}).", code="invalid") from None
+
+
+def _check_url(url: str) -> None:
+    """The rules of a webhook URL that need no DNS."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
     except ValueError as error:
         raise ValidationError(f"That is not a valid URL ({error}).", code="invalid") from None
-    scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
         raise ValidationError("Webhook URLs must start with https://.", code="scheme")
     if scheme == "http" and not settings.WEBHOOK_ALLOW_HTTP:
         raise ValidationError("Webhook URLs must use https, not http.", code="scheme")
-    if "@" in parts.netloc:
+    problem = egress.url_problem(url)
+    if "user name or password" in problem:
         raise ValidationError("Webhook URLs must not contain a user name or password.", code="userinfo")
-    host = parts.hostname
-    if not host:
-        raise ValidationError("The URL has no host name.", code="invalid")
-    try:
-        infos = socket.getaddrinfo(host, port or (443 if scheme == "https" else 80), type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        raise ValidationError(f"The host name {host} does not resolve.", code="unresolvable") from None
-    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
-        return
-    if not all(_is_public(info[4][0]) for info in infos):
-        # The address itself is not repeated: it would tell an operation admin our internal DNS.
-        where = f"{host} is" if _is_ip_literal(host) else f"{host} resolves to an address that is"
-        raise ValidationError(
-            f"{where} not public: webhooks are never sent to loopback, private, link-local or reserved addresses.",
-            code="private",
-        )
+    if problem:
+        raise ValidationError(f"That is not a valid URL: it {problem}", code="invalid")
 
 
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _peer_rule(address: str) -> str | None:
-    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS or _is_public(address):
-        return None
-    return "which is not public"
-
-
-def _session() -> requests.Session:
-    return guarded_session(_peer_rule)
-
-
-def _excerpt(response: requests.Response) -> str:
-    try:
-        head = response.raw.read(4 * EXCERPT_CHARS, decode_content=True) or b""
-    except Exception:  # a reply cut short is still a reply; its status is what counts
-        return ""
-    return head.decode(response.encoding or "utf-8", errors="replace")[:EXCERPT_CHARS]
+def _refusal(refused: egress.Refused) -> str:
+    # The address a name resolved to is not repeated: it would tell an operation admin our internal DNS.
+    where = f"{refused.host} is" if refused.is_literal else f"{refused.host} resolves to an address that is"
+    return (
+        f"{where} not public: webhooks are never sent to loopback, private, link-local or reserved addresses, "
+        "nor to this instance's own services."
+    )
 
 
 def _backoff(attempts: int) -> float:
@@ -305,7 +280,7 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
     delivery.response_status, delivery.response_excerpt = None, ""
 
     try:
-        validate_target(webhook.url)
+        _check_url(webhook.url)  # the settings may have changed since it was saved
     except ValidationError as error:
         return _finish(delivery, WebhookDelivery.Status.FAILED, error="Target refused: " + " ".join(error.messages))
 
@@ -317,25 +292,28 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
         "X-SnailTrail-Delivery": str(delivery.delivery_id),
         "X-SnailTrail-Signature": sign(webhook.secret, body),
     }
+    # The host is resolved here once, every address judged again (DNS may have changed since the
+    # webhook was saved), and the connection goes to the address judged: no second lookup to rebind.
     try:
-        with _session() as session:
-            response = session.post(
-                webhook.url,
-                data=body,
-                headers=headers,
-                timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-                allow_redirects=False,
-                stream=True,
-            )
-            with response:
-                delivery.response_status = response.status_code
-                delivery.response_excerpt = _excerpt(response)
-    except AddressRefused as error:
+        answer = egress.fetch(
+            "POST",
+            webhook.url,
+            policy=egress.Policy.for_webhooks(),
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            max_bytes=4 * EXCERPT_CHARS,
+            headers=headers,
+            body=body,
+        )
+    except egress.Refused as refused:
+        return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"Target refused: {_refusal(refused)}")
+    except (egress.Unresolvable, egress.InvalidURL) as error:
         return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"Target refused: {error}.")
-    except (requests.ConnectionError, requests.Timeout) as error:
-        return _retry_or_fail(delivery, error=f"{type(error).__name__}: {error}")
-    except requests.RequestException as error:
-        return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"{type(error).__name__}: {error}")
+    except (egress.ConnectFailed, egress.TimedOut) as error:
+        return _retry_or_fail(delivery, error=f"{error.code}: {error}")
+    except egress.EgressError as error:
+        return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"{error.code}: {error}")
+    delivery.response_status = answer.status
+    delivery.response_excerpt = answer.text[:EXCERPT_CHARS]
 
     status = delivery.response_status
     if 200 <= status < 300:

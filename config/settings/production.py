@@ -1,5 +1,7 @@
 """Production: only overrides. Secrets have no defaults; a missing one stops the process."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import LOGGING, checked_log_format, env
 
@@ -23,6 +25,14 @@ CSRF_COOKIE_SECURE = True
 # Webhooks leave only over https, and never for an address inside our own network.
 WEBHOOK_ALLOW_HTTP = False
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+
+# Loopback is never reachable from checks and webhooks (core.egress). The test suite's one
+# exception, EGRESS_TEST_ALLOW_LOOPBACK, stops a production process that is given it.
+if globals().get("EGRESS_TEST_ALLOW_LOOPBACK") or env.bool("EGRESS_TEST_ALLOW_LOOPBACK", default=False):
+    raise ImproperlyConfigured(
+        "EGRESS_TEST_ALLOW_LOOPBACK is for the test suite only: it lets checks and webhooks reach loopback."
+    )
+EGRESS_TEST_ALLOW_LOOPBACK = False
 
 # One JSON object a line, for a log collector (LOG_FORMAT=plain for a readable one).
 LOG_FORMAT = checked_log_format(env.str("LOG_FORMAT", default="json"))

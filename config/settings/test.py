@@ -25,3 +25,9 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "10000/m
 # the snapshot and of the throttle set their own values.
 MLSERVICE_REFRESH_SECONDS = 0.0
 MLSERVICE_INFER_RATE = "100000/min"
+
+# The test suite's local servers (webhook receivers, HTTP and inference stubs, the live server)
+# listen on 127.0.0.1, which core.egress never lets anyone reach otherwise. For the test suite
+# ONLY: production.py refuses it. Plain loopback only; wrapped forms and this instance's own
+# services stay refused (docs/egress.md).
+EGRESS_TEST_ALLOW_LOOPBACK = True

@@ -90,8 +90,10 @@ def local_targets(settings):
 
 @pytest.fixture
 def production_targets(settings):
+    """Production's rules: https, public addresses, and no loopback (the test suite's exception off)."""
     settings.WEBHOOK_ALLOW_HTTP = False
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    settings.EGRESS_TEST_ALLOW_LOOPBACK = False
     return settings
 
 

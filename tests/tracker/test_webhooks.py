@@ -412,7 +412,7 @@ def fake_dns(monkeypatch, answers: dict[str, list[str]]):
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in answers[host]]
 
-    monkeypatch.setattr(webhooks.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 def test_every_address_of_a_name_must_be_public(production_targets, monkeypatch):
@@ -434,12 +434,18 @@ def test_it_refuses_a_name_that_does_not_resolve(production_targets, monkeypatch
 def test_private_targets_can_be_allowed_in_settings(settings):
     settings.WEBHOOK_ALLOW_HTTP = True
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    settings.EGRESS_TEST_ALLOW_LOOPBACK = False
 
-    webhooks.validate_target("http://127.0.0.1:8000/hook")
+    webhooks.validate_target("http://10.0.0.8:8000/hook")
+    # ... but never loopback or the metadata service (tests/security/test_egress.py has the rest).
+    for url in ("http://127.0.0.1:8000/hook", "http://169.254.169.254/latest/meta-data/"):
+        with pytest.raises(ValidationError, match="not public"):
+            webhooks.validate_target(url)
 
 
 def test_a_target_is_checked_again_at_send_time(team, owner, hook, receiver, sent, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False  # e.g. the name now resolves inside our network
+    settings.EGRESS_TEST_ALLOW_LOOPBACK = False
 
     with sent():
         services.blocker_open(operation=team, title="Quota", actor=owner)
@@ -450,11 +456,12 @@ def test_a_target_is_checked_again_at_send_time(team, owner, hook, receiver, sen
     assert "not public" in delivery.error
 
 
-def test_the_connection_refuses_a_private_peer_even_if_the_check_passed(
+def test_the_send_judges_the_address_it_connects_to_even_if_the_save_time_check_passed(
     team, owner, hook, receiver, sent, settings, monkeypatch
 ):
-    # DNS rebinding: the name looked public when checked, and resolves to us when connecting.
+    # The save-time check is not what guards the send: the send resolves and judges on its own.
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    settings.EGRESS_TEST_ALLOW_LOOPBACK = False
     monkeypatch.setattr(webhooks, "validate_target", lambda url: None)
 
     with sent():

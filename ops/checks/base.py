@@ -22,14 +22,17 @@ PASS, FAIL, ERROR = "pass", "fail", "error"
 
 @dataclass(frozen=True)
 class Target:
-    """One check as a type sees it: its id, its parameters and the value it expects; and the id of
+    """One check as a type sees it: its id, its parameters and the value it expects; the id of
     the user who created it, for a type that acts with that user's credentials (the ML inference
-    check sends their API token, looked up at run time and never kept in the parameters)."""
+    check sends their API token, looked up at run time and never kept in the parameters); and its
+    workspace's egress allow-list, the internal addresses a type that connects somewhere may reach
+    beyond public ones (core.egress)."""
 
     id: int
     params: dict[str, Any]
     expected: Any
     owner_id: int | None = None
+    egress_allow: tuple[str, ...] = ()
 
 
 @dataclass

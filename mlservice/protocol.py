@@ -1,37 +1,42 @@
 """The Open Inference Protocol v2's request and response bodies, checked and built with numpy.
 
 `parse_infer` turns a request body into one float matrix (no pandas, no per-value Python loop)
-and the list of outputs asked for, or raises `BadInput` saying what is wrong; `infer_response`
-builds the answer. Nothing here touches Django, so it is tested and benchmarked on its own.
+and the list of outputs asked for, or raises `BadInput` saying what is wrong (`TooLarge`, a 413,
+for a request over `Limits`); `infer_response` builds the answer. Nothing here touches Django, so
+it is tested and benchmarked on its own.
+
+A tensor's datatype means what it says: INT8 holds integers from -128 to 127, UINT64 no negative
+number, FP16 nothing beyond 65504, BOOL true and false only, and true or false is no number. The
+checks are numpy's, on the array numpy built: a min and a max, one cast. Python looks at values one
+by one only where numpy has erased what it must see: for true/false among numbers (numpy reads
+true as 1), and then only when the body has a `true` or `false` in it at all; and on the way to
+refusing integers declared with decimals, or to accepting UINT64 values beyond INT64.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import orjson
 
+from config import json_body
+
 from .models import ModelVersion
 
 INPUT_NAME = "input-0"
 PLATFORM = "scikit-learn"
-# The numeric datatypes a request may declare; the data is cast to the model's dtype afterwards.
-NUMERIC_DATATYPES = {
-    "FP16",
-    "FP32",
-    "FP64",
-    "INT8",
-    "INT16",
-    "INT32",
-    "INT64",
-    "UINT8",
-    "UINT16",
-    "UINT32",
-    "UINT64",
+# The datatypes a request may declare; the data is cast to the model's dtype afterwards.
+INTEGER_RANGES = {
+    name: (int(np.iinfo(name.lower()).min), int(np.iinfo(name.lower()).max))
+    for name in ("INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
 }
+FLOAT_TYPES = {"FP16": np.float16, "FP32": np.float32, "FP64": np.float64}
+NUMERIC_DATATYPES = {*INTEGER_RANGES, *FLOAT_TYPES}
+INPUT_DATATYPES = {*NUMERIC_DATATYPES, "BOOL"}
 _REQUEST_KEYS = {"id", "parameters", "inputs", "outputs"}
 _INPUT_KEYS = {"name", "shape", "datatype", "data", "parameters"}
 _OUTPUT_KEYS = {"name", "parameters"}
@@ -39,6 +44,23 @@ _OUTPUT_KEYS = {"name", "parameters"}
 
 class BadInput(ValueError):
     """The request cannot be answered as sent (a 400); the message says what is wrong."""
+
+    status = 400
+
+
+class TooLarge(BadInput):
+    """The request asks for more than `Limits` allow (a 413); the message names the setting."""
+
+    status = 413
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for (the views take them from settings of the same names)."""
+
+    json_depth: int = 64  # API_MAX_JSON_DEPTH
+    input_values: int = 1_000_000  # MLSERVICE_MAX_INPUT_VALUES
+    output_values: int = 1_000_000  # MLSERVICE_MAX_OUTPUT_VALUES
 
 
 @dataclass(frozen=True)
@@ -54,15 +76,18 @@ def datatype(dtype: str) -> str:
     return {"f": "FP", "i": "INT", "u": "UINT"}[kind.kind] + str(kind.itemsize * 8)
 
 
-def load_json(body: bytes) -> Any:
+def load_json(body: bytes, *, max_depth: int = Limits.json_depth) -> Any:
     """orjson for speed; the standard parser only to tell NaN and Infinity (not JSON, but sent by
-    Python clients) from a broken body, so that they get the precise error further on."""
+    Python clients) from a broken body, so that they get the precise error further on. The nesting
+    is measured first, so that neither parser ever sees a body nested deeper than `max_depth`."""
     try:
-        return orjson.loads(body)
+        return json_body.loads(body, max_depth=max_depth, setting="API_MAX_JSON_DEPTH")
+    except json_body.TooDeep as exc:
+        raise BadInput(str(exc)) from None
     except orjson.JSONDecodeError as strict:
         try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            return json.loads(body.decode())
+        except ValueError:  # UnicodeDecodeError is one
             raise BadInput(f"The body is not valid JSON: {strict}.") from None
 
 
@@ -72,8 +97,8 @@ def _unknown(keys: Any, allowed: set[str], where: str) -> None:
         raise BadInput(f"Unknown field(s) in {where}: {', '.join(extra)} (allowed: {', '.join(sorted(allowed))}).")
 
 
-def parse_infer(body: bytes, version: ModelVersion, *, allow_nan: bool) -> InferRequest:
-    payload = load_json(body)
+def parse_infer(body: bytes, version: ModelVersion, *, allow_nan: bool, limits: Limits = Limits()) -> InferRequest:
+    payload = load_json(body, max_depth=limits.json_depth)
     if not isinstance(payload, dict):
         raise BadInput("The body must be a JSON object with an `inputs` list.")
     _unknown(payload, _REQUEST_KEYS, "the request")
@@ -85,11 +110,22 @@ def parse_infer(body: bytes, version: ModelVersion, *, allow_nan: bool) -> Infer
         raise BadInput("`inputs` must be a list with one tensor.")
     if len(inputs) != 1:
         raise BadInput(f"This model takes one input tensor ({INPUT_NAME!r}); the request has {len(inputs)}.")
-    features = _features(inputs[0], version, allow_nan=allow_nan)
-    return InferRequest(request_id, features, _outputs(payload.get("outputs"), version))
+    outputs = _outputs(payload.get("outputs"), version)
+    # A `true` or `false` anywhere (even in a string) means the data must be looked at for booleans.
+    maybe_booleans = b"true" in body or b"false" in body
+    features = _features(inputs[0], version, outputs, allow_nan=allow_nan, limits=limits, maybe_booleans=maybe_booleans)
+    return InferRequest(request_id, features, outputs)
 
 
-def _features(tensor: Any, version: ModelVersion, *, allow_nan: bool) -> np.ndarray:
+def _features(
+    tensor: Any,
+    version: ModelVersion,
+    outputs: tuple[str, ...],
+    *,
+    allow_nan: bool,
+    limits: Limits,
+    maybe_booleans: bool,
+) -> np.ndarray:
     if not isinstance(tensor, dict):
         raise BadInput("Each input must be an object with name, shape, datatype and data.")
     _unknown(tensor, _INPUT_KEYS, "the input")
@@ -99,10 +135,10 @@ def _features(tensor: Any, version: ModelVersion, *, allow_nan: bool) -> np.ndar
     if tensor["name"] != INPUT_NAME:
         raise BadInput(f"The input is named {tensor['name']!r}; this model's input is {INPUT_NAME!r}.")
     declared = tensor["datatype"]
-    if not isinstance(declared, str) or declared not in NUMERIC_DATATYPES:
+    if not isinstance(declared, str) or declared not in INPUT_DATATYPES:
         raise BadInput(
-            f"The datatype {declared!r} is not accepted: the model takes numbers "
-            f"({datatype(version.dtype)}; any of {', '.join(sorted(NUMERIC_DATATYPES))})."
+            f"The datatype {_shown(declared)} is not accepted: the model takes numbers "
+            f"({datatype(version.dtype)}; any of {', '.join(sorted(INPUT_DATATYPES))})."
         )
     shape = tensor["shape"]
     width = version.n_features
@@ -111,9 +147,11 @@ def _features(tensor: Any, version: ModelVersion, *, allow_nan: bool) -> np.ndar
         or len(shape) != 2
         or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
     ):
-        raise BadInput(f"The shape must be [rows, {width}] with positive integers; it is {shape!r}.")
+        raise BadInput(f"The shape must be [rows, {width}] with positive integers; it is {_shown(shape)}.")
     if shape[1] != width:
         raise BadInput(f"This model takes {width} features per row; the shape says {shape[1]}.")
+    rows = shape[0]
+    _within_limits(rows, width, version, outputs, limits)
 
     data = tensor["data"]
     if not isinstance(data, list):
@@ -122,18 +160,97 @@ def _features(tensor: Any, version: ModelVersion, *, allow_nan: bool) -> np.ndar
         array = np.asarray(data)
     except (ValueError, TypeError):
         raise BadInput("`data` is not a regular array: its rows have different lengths.") from None
-    if array.dtype.kind not in "iuf":
-        if array.dtype.kind == "b" or array.dtype == object and any(isinstance(v, bool) for v in array.flat):
-            raise BadInput("`data` holds true/false values; the model takes numbers.")
+    if array.dtype.kind not in "iufb":
         raise BadInput("`data` must hold numbers only (it holds text, null or nested objects).")
-    if declared.startswith(("INT", "UINT")) and array.dtype.kind == "f":
-        raise BadInput(f"The datatype says {declared} but `data` holds fractional numbers.")
-    if array.size != shape[0] * shape[1]:
-        raise BadInput(f"The shape {shape} needs {shape[0] * shape[1]} values; `data` has {array.size}.")
+    if declared == "BOOL":
+        if array.dtype.kind != "b":
+            raise BadInput("The datatype says BOOL but `data` holds numbers: BOOL takes true and false only.")
+    elif array.dtype.kind == "b" or (maybe_booleans and _holds_booleans(data)):
+        raise BadInput(f"`data` holds true/false values; {declared} takes numbers (BOOL is for true/false only).")
+    if array.size != rows * width:
+        raise BadInput(f"The shape {shape} needs {rows * width} values; `data` has {array.size}.")
+    if declared in INTEGER_RANGES:
+        array = _integers(array, data, declared, width)
+    elif declared in ("FP16", "FP32"):
+        _representable(array, declared, width)
     features = array.reshape(shape).astype(version.dtype, copy=False)
     if features.dtype.kind == "f":
         _check_finite(features, allow_nan=allow_nan)
     return features
+
+
+def _shown(value: Any) -> str:
+    """A client's value in a message, never more than a line of it."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _within_limits(rows: int, width: int, version: ModelVersion, outputs: tuple[str, ...], limits: Limits) -> None:
+    """TooLarge for a shape whose input or answer holds more values than the limits, before any
+    array is built and before the model runs."""
+    values = rows * width
+    if values > limits.input_values:
+        raise TooLarge(
+            f"The input holds {values:,} values ({rows:,} rows x {width}); the limit is "
+            f"{limits.input_values:,} (MLSERVICE_MAX_INPUT_VALUES): send fewer rows per request."
+        )
+    answer = rows * sum(_output_width(version, name) for name in outputs)
+    if answer > limits.output_values:
+        raise TooLarge(
+            f"The answer would hold {answer:,} values ({rows:,} rows of {', '.join(outputs)}); the limit is "
+            f"{limits.output_values:,} (MLSERVICE_MAX_OUTPUT_VALUES): send fewer rows or ask for fewer outputs."
+        )
+
+
+def _output_width(version: ModelVersion, name: str) -> int:
+    """Values per row of an output: 1 for predict, one per class for predict_proba."""
+    for output in version.output_schema:
+        if output.get("name") == name:
+            return math.prod(max(int(n), 1) for n in output.get("shape", [-1])[1:])
+    return 1
+
+
+def _holds_booleans(data: list) -> bool:
+    """Whether true or false is among the values. numpy reads [1.5, true] as [1.5, 1.0], so this
+    looks at the Python values (a C-level pass over them: `map(type, ...)`); only called when the
+    body has a `true` or `false` somewhere."""
+    return bool in set(map(type, np.asarray(data, dtype=object).ravel().tolist()))
+
+
+def _integers(array: np.ndarray, data: list, declared: str, width: int) -> np.ndarray:
+    """The array when every value is an integer of `declared`'s range, else BadInput naming one
+    that is not (and its row)."""
+    low, high = INTEGER_RANGES[declared]
+    kind = f"{declared} takes integers from {low} to {high}"
+    if array.dtype.kind in "iu":
+        smallest, largest = int(array.min()), int(array.max())
+        if low <= smallest and largest <= high:
+            return array
+        wrong = smallest if smallest < low else largest
+        row = int(np.argmax(array.ravel() == wrong)) // width
+        raise BadInput(f"`data` holds {wrong} (row {row}): {kind}.")
+    # Floats: decimals (1.5, 1.0, 1e3), integers beyond 64 bits (which orjson reads as floats), or
+    # integers beyond INT64 among others, which numpy keeps as floats: only UINT64 can take those.
+    values = np.asarray(data, dtype=object).ravel().tolist()
+    for index, value in enumerate(values):
+        if type(value) is not int or not low <= value <= high:
+            raise BadInput(f"`data` holds {value!r} (row {index // width}): {kind}, written without a decimal point.")
+    return np.array(values, dtype=np.uint64)
+
+
+def _representable(array: np.ndarray, declared: str, width: int) -> None:
+    """BadInput for a finite value that `declared` cannot hold: one that rounds to infinity."""
+    with np.errstate(over="ignore"):
+        beyond = np.isinf(array.astype(FLOAT_TYPES[declared]))
+    if array.dtype.kind == "f":
+        beyond &= np.isfinite(array)  # infinity itself is refused further on, as infinite
+    if beyond.any():
+        index = int(np.argmax(beyond.ravel()))
+        largest = float(np.finfo(FLOAT_TYPES[declared]).max)
+        raise BadInput(
+            f"`data` holds {array.ravel()[index].item()!r} (row {index // width}), beyond {declared}: "
+            f"its largest value is {largest:g}."
+        )
 
 
 def _check_finite(features: np.ndarray, *, allow_nan: bool) -> None:

@@ -3,7 +3,8 @@
 Plain Django views rather than DRF: an inference request is one JSON body in and one out, and
 DRF's negotiation, parsers and renderers would cost more than the prediction (bench/inference.py).
 Every error is a 4xx or 503 with `{"error": "<what is wrong>"}`; nothing a client sends can
-reach a traceback.
+reach a traceback. A body nested deeper than API_MAX_JSON_DEPTH is a 400; one asking for more than
+MLSERVICE_MAX_INPUT_VALUES values in or MLSERVICE_MAX_OUTPUT_VALUES out, a 413.
 
     GET  /v2                                  server metadata (public)
     GET  /v2/health/live, /v2/health/ready    for load balancers (public)
@@ -170,10 +171,10 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
     if version is None:
         DEGRADED.labels(name).set(1 if served.degraded else 0)
     try:
-        parsed = protocol.parse_infer(request.body, served.version, allow_nan=served.loaded.allow_nan)
-    except protocol.BadInput as exc:
+        parsed = protocol.parse_infer(request.body, served.version, allow_nan=served.loaded.allow_nan, limits=_limits())
+    except protocol.BadInput as exc:  # a 400, or a 413 for a request over the limits
         ERRORS.labels(*labels, "bad_input").inc()
-        return _error(str(exc), 400)
+        return _error(str(exc), exc.status)
     try:
         outputs = [
             protocol.output_tensor(output, _predict(served.estimator, output, parsed.features))
@@ -197,6 +198,14 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
     ROWS.labels(*labels).inc(len(parsed.features))
     LATENCY.labels(*labels).observe(time.perf_counter() - started)
     return response
+
+
+def _limits() -> protocol.Limits:
+    return protocol.Limits(
+        json_depth=settings.API_MAX_JSON_DEPTH,
+        input_values=settings.MLSERVICE_MAX_INPUT_VALUES,
+        output_values=settings.MLSERVICE_MAX_OUTPUT_VALUES,
+    )
 
 
 def _predict(estimator: Any, output: str, features: Any) -> Any:

@@ -215,7 +215,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tracker.api.policies.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with orjson and a nesting limit (API_MAX_JSON_DEPTH): never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "tracker.api.base.TrackerAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["tracker.api.policies.WriteThrottle"],
     # Counted in the default cache (Redis when REDIS_URL is set): one count for every worker.
@@ -230,6 +231,10 @@ REST_FRAMEWORK = {
 }
 # Larger than a 5,000-task tracker document (~0.5 MB); a bigger body is a 413 before it is read.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# How deep a JSON body (/api/ and /v2/) may nest lists and objects; deeper is a 400 before it is
+# parsed. Real bodies nest 5 levels or fewer; 64 stays far below Python's recursion limit (1,000),
+# which about a thousand `[` (1 KB) used to reach in the parser: a RecursionError, a 500.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Snail Trail API",
     "DESCRIPTION": "Operations, phases, tasks, blockers and findings of infrastructure and ML rollouts.",
@@ -269,6 +274,10 @@ MLSERVICE_TOKEN_CACHE_SECONDS = env.float("MLSERVICE_TOKEN_CACHE_SECONDS", defau
 MLSERVICE_INFER_RATE = env.str("MLSERVICE_INFER_RATE", default="6000/min")
 # 10 MB holds ~100,000 rows of 4 features as JSON; a bigger body is a 413 before it is read.
 MLSERVICE_MAX_BODY_BYTES = env.int("MLSERVICE_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+# Values in one inference request (rows x features, from its shape) and in its answer (rows x the
+# width of each output asked for: predict_proba is one per class); more is a 413 before predicting.
+MLSERVICE_MAX_INPUT_VALUES = env.int("MLSERVICE_MAX_INPUT_VALUES", default=1_000_000)
+MLSERVICE_MAX_OUTPUT_VALUES = env.int("MLSERVICE_MAX_OUTPUT_VALUES", default=1_000_000)
 # Where downloaded artifacts are kept (private, 0700); default <SNAILTRAIL_VAR_DIR>/model-cache.
 MLSERVICE_CACHE_DIR = env.str("MLSERVICE_CACHE_DIR", default="")
 

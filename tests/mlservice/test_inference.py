@@ -164,7 +164,7 @@ BAD_INPUTS = {
     "strings": (body([["a", "b", "c", "d"]]), "numbers only"),
     "null": (body([[1, None, 3, 4]]), "numbers only"),
     "booleans": (body([[True, False, True, False]]), "true/false"),
-    "fractions declared INT": (body([[1.5, 2, 3, 4]], datatype="INT64"), "fractional"),
+    "fractions declared INT": (body([[1.5, 2, 3, 4]], datatype="INT64"), "holds 1.5 (row 0): INT64 takes integers"),
     # Not JSON, but what Python's json.dumps writes for float("nan") and float("inf").
     "NaN": (body([[1, 2, 3, 4]]).replace("[[1, 2, 3, 4]]", "[[NaN, 1, 2, 3]]"), "NaN (row 0)"),
     "infinity": (

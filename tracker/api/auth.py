@@ -10,9 +10,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 
 from .base import StrictMixin
+from .parsers import JSONParser
 from .policies import LoginThrottle
 
 

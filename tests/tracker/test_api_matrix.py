@@ -10,7 +10,7 @@ Expected, for objects of the example operation (`team`: owner admin, teammate ed
   - outsider (no membership): 404 for anything under `/api/operations/{slug}/`; the collection
     (`/api/operations/`, `/api/operations/import/`) answers them like any signed-in user;
   - viewer: reads 2xx except members (admins only, 403); writes 403;
-  - editor: reads and writes 2xx, except members (403) and deleting the operation (403);
+  - editor: reads and writes 2xx, except members (403) and deleting the operation or a phase (403);
   - admin (`owner`) and a superuser: 2xx everywhere.
 Each status must be one the schema lists for that operation, and nothing an outsider or an
 anonymous caller gets back may contain the team operation's name or the title of anything in it.
@@ -172,8 +172,8 @@ def expected(path: str, method: str, caller: str) -> str:
     if caller == "viewer":
         return "403" if writes else "2xx"
     # editor
-    if method == "delete" and path == "/api/operations/{slug}/":
-        return "403"
+    if method == "delete" and path in ("/api/operations/{slug}/", "/api/operations/{operation_slug}/phases/{number}/"):
+        return "403"  # what cannot be undone: the operation, a phase with its tasks
     return "2xx"
 
 

@@ -141,7 +141,8 @@ def test_the_state_of_a_blocker_moves_only_through_resolve_and_reopen(team, edit
 
     response = editor_api.patch(url(team, f"blockers/{blocker.pk}/"), {"state": "resolved"}, format="json")
 
-    assert response.status_code == 200  # read-only fields sent back are ignored, not an error
+    assert response.status_code == 400  # a read-only field is refused, not ignored: the change would not happen
+    assert response.json()["fields"] == {"state": "This field is read-only."}
     blocker.refresh_from_db()
     assert blocker.is_open
 
@@ -290,13 +291,25 @@ def test_importing_over_an_operation_needs_replace_and_its_admin_role(team, edit
         (b'["a", "list"]', "application/json", 400, "Expected a dictionary"),
         (b'{"title": "a\\u0000b", "kind": "next_step"}', "application/json", 400, "Null characters"),
         (b'{"title": ["not", "text"], "kind": "next_step"}', "application/json", 400, "Not a valid string"),
-        (b'{"title": "x", "kind": "next_step", "position": 1e999}', "application/json", 201, ""),
+        (b'{"title": "x", "kind": "next_step", "position": 7}', "application/json", 400, "read-only"),
+        (b'{"title": "x", "kind": "next_step", "position": 1e999}', "application/json", 400, "JSON parse error"),
         (b'{"title": "x", "kind": "next_step", "colour": "red"}', "application/json", 400, "colour"),
         (b'{"title": "x", "kind": "epic"}', "application/json", 400, "kind"),
         (b'{"title": "' + b"x" * 3000 + b'", "kind": "next_step"}', "application/json", 400, "title"),
         (b"title=x", "application/x-www-form-urlencoded", 415, "Unsupported media type"),
     ],
-    ids=["malformed", "list", "nul", "wrong-type", "read-only-ignored", "unknown", "bad-choice", "too-long", "form"],
+    ids=[
+        "malformed",
+        "list",
+        "nul",
+        "wrong-type",
+        "read-only",
+        "infinite",
+        "unknown",
+        "bad-choice",
+        "too-long",
+        "form",
+    ],
 )
 def test_bad_bodies_are_4xx_in_the_error_shape(team, editor_api, body, content_type, status, needle):
     before = Task.objects.count()

@@ -2,9 +2,11 @@
 
 - Roles: an endpoint under `/api/operations/{operation_slug}/` finds the operation among those
   the caller may see (404 for anyone else) and checks the role the method needs (403): viewers
-  read, editors write, admins manage people and hooks.
-- Input is strict: an unknown field is a 400 naming it, not silently dropped, so a typo in a
-  deploy script fails loudly instead of "succeeding" without the change.
+  read, editors write, admins manage people and hooks and delete phases (`delete_role`).
+- Input is strict: an unknown field, or a read-only one (an id, `position`, a time the server
+  stamps), is a 400 naming it, not silently dropped, so a typo in a deploy script fails loudly
+  instead of "succeeding" without the change. JSON nested deeper than API_MAX_JSON_DEPTH is a 400
+  before it is parsed (`parsers`).
 - One error shape (`config.api_errors`), and the schema says which error statuses each endpoint
   can return (`TrackerAutoSchema`).
 - Pagination and throttles are in `policies`, which DRF's settings import.
@@ -21,6 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.settings import api_settings
 
 from .. import services
 from ..models import Operation
@@ -99,15 +102,33 @@ class TrackerAutoSchema(AutoSchema):
 # --- input --------------------------------------------------------------------------------------
 
 
+READ_ONLY = "This field is read-only."
+
+
 class StrictMixin:
-    """Refuse fields the serializer does not know (read-only ones sent back are ignored)."""
+    """Refuse fields the serializer does not know, and read-only ones: a value the server would
+    ignore is a 400 naming the field, never a silent success without the change."""
 
     def to_internal_value(self, data: Any):
         if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: "Unknown field." for name in unknown})
+            unknown = sorted(name for name in data if name not in self.fields)
+            read_only = sorted(name for name in data if name in self.fields and self.fields[name].read_only)
+            if unknown or read_only:
+                errors: dict[str, Any] = {name: "Unknown field." for name in unknown}
+                errors.update((name, READ_ONLY) for name in read_only)
+                if read_only:
+                    errors[api_settings.NON_FIELD_ERRORS_KEY] = [_read_only_message(read_only, unknown)]
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+def _read_only_message(read_only: list[str], unknown: list[str]) -> str:
+    one = len(read_only) == 1
+    message = (
+        f"{', '.join(read_only)} {'is' if one else 'are'} read-only: the server sets "
+        f"{'it' if one else 'them'}; leave {'it' if one else 'them'} out."
+    )
+    return f"{message} {', '.join(unknown)}: unknown." if unknown else message
 
 
 class StrictSerializer(StrictMixin, serializers.Serializer):
@@ -133,18 +154,26 @@ class PhaseField(serializers.SlugRelatedField):
 
 
 class OperationScoped:
-    """A view under `/api/operations/{operation_slug}/`: `self.operation` is set, the role checked."""
+    """A view under `/api/operations/{operation_slug}/`: `self.operation` is set, the role checked.
+
+    `delete_role`, when set, is what DELETE needs instead of `write_role`."""
 
     read_role = Role.VIEWER
     write_role = Role.EDITOR
+    delete_role: str | None = None
     operation: Operation
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, throttles
         self.operation = get_object_or_404(visible_operations(request.user), slug=kwargs["operation_slug"])
-        require_role(
-            request.user, self.operation, self.read_role if request.method in SAFE_METHODS else self.write_role
-        )
+        require_role(request.user, self.operation, self.role_needed(request.method))
+
+    def role_needed(self, method: str) -> str:
+        if method in SAFE_METHODS:
+            return self.read_role
+        if method == "DELETE" and self.delete_role is not None:
+            return self.delete_role
+        return self.write_role
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "operation": getattr(self, "operation", None)}

@@ -59,12 +59,15 @@ class PhaseSerializer(StrictModelSerializer):
 
 
 class PhaseViewSet(ItemViewSet):
-    """The operation's phases, by number. Completing one stamps its start and finish times."""
+    """The operation's phases, by number. Completing one stamps its start and finish times.
+
+    Deleting one takes its tasks, criteria and findings with it, with no undo: admins only."""
 
     model = Phase
     serializer_class = PhaseSerializer
     filterset_class = filters.PhaseFilter
     lookup_field = "number"
+    delete_role = Role.ADMIN
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

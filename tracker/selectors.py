@@ -84,6 +84,13 @@ def operation_named(*, workspace: Workspace, base_slug: str, user=None) -> Query
     return found.order_by("pk")
 
 
+def workspace_member_named(*, workspace: Workspace, username: str):
+    """The member of `workspace` with this username, or None (also for a user of another workspace)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username, workspace_memberships__workspace=workspace).first()
+
+
 def workspace_members(*, workspace: Workspace) -> QuerySet[WorkspaceMembership]:
     return WorkspaceMembership.objects.filter(workspace=workspace).select_related("user").order_by("user__username")
 

@@ -7,7 +7,6 @@ and webhooks follow API changes exactly as they follow clicks.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 from .. import services
 from ..models import Achievement, ActivityEntry, Blocker, Decision, Finding, Membership, Phase, Task
 from ..permissions import Role
-from ..selectors import phases_with_progress
+from ..selectors import phases_with_progress, workspace_member_named
 from . import filters
 from .base import ItemViewSet, OperationScoped, PhaseField, StrictModelSerializer, StrictSerializer
 
@@ -307,9 +306,11 @@ class MemberSerializer(StrictModelSerializer):
         fields = ["username", "role", *TIMESTAMPS]
 
     def validate_username(self, username: str):
-        user = get_user_model().objects.filter(username=username).first()
+        # Only the operation's workspace's members can have a role in it; anyone else is answered
+        # like a name nobody has, so this is no way to learn who has an account.
+        user = workspace_member_named(workspace=self.context["view"].operation.workspace, username=username)
         if user is None:
-            raise serializers.ValidationError("No user has that name.")
+            raise serializers.ValidationError("No member of this workspace has that name.")
         return user
 
 

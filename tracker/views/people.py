@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -15,7 +14,7 @@ from .. import services, webhooks
 from ..forms import MembershipForm
 from ..models import Membership, PublicLink, Webhook
 from ..permissions import Role
-from ..selectors import memberships_of
+from ..selectors import memberships_of, workspace_member_named
 from .pages import get_object_in, operation_for
 
 # How much of the delivery log the sharing page shows; the admin and the API have all of it.
@@ -40,9 +39,9 @@ def sharing(request, slug: str):
     form = MembershipForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        user = get_user_model().objects.filter(username=request.POST.get("username", "")).first()
+        user = workspace_member_named(workspace=operation.workspace, username=request.POST.get("username", ""))
         if form.is_valid() and user is None:
-            form.add_error("username", "No user has that name.")
+            form.add_error("username", "No member of this workspace has that name.")
         if form.is_valid():
             services.membership_set(operation=operation, user=user, role=form.cleaned_data["role"], actor=request.user)
             messages.success(request, f"{user.get_username()} is now {form.cleaned_data['role']}.")

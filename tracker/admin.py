@@ -28,6 +28,8 @@ from .models import (
     Task,
     Webhook,
     WebhookDelivery,
+    Workspace,
+    WorkspaceMembership,
 )
 
 
@@ -186,6 +188,56 @@ class ActivityEntryAdmin(ReadOnlyAdmin):
     list_display = ("at", "operation", "actor_name", "action", "subject_type", "subject_label")
     list_filter = ("operation", "action", "subject_type")
     list_select_related = ("operation",)
+
+
+class WorkspaceMembershipInline(admin.TabularInline):
+    model = WorkspaceMembership
+    extra = 0
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    """For instance superusers: workspaces and who is in them. Workspace admins use the pages."""
+
+    list_display = ("name", "slug", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [WorkspaceMembershipInline]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("slug",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.workspace_update(
+                workspace=obj, actor=request.user, name=obj.name, egress_allow=form.cleaned_data["egress_allow"]
+            )
+        else:
+            created = services.workspace_create(
+                name=obj.name, slug=obj.slug, egress_allow=obj.egress_allow, actor=request.user
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        """Members through the services too: each grant, change and removal is audited."""
+        formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.workspace_member_remove(membership=membership, actor=request.user)
+        for inline in formset.forms:
+            if inline in formset.deleted_forms or not inline.has_changed() or not inline.cleaned_data:
+                continue
+            services.workspace_member_set(
+                workspace=form.instance,
+                user=inline.cleaned_data["user"],
+                role=inline.cleaned_data["role"],
+                actor=request.user,
+            )
 
 
 @admin.register(Membership)

@@ -1,12 +1,21 @@
 from django.urls import path
 
-from .views import edits, imports, pages, people
+from .views import edits, imports, pages, people, workspaces
 
 app_name = "tracker"
 
 urlpatterns = [
     path("", pages.operation_list_page, name="operation-list"),
     path("import/", imports.import_page, name="import"),
+    path("workspaces/", workspaces.workspace_list, name="workspaces"),
+    path("workspaces/<slug:slug>/", workspaces.workspace_page, name="workspace"),
+    path("workspaces/<slug:slug>/members/", workspaces.workspace_member_set, name="workspace-member-set"),
+    path(
+        "workspaces/<slug:slug>/members/<int:pk>/remove/",
+        workspaces.workspace_member_remove,
+        name="workspace-member-remove",
+    ),
+    path("workspaces/<slug:slug>/egress/", workspaces.workspace_egress, name="workspace-egress"),
     path("p/<str:token>/", pages.public_dashboard, name="public"),
     path("operations/<slug:slug>/", pages.dashboard, name="operation"),
     path("operations/<slug:slug>/export.md", pages.operation_export, {"fmt": "markdown"}, name="export-markdown"),

@@ -1,14 +1,21 @@
-"""Routes of the API: operations, and under each its phases, tasks, findings, blockers, decisions,
-achievements, activity, members, webhooks and the webhooks' delivery log."""
+"""Routes of the API: workspaces and their members; operations, and under each operation its
+phases, tasks, findings, blockers, decisions, achievements, activity, members, webhooks and the
+webhooks' delivery log."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import hooks, items
+from . import hooks, items, workspaces
 from .operations import OperationViewSet
 
 router = SimpleRouter()
 router.register("operations", OperationViewSet, basename="operation")
+router.register("workspaces", workspaces.WorkspaceViewSet, basename="workspace")
+router.register(
+    r"workspaces/(?P<workspace_slug>[-a-zA-Z0-9_]+)/members",
+    workspaces.WorkspaceMemberViewSet,
+    basename="workspace-members",
+)
 NESTED = {
     "phases": items.PhaseViewSet,
     "tasks": items.TaskViewSet,

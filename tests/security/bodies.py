@@ -65,6 +65,9 @@ def form_fields(route: Route, world: World, side: Side) -> dict[str, Any] | None
         "tracker:achievement-add": {"title": "Achieved by the sweep"},
         "tracker:current-phase": {"phase": side.other_phase.pk},
         "tracker:sharing": {"username": "newbie", "role": "viewer"},
+        "tracker:workspace-member-set": {"username": "newbie", "role": "admin"},
+        "tracker:workspace-member-remove": {},
+        "tracker:workspace-egress": {"egress_allow": "10.9.0.0/16"},
         "tracker:member-remove": {},
         "tracker:link-create": {"label": "Made by the sweep"},
         "tracker:link-revoke": {},
@@ -75,7 +78,7 @@ def form_fields(route: Route, world: World, side: Side) -> dict[str, Any] | None
         "ops:check-delete": {},
         "ops:check-run": {},
         "ops:diagnose": {
-            "environment": world.environment.pk,
+            "environment": side.environment.pk,
             "region": "us-east-1",
             "cluster": "sweep-cluster",
             "service": "sweep-service",
@@ -119,13 +122,18 @@ def api_body(route: Route, method: str, world: World, side: Side) -> Any:
         ("operation-blockers-reopen", "post"): NO_BODY,
         ("operation-checks-run", "post"): NO_BODY,
         ("operation-diagnose-ecs-list", "post"): {
-            "environment": world.environment.pk,
+            "environment": side.environment.pk,
             "region": "us-east-1",
             "cluster": "sweep-cluster",
             "service": "sweep-service",
             "port": 5000,
         },
         ("api-token", "post"): {"username": "alice", "password": PASSWORD},
+        ("workspace-list", "post"): {"name": "Team Sweep"},
+        ("workspace-detail", "patch"): {"egress_allow": ["10.9.0.0/16"]},
+        ("workspace-members-list", "post"): {"username": "newbie", "role": "admin"},
+        ("workspace-members-detail", "patch"): {"role": "admin"},
+        ("workspace-members-detail", "delete"): NO_BODY,
     }
     if (route.name, method) in table:
         return table[(route.name, method)]

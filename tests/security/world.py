@@ -54,6 +54,8 @@ from tracker.models import (
     Task,
     Webhook,
     WebhookDelivery,
+    Workspace,
+    WorkspaceMembership,
 )
 
 from .sweep import Route, Unfillable
@@ -92,6 +94,9 @@ class Side:
     webhook_secret: str
     check: Check
     model: RegisteredModel
+    workspace: Workspace
+    environment: AwsEnvironment
+    editor_workspace_membership: WorkspaceMembership
 
     @property
     def secrets(self) -> list[str]:
@@ -110,7 +115,6 @@ class World:
     b: Side
     users: dict[str, Any]
     tokens: dict[str, str]
-    environment: AwsEnvironment
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:  # world.alice, world.olga...
@@ -131,7 +135,16 @@ def _model_artifact(folder: Path) -> Path:
 
 def _side(*, title: str, slug: str, marker: str, admin, editor, viewer, artifact: Path) -> Side:
     now = timezone.now().replace(microsecond=0)
+    # Each side is its own team: the admin is a plain member of the workspace (an operation admin,
+    # not a workspace admin), so the sweep's outsider holds every operation role, just elsewhere.
+    workspace = services.workspace_create(name=f"Team {title}", slug=f"team-{slug}", actor=None)
+    for person in (admin, editor, viewer):
+        services.workspace_member_set(workspace=workspace, user=person, role="member", actor=None)
+    environment = ops_services.environment_create(
+        workspace=workspace, name=f"{slug}-aws", account_id="123456789012", regions=["us-east-1"]
+    )
     operation = services.operation_create(
+        workspace=workspace,
         name=f"Operation {title} {marker}",
         slug=slug,
         actor=admin,
@@ -223,7 +236,13 @@ def _side(*, title: str, slug: str, marker: str, admin, editor, viewer, artifact
     assert WebhookDelivery.objects.filter(webhook=webhook).exists(), "no event reached the webhook"
 
     registry.register_version(
-        name=f"{slug}-model", uri=str(artifact), version="1", trust=[], alias="production", operation=operation
+        name=f"{slug}-model",
+        uri=str(artifact),
+        version="1",
+        trust=[],
+        alias="production",
+        operation=operation,
+        workspace=workspace,
     )
     operation.refresh_from_db()
     return Side(
@@ -248,6 +267,9 @@ def _side(*, title: str, slug: str, marker: str, admin, editor, viewer, artifact
         webhook_secret=secret,
         check=check,
         model=RegisteredModel.objects.get(name=f"{slug}-model"),
+        workspace=workspace,
+        environment=environment,
+        editor_workspace_membership=WorkspaceMembership.objects.get(workspace=workspace, user=editor),
     )
 
 
@@ -258,7 +280,6 @@ def build(folder: Path) -> World:
         for name in ("alice", "ed", "vic", "olga", "bea", "nobody", "newbie")
     }
     users["root"] = User.objects.create_superuser(username="root", email="root@example.com", password=PASSWORD)
-    environment = ops_services.environment_create(name="shared", account_id="123456789012", regions=["us-east-1"])
     artifact = _model_artifact(folder)
     a = _side(
         title="Alpha",
@@ -280,8 +301,12 @@ def build(folder: Path) -> World:
     )
     # nobody belongs to nothing: the viewer seat of B was only to build it the same way.
     Membership.objects.filter(user=users["nobody"]).delete()
+    WorkspaceMembership.objects.filter(user=users["nobody"]).delete()
+    # newbie, whom write tests add to operations, is in both teams with no operation role.
+    for side in (a, b):
+        services.workspace_member_set(workspace=side.workspace, user=users["newbie"], role="member", actor=None)
     tokens = {name: Token.objects.create(user=users[name]).key for name in ("alice", "olga", "nobody")}
-    return World(a=a, b=b, users=users, tokens=tokens, environment=environment)
+    return World(a=a, b=b, users=users, tokens=tokens)
 
 
 # --- route parameters ---------------------------------------------------------------------------------
@@ -300,6 +325,7 @@ PK_OBJECTS = {
 }
 # Routes that need another object of the same kind than PK_OBJECTS gives (a blocker to reopen is resolved).
 PK_OVERRIDES = {
+    "tracker:workspace-member-remove": lambda side: side.editor_workspace_membership,
     "tracker:blocker-reopen": lambda side: side.resolved_blocker,
     "operation-blockers-reopen": lambda side: side.resolved_blocker,
 }
@@ -329,11 +355,19 @@ def _admin_object_id(route: Route, side: Side | None, world: World) -> Any:
     if model is get_user_model():
         return side.admin.pk
     names = {f.name for f in model._meta.get_fields()}
-    for path in ("operation", "webhook__operation", "live_check__operation", "model__operation"):
+    if model is Workspace:
+        return side.workspace.pk
+    for path in (
+        "operation",
+        "webhook__operation",
+        "live_check__operation",
+        "model__operation",
+        "workspace__operations",
+    ):
         if path.split("__")[0] in names:
             found = model.objects.filter(**{path: side.operation}).order_by("pk").values_list("pk", flat=True).first()
             return found if found is not None else MISSING_ID
-    found = model.objects.order_by("pk").values_list("pk", flat=True).first()  # global: environments, schedules, audit
+    found = model.objects.order_by("pk").values_list("pk", flat=True).first()  # global: schedules, audit
     return found if found is not None else MISSING_ID
 
 
@@ -345,10 +379,12 @@ def values(route: Route, world: World, *, operation: Side | None, objects: Side 
     for name in route.params:
         if name in ("slug", "operation_slug"):
             found[name] = operation.slug if operation else "no-such-operation"
+        elif name == "workspace_slug":
+            found[name] = operation.workspace.slug if operation else "no-such-workspace"
         elif name == "pk":
             segment = route.segment_before(name)
             if segment == "aws-environments":
-                found[name] = world.environment.pk  # global: where every team's checks may look
+                found[name] = objects.environment.pk if objects else MISSING_ID
             elif segment not in PK_OBJECTS:
                 raise Unfillable(f"pk after {segment!r}: add it to PK_OBJECTS")
             else:
@@ -399,8 +435,6 @@ def is_scoped(route: Route) -> bool:
         return route.name != "admin:login"
     for name in route.params:
         if name in GLOBAL_PARAMS:
-            continue
-        if name == "pk" and route.segment_before(name) == "aws-environments":
             continue
         if name == "token" and route.name == "password_reset_confirm":
             continue

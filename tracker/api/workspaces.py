@@ -88,6 +88,7 @@ def _workspace(request, slug: str, *, admin: bool = False) -> Workspace:
 class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = WorkspaceSerializer
     lookup_field = "slug"
+    lookup_url_kwarg = "workspace_slug"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -104,9 +105,9 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(self._shown(workspace), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=WorkspaceUpdateSerializer, responses={200: WorkspaceSerializer})
-    def partial_update(self, request, slug: str):
+    def partial_update(self, request, workspace_slug: str):
         """Rename the workspace or change its egress allow-list (its admins)."""
-        workspace = _workspace(request, slug, admin=True)
+        workspace = _workspace(request, workspace_slug, admin=True)
         given = WorkspaceUpdateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         services.workspace_update(workspace=workspace, actor=request.user, **given.validated_data)

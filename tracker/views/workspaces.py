@@ -89,15 +89,15 @@ def workspace_list(request):
                 form.add_error("name", " ".join(error.messages))
             else:
                 messages.success(request, f"Created {workspace.name}; you administer it.")
-                return redirect("tracker:workspace", slug=workspace.slug)
+                return redirect("tracker:workspace", workspace_slug=workspace.slug)
     workspaces = workspaces_of(request.user).order_by("name")
     status = 400 if form.errors else 200
     return render(request, "tracker/workspace_list.html", {"workspaces": workspaces, "form": form}, status=status)
 
 
 @login_required
-def workspace_page(request, slug: str):
-    page = workspace_for(request, slug)
+def workspace_page(request, workspace_slug: str):
+    page = workspace_for(request, workspace_slug)
     member_form = WorkspaceMemberForm()
     egress_form = EgressForm(initial={"egress_allow": "\n".join(page.workspace.egress_allow)})
     return _render(request, page, member_form=member_form, egress_form=egress_form)
@@ -121,9 +121,9 @@ def _render(request, page: Page, *, member_form, egress_form, status: int = 200)
 
 @login_required
 @require_POST
-def workspace_member_set(request, slug: str):
+def workspace_member_set(request, workspace_slug: str):
     """Add a user to the workspace, or change a member's role (the list's role picker posts here)."""
-    page = workspace_for(request, slug, admin=True)
+    page = workspace_for(request, workspace_slug, admin=True)
     form = WorkspaceMemberForm(request.POST)
     user = None
     if form.is_valid():
@@ -137,25 +137,25 @@ def workspace_member_set(request, slug: str):
         workspace=page.workspace, user=user, role=form.cleaned_data["role"], actor=request.user
     )
     messages.success(request, f"{user.get_username()} is now {form.cleaned_data['role']} of {page.workspace.name}.")
-    return redirect("tracker:workspace", slug=page.workspace.slug)
+    return redirect("tracker:workspace", workspace_slug=page.workspace.slug)
 
 
 @login_required
 @require_POST
-def workspace_member_remove(request, slug: str, pk: int):
-    page = workspace_for(request, slug, admin=True)
+def workspace_member_remove(request, workspace_slug: str, pk: int):
+    page = workspace_for(request, workspace_slug, admin=True)
     membership = get_object_or_404(WorkspaceMembership.objects.select_related("user"), pk=pk, workspace=page.workspace)
     if membership.user_id == request.user.pk and not request.user.is_superuser:
         raise PermissionDenied("Ask another admin to take you out: a workspace must keep an admin who can.")
     services.workspace_member_remove(membership=membership, actor=request.user)
     messages.success(request, f"Removed {membership.user.get_username()} from {page.workspace.name}.")
-    return redirect("tracker:workspace", slug=page.workspace.slug)
+    return redirect("tracker:workspace", workspace_slug=page.workspace.slug)
 
 
 @login_required
 @require_POST
-def workspace_egress(request, slug: str):
-    page = workspace_for(request, slug, admin=True)
+def workspace_egress(request, workspace_slug: str):
+    page = workspace_for(request, workspace_slug, admin=True)
     form = EgressForm(request.POST)
     if not form.is_valid():
         return _render(request, page, member_form=WorkspaceMemberForm(), egress_form=form, status=400)
@@ -163,4 +163,4 @@ def workspace_egress(request, slug: str):
         workspace=page.workspace, actor=request.user, egress_allow=form.cleaned_data["egress_allow"]
     )
     messages.success(request, "Saved the internal hosts its checks may reach.")
-    return redirect("tracker:workspace", slug=page.workspace.slug)
+    return redirect("tracker:workspace", workspace_slug=page.workspace.slug)

@@ -161,7 +161,8 @@ def _features(
     except (ValueError, TypeError):
         raise BadInput("`data` is not a regular array: its rows have different lengths.") from None
     if array.dtype.kind not in "iufb":
-        raise BadInput("`data` must hold numbers only (it holds text, null or nested objects).")
+        expected = "true and false only" if declared == "BOOL" else "numbers only"
+        raise BadInput(f"`data` must hold {expected} (it holds text, null or nested objects).")
     if declared == "BOOL":
         if array.dtype.kind != "b":
             raise BadInput("The datatype says BOOL but `data` holds numbers: BOOL takes true and false only.")

@@ -120,6 +120,16 @@ def outsider(django_user_model):
 
 
 @pytest.fixture
+def elsewhere(outsider):
+    """Another team's workspace, the outsider's."""
+    from tracker.models import Workspace
+
+    workspace = Workspace.objects.create(name="Elsewhere", slug="elsewhere")
+    join(workspace, outsider)
+    return workspace
+
+
+@pytest.fixture
 def superuser(django_user_model):
     return django_user_model.objects.create_superuser(username="admin", password="admin-password")
 

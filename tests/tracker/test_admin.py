@@ -116,7 +116,7 @@ def test_a_non_staff_user_cannot_open_the_admin(client, outsider):
 
 
 def test_the_admin_refuses_a_current_phase_of_another_operation(admin_client, example_operation, superuser):
-    other = services.operation_create(name="Other", actor=superuser)
+    other = services.operation_create(workspace=example_operation.workspace, name="Other", actor=superuser)
     theirs = services.phase_create(operation=other, number=1, title="Theirs", actor=superuser)
     url = reverse("admin:tracker_operation_change", args=[example_operation.pk])
     form = {

@@ -29,8 +29,8 @@ def test_nothing_is_readable_anonymously_and_the_error_has_one_shape(api, team):
         assert set(response.json()) == {"error"}
 
 
-def test_a_member_lists_only_their_operations(api, team, viewer, outsider):
-    services.operation_create(name="Operation Other", actor=outsider)
+def test_a_member_lists_only_their_operations(api, team, viewer, outsider, elsewhere):
+    services.operation_create(workspace=elsewhere, name="Operation Other", actor=outsider)
 
     data = as_user(api, viewer).get("/api/operations/").json()
 

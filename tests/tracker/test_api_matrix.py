@@ -423,9 +423,9 @@ def test_import_replace_matrix(caller, how, full_team, callers):
 
 
 @pytest.fixture
-def other(outsider):
-    """An operation only `outsider` belongs to, with one of every kind of item."""
-    operation = services.operation_create(name="Operation Elsewhere Entirely", actor=outsider)
+def other(outsider, elsewhere):
+    """An operation only `outsider` belongs to, in another workspace, with one of every kind of item."""
+    operation = services.operation_create(workspace=elsewhere, name="Operation Elsewhere Entirely", actor=outsider)
     phase = services.phase_create(operation=operation, number=1, title="Elsewhere phase one", actor=outsider)
     services.task_create(operation=operation, title="Elsewhere secret task", phase=phase, actor=outsider)
     services.finding_create(operation=operation, subject="Elsewhere finding", verdict="correct", actor=outsider)

@@ -90,7 +90,7 @@ def test_a_task_needs_a_phase_but_a_next_step_does_not(team, editor_api):
 
 
 def test_a_phase_of_another_operation_is_not_a_valid_phase(team, editor_api, teammate):
-    other = services.operation_create(name="Other", actor=teammate)
+    other = services.operation_create(workspace=team.workspace, name="Other", actor=teammate)
     services.phase_create(operation=other, number=9, title="Elsewhere", actor=teammate)
 
     response = editor_api.post(url(team, "tasks/"), {"title": "x", "phase": 9}, format="json")
@@ -107,7 +107,7 @@ def test_deleting_a_task_logs_it(team, editor_api):
 
 
 def test_an_item_of_another_operation_is_a_404_even_by_id(team, editor_api, teammate):
-    other = services.operation_create(name="Other", actor=teammate)
+    other = services.operation_create(workspace=team.workspace, name="Other", actor=teammate)
     step = services.task_create(operation=other, title="Theirs", kind="next_step", actor=teammate)
 
     assert editor_api.patch(url(team, f"tasks/{step.pk}/"), {"done": True}, format="json").status_code == 404
@@ -185,7 +185,7 @@ def test_only_an_admin_deletes_an_operation(team, editor_api, admin_api):
 
 
 def test_operations_filter_by_status_open_blockers_and_change_time(team, viewer):
-    quiet = services.operation_create(name="Quiet", actor=None, status="complete")
+    quiet = services.operation_create(workspace=team.workspace, name="Quiet", actor=None, status="complete")
     services.membership_set(operation=quiet, user=viewer, role="viewer", actor=None)
     ActivityEntry.objects.filter(operation=quiet).update(at="2020-01-01T00:00:00Z")
     api = client_for(viewer)

@@ -54,7 +54,7 @@ def test_an_outsider_cannot_even_find_the_task(client, team, outsider, task):
 
 
 def test_a_task_of_another_operation_is_not_found_here(client, team, teammate):
-    other = services.operation_create(name="Operation Other", actor=None)
+    other = services.operation_create(workspace=team.workspace, name="Operation Other", actor=None)
     phase = services.phase_create(operation=other, number=1, title="Theirs", actor=None)
     foreign = services.task_create(operation=other, phase=phase, title="Theirs", actor=None)
 
@@ -161,7 +161,7 @@ def test_an_editor_adds_a_finding_decision_and_achievement(client, team, teammat
 
 
 def test_a_finding_cannot_point_at_a_phase_of_another_operation(client, team, teammate):
-    other = services.operation_create(name="Operation Other", actor=None)
+    other = services.operation_create(workspace=team.workspace, name="Operation Other", actor=None)
     foreign = services.phase_create(operation=other, number=1, title="Theirs", actor=None)
 
     response = logged_in(client, teammate).post(

@@ -150,17 +150,17 @@ def test_it_replaces_a_large_document_in_a_bounded_number_of_queries(tmp_path: P
     assert len(queries) <= 35, [q["sql"][:80] for q in queries]
 
 
-def test_a_concurrent_import_of_the_same_operation_is_refused_cleanly(monkeypatch, example_bytes):
+def test_a_concurrent_import_of_the_same_operation_is_refused_cleanly(monkeypatch, example_bytes, workspace):
     from tracker import services
     from tracker.importers import ImportFailed, import_document
 
-    import_document(data=example_bytes, actor=None)
+    import_document(data=example_bytes, actor=None, workspace=workspace)
     before = database_state()
     # As if a second import looked before the first committed: it sees no operation, then collides.
-    monkeypatch.setattr(services, "_locked_operation", lambda slug: None)
+    monkeypatch.setattr(services, "_locked_operation", lambda **_: None)
 
     with pytest.raises(ImportFailed) as raised:
-        import_document(data=example_bytes, actor=None)
+        import_document(data=example_bytes, actor=None, workspace=workspace)
 
     assert raised.value.problems[0].message.startswith("an operation 'operation-snail-trail' already exists")
     assert database_state() == before

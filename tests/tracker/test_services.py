@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operation(owner):
-    return services.operation_create(name="Operation Red Fox", actor=owner)
+def operation(owner, workspace):
+    return services.operation_create(workspace=workspace, name="Operation Red Fox", actor=owner)
 
 
 @pytest.fixture
@@ -32,9 +32,9 @@ def test_it_makes_the_slug_from_the_name(operation):
     assert (latest().action, latest().subject_type, latest().actor_name) == ("created", "operation", "owner")
 
 
-def test_it_refuses_a_name_with_nothing_to_make_a_slug_from(owner):
+def test_it_refuses_a_name_with_nothing_to_make_a_slug_from(owner, workspace):
     with pytest.raises(ValidationError):
-        services.operation_create(name="🐌🐌", actor=owner)
+        services.operation_create(workspace=workspace, name="🐌🐌", actor=owner)
 
 
 def test_it_logs_what_changed_from_what_to_what(operation, owner):
@@ -101,7 +101,7 @@ def test_a_task_needs_a_phase_but_a_next_step_does_not(operation, owner):
 
 
 def test_it_refuses_a_phase_of_another_operation(operation, owner):
-    other = services.operation_create(name="Other", actor=owner)
+    other = services.operation_create(workspace=operation.workspace, name="Other", actor=owner)
     foreign = services.phase_create(operation=other, number=1, title="Theirs", actor=owner)
 
     with pytest.raises(ValidationError):

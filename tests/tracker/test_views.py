@@ -41,8 +41,8 @@ def test_the_login_page_logs_in_and_out(client, owner):
     assert client.get(reverse("tracker:operation-list")).status_code == 302
 
 
-def test_the_list_shows_only_the_operations_a_user_belongs_to(client, team, outsider, owner):
-    services.operation_create(name="Operation Other", actor=outsider)
+def test_the_list_shows_only_the_operations_a_user_belongs_to(client, team, outsider, owner, elsewhere):
+    services.operation_create(workspace=elsewhere, name="Operation Other", actor=outsider)
 
     owners_page = logged_in(client, owner).get(reverse("tracker:operation-list")).content.decode()
     assert "Operation Snail Trail" in owners_page and "Operation Other" not in owners_page
@@ -189,7 +189,7 @@ def test_it_downloads_the_markdown_and_the_json(client, team, viewer):
     assert json.loads(as_json.content)["name"] == "Operation Snail Trail"
 
 
-def test_the_dashboard_takes_the_same_queries_for_a_small_and_a_large_operation(client, superuser):
+def test_the_dashboard_takes_the_same_queries_for_a_small_and_a_large_operation(client, superuser, workspace):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -198,7 +198,7 @@ def test_the_dashboard_takes_the_same_queries_for_a_small_and_a_large_operation(
     client = logged_in(client, superuser)
     counts = {}
     for size, text in (("small", EXAMPLE.read_text()), ("large", large_document(phases=50, tasks=5000))):
-        operation = import_document(data=text.encode(), actor=None)
+        operation = import_document(data=text.encode(), actor=None, workspace=workspace)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(dashboard_url(operation))
         assert response.status_code == 200

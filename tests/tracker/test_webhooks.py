@@ -144,7 +144,7 @@ def test_a_paused_webhook_is_sent_nothing(team, owner, hook, receiver, sent):
 
 
 def test_another_operations_webhook_is_sent_nothing(team, owner, receiver, local_targets, sent):
-    other = services.operation_create(name="Operation Red Fox", actor=owner)
+    other = services.operation_create(workspace=team.workspace, name="Operation Red Fox", actor=owner)
     webhooks.webhook_create(operation=other, url=receiver.url, actor=owner)
 
     with sent():
@@ -602,7 +602,7 @@ def test_only_admins_manage_webhooks(client, team, hook, receiver, request, user
 
 
 def test_a_webhook_of_another_operation_is_not_found_here(client, team, owner, receiver, local_targets):
-    other = services.operation_create(name="Operation Red Fox", actor=None)
+    other = services.operation_create(workspace=team.workspace, name="Operation Red Fox", actor=None)
     theirs, _secret = webhooks.webhook_create(operation=other, url=receiver.url, actor=None)
 
     response = logged_in(client, owner).post(reverse("tracker:webhook-delete", args=[team.slug, theirs.pk]))

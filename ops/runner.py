@@ -18,9 +18,18 @@ from tracker.models import Operation
 
 from . import services
 from .checks.base import CallLog, GroupClients, Observation, Target, get_type
-from .models import AwsEnvironment
+from .models import AwsEnvironment, Check
 
 logger = logging.getLogger(__name__)
+
+
+def _egress_allow(checks: list[Check]) -> dict[int, tuple[str, ...]]:
+    """operation id -> its workspace's egress allow-list (core.egress), read now in one query: an
+    entry a workspace admin removed stops being honoured at the next run."""
+    rows = Operation.objects.filter(pk__in={check.operation_id for check in checks}).values_list(
+        "pk", "workspace__egress_allow"
+    )
+    return {pk: tuple(entry for entry in (allow or []) if isinstance(entry, str)) for pk, allow in rows}
 
 
 def run_group(*, claim_id: uuid.UUID, check_ids: Iterable[int]) -> int:
@@ -36,8 +45,15 @@ def run_group(*, claim_id: uuid.UUID, check_ids: Iterable[int]) -> int:
     calls = CallLog()
     started = timezone.now()
     began = time.monotonic()
+    allowed = _egress_allow(checks) if not kind.needs_aws else {}
     targets = [
-        Target(id=check.pk, params=check.params, expected=check.expected, owner_id=check.created_by_id)
+        Target(
+            id=check.pk,
+            params=check.params,
+            expected=check.expected,
+            owner_id=check.created_by_id,
+            egress_allow=allowed.get(check.operation_id, ()),
+        )
         for check in checks
     ]
     try:

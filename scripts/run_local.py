@@ -95,8 +95,9 @@ def main() -> None:
             print(f"Demo AWS (moto) at {env['AWS_ENDPOINT_URL']}; its log is var/moto.log")
         manage("setup_demo", "--url", url, env=env)
         if demo_aws:
-            # The app is reached on loopback whatever address it listens on (0.0.0.0 included).
-            manage("demo_checks", "--base-url", f"http://127.0.0.1:{options.port}", env=env)
+            # Its ML inference check has no URL: this app's own address is loopback, which no check
+            # may reach (core.egress, docs/egress.md), so the worker asks this app's mlservice in process.
+            manage("demo_checks", env=env)
         # After demo_checks, which starts the demo AWS afresh (its S3 bucket with it).
         manage("demo_model", *(["--s3"] if demo_aws else []), env=env)
         server = subprocess.Popen(
@@ -104,7 +105,7 @@ def main() -> None:
         )
         children.append(server)
         if demo_aws:
-            # The worker starts once the app answers: the ML endpoint check's first run calls it.
+            # The worker starts once the app answers, so a newcomer's first page does not wait on its start-up.
             wait_for(int(options.port), "The app")
             children.append(
                 subprocess.Popen(

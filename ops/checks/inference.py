@@ -1,29 +1,45 @@
 """ML inference endpoint checks: does a model served on the Open Inference Protocol v2 (mlservice)
 answer a prediction, correctly, from the version its alias names, and fast enough.
 
-One check is one `POST <url>/v2/models/<model>[/versions/<version>]/infer` with a sample (the
+One check is one `POST .../v2/models/<model>[/versions/<version>]/infer` with a sample (the
 check's own rows, or one row of zeros as wide as the model's metadata says), judged: PASS when the
 answer is a 200 for that model with a `predict` output of one value per row sent, not degraded
 (an earlier version answering because the alias's cannot be served), within `max_latency_ms`.
+
+Where the model is:
+
+- With a `url`, at another deployment, over HTTP through ops.checks.http's `send`, so through
+  core.egress like every request made on a user's behalf: public addresses and those the check's
+  workspace allows, never loopback, link-local (the cloud metadata service) or this instance's
+  own services; no proxy, no redirect followed (so the token never goes to another host), at most
+  64 KB read, one time limit for it all. A run keeps what decided the verdict (the status, the
+  version that answered, the rows, the time), never the other service's words: a non-200 is
+  "answered 503", whatever its body says.
+- Without a `url`, served by THIS instance. Its own address would be loopback, which no check may
+  ever reach (a check that could would reach everything else on loopback too), so the request is
+  not sent over a socket at all: it is handed in process to mlservice's own route (the view the
+  URL resolves to), with the owner's token in its Authorization header, so it meets exactly the
+  checks an HTTP request would (the token, the user being active, the workspace that may see the
+  model, the throttle, the input's validation) and the same prediction. The latency is that of
+  the view. Its error messages are ours, so they are shown.
 
 The inference routes need an API token. A check runs with the token of the user who created it
 (`Check.created_by`, given to the type as `Target.owner_id`), looked up when it runs: the token is
 never stored in the check's parameters, and never written into an observation (its message and
 evidence are shown on pages and stored with every run) or a log line. An answer that echoes it
 back has it replaced before it is kept. No owner, or an owner without a token, is an ERROR and no
-request is sent.
-
-Every request goes through ops.checks.http's guarded `send`: the same URL rules, addresses checked
-before and after connecting (link-local and the metadata service refused), no proxy from the
-environment, no redirect followed (so the token never goes to another host), at most 64 KB read.
+request is made.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -53,21 +69,24 @@ class InferenceEndpoint(CheckType):
     needs_aws = False
     sends_owner_token = True
     help = (
-        "params: url (the service's base URL, http or https), model (its name), version (optional; "
+        "params: url (optional: another deployment's base URL, http or https; leave it out for a model "
+        "served by this instance), model (its name), version (optional; "
         "default: the model's production alias), sample (optional list of rows of numbers, e.g. "
         "[[5.1, 3.5, 1.4, 0.2]]; default: one row of zeros as wide as the model's metadata says), "
         "max_latency_ms (default 1000, up to 30000), timeout_seconds (per request, up to 30, default 10). "
         "expected: empty or true. Passes when the model answers one prediction per row, not degraded, "
         "within max_latency_ms. Sends the API token of the check's owner (whoever last changed its "
-        "definition), who needs one."
+        "definition), who needs one and must be allowed to call the model."
     )
 
     def clean(self, params: dict[str, Any], expected: Any) -> tuple[dict[str, Any], Any]:
         if isinstance(params, dict) and isinstance(params.get("version"), int) and params["version"] is not True:
             params = {**params, "version": str(params["version"])}  # `"version": 2` as JSON gives it
         p = Params(params, ["url", "model", "version", "sample", "max_latency_ms", "timeout_seconds"])
-        url = p.text("url", max_length=2048)
-        if url is not None:
+        url = p.text("url", required=False, max_length=2048)
+        if url == "":
+            p.cleaned.pop("url", None)  # no URL: the model is served here
+        elif url is not None:
             problem = http._url_problem(url) or _base_url_problem(url)
             if problem:
                 p.fail("url", problem)
@@ -97,8 +116,7 @@ class InferenceEndpoint(CheckType):
     ) -> dict[int, Observation]:
         if not targets:
             return {}
-        # The tokens are read here, in the caller's thread and in two queries for the group; the
-        # requests are then sent in parallel, like http_endpoint's, so one slow model holds up no other.
+        # The tokens are read here, in the caller's thread and in two queries for the group.
         owners = _owners({t.owner_id for t in targets if t.owner_id is not None})
         observations: dict[int, Observation] = {}
         jobs: list[tuple[Target, _Owner]] = []
@@ -109,9 +127,14 @@ class InferenceEndpoint(CheckType):
                 observations[target.id] = refusal
             else:
                 jobs.append((target, owner))  # type: ignore[arg-type] - _owner_problem saw it is usable
-        if jobs:
-            with ThreadPoolExecutor(max_workers=min(http.PARALLEL, len(jobs))) as pool:
-                for (target, _), observation in zip(jobs, pool.map(_probe_safely, jobs), strict=True):
+        # A model served here is asked in this thread (no socket, and the database as this thread
+        # sees it); the others in parallel, like http_endpoint's, so one slow model holds up no other.
+        for job in [job for job in jobs if not job[0].params.get("url")]:
+            observations[job[0].id] = _probe_safely(job)
+        remote = [job for job in jobs if job[0].params.get("url")]
+        if remote:
+            with ThreadPoolExecutor(max_workers=min(http.PARALLEL, len(remote))) as pool:
+                for (target, _), observation in zip(remote, pool.map(_probe_safely, remote), strict=True):
                     observations[target.id] = observation
         return observations
 
@@ -201,9 +224,10 @@ def _probe_safely(job: tuple[Target, _Owner]) -> Observation:
     target, owner = job
     key = owner.key or ""
     try:
-        observation = probe(**target.params, token=key, owner=owner.name)
+        observation = probe(**target.params, token=key, owner=owner.name, egress_allow=target.egress_allow)
     except Exception as error:  # one odd answer must not lose the other checks of the group
-        observation = Observation.error(type(error).__name__, f"{target.params.get('url')}: {error}"[:500])
+        where = target.params.get("url") or "the model served here"
+        observation = Observation.error(type(error).__name__, f"{where}: {error}"[:500])
     return _redacted(observation, key)
 
 
@@ -228,77 +252,149 @@ def _redacted(observation: Observation, key: str) -> Observation:
     return observation
 
 
-def _model_url(url: str, model: str, version: str | None) -> str:
-    path = f"{url.rstrip('/')}/v2/models/{quote(model, safe='')}"
+def _model_path(model: str, version: str | None) -> str:
+    path = f"/v2/models/{quote(model, safe='')}"
     return f"{path}/versions/{quote(version, safe='')}" if version else path
 
 
-def _error_text(answer: http.Answer) -> str:
-    """The server's `error`, or the start of whatever it answered instead."""
+@dataclass(frozen=True)
+class _Reply:
+    """What the model's server answered: the status, at most 64 KB of the body, the time it took."""
+
+    status: int
+    body: bytes
+    elapsed_ms: int
+    truncated: bool = False
+
+
+class _Service:
+    """Where the model is asked: another deployment over HTTP (`url`), or this instance in process."""
+
+    def __init__(self, *, url: str | None, token: str, timeout_seconds: float, egress_allow: Any) -> None:
+        self.url = url.rstrip("/") if url else None
+        self.local = self.url is None
+        self.token, self.timeout_seconds, self.egress_allow = token, timeout_seconds, egress_allow
+
+    def where(self, path: str) -> str:
+        """How a request is named in messages and evidence: its URL, or its path here."""
+        return f"{self.url}{path}" if self.url else path
+
+    def evidence(self, path: str) -> dict[str, Any]:
+        return {"url": self.where(path)} if self.url else {"served_by": "this instance", "path": path}
+
+    def ask(self, method: str, path: str, evidence: dict[str, Any], body: bytes | None = None) -> _Reply | Observation:
+        if self.local:
+            return _in_process(method, path, self.token, body)
+        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        answer = http.send(
+            method,
+            self.where(path),
+            evidence=evidence,
+            timeout_seconds=self.timeout_seconds,
+            headers=headers,
+            data=body,
+            egress_allow=self.egress_allow,
+        )
+        if isinstance(answer, Observation):
+            return answer
+        return _Reply(answer.status, answer.body, answer.elapsed_ms, answer.truncated)
+
+    def error_text(self, reply: _Reply) -> str:
+        """What to say about a non-200 beyond its status: our own server's `error` (its first line),
+        nothing of another service's body."""
+        if not self.local:
+            return ""
+        try:
+            body = json.loads(reply.body)
+        except ValueError:
+            return ""
+        error = body.get("error") if isinstance(body, dict) else None
+        return error.strip().splitlines()[0][:300] if isinstance(error, str) and error.strip() else ""
+
+
+def _in_process(method: str, path: str, token: str, body: bytes | None) -> _Reply:
+    """The request handed to the view mlservice's URL resolves to, as an HTTP request would reach
+    it (minus the socket and the middleware): the same token, reach, throttle, validation and
+    prediction. Imported here: the ops app does not need mlservice to be loaded to exist."""
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.urls import Resolver404, resolve
+
+    data = body or b""
+    request = WSGIRequest(
+        {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "in-process",
+            "SERVER_PORT": "0",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "https",
+            "wsgi.input": io.BytesIO(data),
+            "CONTENT_LENGTH": str(len(data)),
+            "CONTENT_TYPE": "application/json",
+            "HTTP_ACCEPT": "application/json",
+            "HTTP_AUTHORIZATION": f"Token {token}",
+        }
+    )
+    started = time.perf_counter()
     try:
-        body = json.loads(answer.body)
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return body["error"][:300]
-    text = answer.text.strip()
-    return (text[:200] + ("…" if len(text) > 200 else "")) if text else "no body"
+        match = resolve(path)
+    except Resolver404:
+        return _Reply(404, json.dumps({"error": f"This instance serves no route {path}."}).encode(), 0)
+    response = match.func(request, *match.args, **match.kwargs)
+    elapsed_ms = round((time.perf_counter() - started) * 1000)
+    content = bytes(response.content)
+    truncated = len(content) > http.MAX_BODY_BYTES
+    return _Reply(response.status_code, content[: http.MAX_BODY_BYTES], elapsed_ms, truncated)
 
 
 def probe(
     *,
-    url: str,
     model: str,
     token: str,
+    url: str | None = None,
     owner: str = "",
     version: str | None = None,
     sample: list[list[float | int]] | None = None,
     max_latency_ms: int = DEFAULT_LATENCY_MS,
     timeout_seconds: float = 10,
+    egress_allow: Any = (),
 ) -> Observation:
     """One inference (and, without a sample, one metadata read first), judged. Never raises for a
     network failure: that is the check's answer. The caller redacts `token` from the result."""
-    base = _model_url(url, model, version)
-    headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+    service = _Service(url=url, token=token, timeout_seconds=timeout_seconds, egress_allow=egress_allow)
+    base = _model_path(model, version)
     if sample is None:
-        evidence: dict[str, Any] = {"url": base}
-        width = _width(base, headers, timeout_seconds, evidence, owner)
+        width = _width(service, base, owner)
         if isinstance(width, Observation):
             return width
         sample = [[0] * width]
     rows = len(sample)
-    infer_url = f"{base}/infer"
-    evidence = {"url": infer_url, "rows": rows}
+    infer = f"{base}/infer"
+    evidence = {**service.evidence(infer), "rows": rows}
     request = {
         "inputs": [{"name": INPUT_NAME, "shape": [rows, len(sample[0])], "datatype": "FP64", "data": sample}],
         "outputs": [{"name": "predict"}],
     }
-    answer = http.send(
-        "POST",
-        infer_url,
-        evidence=evidence,
-        timeout_seconds=timeout_seconds,
-        headers={**headers, "Content-Type": "application/json"},
-        data=json.dumps(request).encode(),
-    )
-    if isinstance(answer, Observation):
-        return answer
-    evidence.update({"status": answer.status, "elapsed_ms": answer.elapsed_ms, "model_version": None, "degraded": None})
-    if answer.status == 401:
-        return _unauthorized(answer, evidence, owner)
-    if answer.status != 200:
-        evidence["error"] = _error_text(answer)
-        return Observation(
-            FAIL, None, evidence, message=f"POST {infer_url} answered {answer.status}: {evidence['error']}"
-        )
+    reply = service.ask("POST", infer, evidence, json.dumps(request).encode())
+    if isinstance(reply, Observation):
+        return reply
+    evidence.update({"status": reply.status, "elapsed_ms": reply.elapsed_ms, "model_version": None, "degraded": None})
+    if reply.status == 401:
+        return _unauthorized(service, reply, evidence, owner)
+    if reply.status != 200:
+        return Observation(FAIL, None, evidence, message=_answered(service, "POST", infer, reply, owner))
 
     problems: list[str] = []
-    body, malformed = _parsed(answer)
+    body, malformed = _parsed(reply)
     if malformed:
         problems.append(f"the answer is malformed: {malformed}")
     else:
-        served = body.get("model_version")
-        evidence["model_version"] = served if isinstance(served, str | int) else None
+        served = _label(body.get("model_version"))
+        evidence["model_version"] = served
         malformed = _malformed(body, model=model, version=version, rows=rows)
         if malformed:
             problems.append(f"the answer is malformed: {malformed}")
@@ -306,62 +402,83 @@ def probe(
         degraded = parameters.get("degraded") is True
         evidence["degraded"] = degraded
         if degraded:
-            details = {name: parameters.get(name) for name in ("served_version", "wanted_version", "reason")}
+            details = {
+                "served_version": _label(parameters.get("served_version")),
+                "wanted_version": _label(parameters.get("wanted_version")),
+            }
+            # Why is our own server's word; another service's free text is not kept.
+            reason = parameters.get("reason") if service.local and isinstance(parameters.get("reason"), str) else None
+            if reason:
+                details["reason"] = reason[:300]
             evidence.update({name: value for name, value in details.items() if value is not None})
             problems.append(
                 f"degraded: version {details['served_version']} answered instead of "
-                f"{details['wanted_version']} ({details['reason'] or 'no reason given'})"
+                f"{details['wanted_version']} ({reason or 'no reason given'})"
             )
-    if answer.elapsed_ms > max_latency_ms:
-        problems.append(f"too slow: {answer.elapsed_ms} ms, more than the {max_latency_ms} ms allowed")
+    if reply.elapsed_ms > max_latency_ms:
+        problems.append(f"too slow: {reply.elapsed_ms} ms, more than the {max_latency_ms} ms allowed")
     observed = evidence["model_version"]
-    observed = str(observed) if observed is not None else None
     if problems:
         return Observation(FAIL, observed, evidence, message=f"{model}: " + "; ".join(problems) + ".")
     return Observation(
         PASS,
         observed,
         evidence,
-        message=f"{model} version {observed} answered {rows} row{'s' if rows != 1 else ''} in {answer.elapsed_ms} ms.",
+        message=f"{model} version {observed} answered {rows} row{'s' if rows != 1 else ''} in {reply.elapsed_ms} ms.",
     )
 
 
-def _unauthorized(answer: http.Answer, evidence: dict[str, Any], owner: str) -> Observation:
+def _label(value: Any) -> str | None:
+    """A version label from an answer, or None: only what could be a label is kept and shown."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and re.fullmatch(r"(?!\.+$)[^/\s?#\x00-\x1f\x7f]{1,50}", value):
+        return value
+    return None
+
+
+def _answered(service: _Service, method: str, path: str, reply: _Reply, owner: str, what: str = "") -> str:
+    text = f"{method} {service.where(path)}{what} answered {reply.status}"
+    error = service.error_text(reply)
+    if error:
+        text += f": {error}"
+        if service.local and reply.status == 404:
+            # A model of a workspace the owner is not in is answered as one that does not exist.
+            text += f" (as the check's owner {owner} sees this instance's models)"
+    return text if text.endswith(".") else text + "."
+
+
+def _unauthorized(service: _Service, reply: _Reply, evidence: dict[str, Any], owner: str) -> Observation:
     """The service refused the owner's token: nothing is known about the model (an ERROR, so the
     tracker does not untick a criterion over a credential), and the message says what to do."""
-    evidence["error"] = _error_text(answer)
+    if service.local:
+        hint = "Get them a new token with POST /api/auth/token/."
+    else:
+        hint = "Is the URL a deployment that knows this token? Otherwise get a new token with POST /api/auth/token/."
+    error = service.error_text(reply)
+    said = f" ({error})" if error else ""
     return Observation(
         ERROR,
         None,
         evidence,
         error_code="Unauthorized",
-        message=(
-            f"The service refused the API token of the check's owner {owner} ({evidence['error']}). "
-            "Is the URL a deployment that knows this token? Otherwise get a new token with POST /api/auth/token/."
-        ),
+        message=f"The service refused the API token of the check's owner {owner}{said}. {hint}",
     )
 
 
-def _width(
-    base: str, headers: dict[str, str], timeout_seconds: float, evidence: dict[str, Any], owner: str
-) -> int | Observation:
+def _width(service: _Service, base: str, owner: str) -> int | Observation:
     """The number of features the model takes, from its metadata; or the failed observation."""
-    answer = http.send("GET", base, evidence=evidence, timeout_seconds=timeout_seconds, headers=headers)
-    if isinstance(answer, Observation):
-        return answer
-    evidence.update({"status": answer.status, "elapsed_ms": answer.elapsed_ms})
-    if answer.status == 401:
-        return _unauthorized(answer, evidence, owner)
-    if answer.status != 200:
-        evidence["error"] = _error_text(answer)
-        return Observation(
-            FAIL,
-            None,
-            evidence,
-            message=f"GET {base} (the model's metadata, for the sample's width) answered {answer.status}: "
-            f"{evidence['error']}",
-        )
-    body, malformed = _parsed(answer)
+    evidence = service.evidence(base)
+    reply = service.ask("GET", base, evidence)
+    if isinstance(reply, Observation):
+        return reply
+    evidence.update({"status": reply.status, "elapsed_ms": reply.elapsed_ms})
+    if reply.status == 401:
+        return _unauthorized(service, reply, evidence, owner)
+    if reply.status != 200:
+        what = " (the model's metadata, for the sample's width)"
+        return Observation(FAIL, None, evidence, message=_answered(service, "GET", base, reply, owner, what))
+    body, malformed = _parsed(reply)
     if not malformed:
         try:
             width = body["inputs"][0]["shape"][1]
@@ -374,15 +491,16 @@ def _width(
         FAIL,
         None,
         evidence,
-        message=f"GET {base}: the model's metadata is malformed ({malformed}); give the check a sample instead.",
+        message=f"GET {service.where(base)}: the model's metadata is malformed ({malformed}); "
+        "give the check a sample instead.",
     )
 
 
-def _parsed(answer: http.Answer) -> tuple[dict[str, Any], str]:
-    if answer.truncated:
+def _parsed(reply: _Reply) -> tuple[dict[str, Any], str]:
+    if reply.truncated:
         return {}, f"it is longer than {http.MAX_BODY_BYTES // 1024} KB"
     try:
-        body = json.loads(answer.body)
+        body = json.loads(reply.body)
     except ValueError:
         return {}, "it is not JSON"
     if not isinstance(body, dict):
@@ -391,11 +509,13 @@ def _parsed(answer: http.Answer) -> tuple[dict[str, Any], str]:
 
 
 def _malformed(body: dict[str, Any], *, model: str, version: str | None, rows: int) -> str:
-    """What is wrong with a 200's body, or ""."""
+    """What is wrong with a 200's body, or "". Says what was expected, never quotes what came."""
     if body.get("model_name") != model:
-        return f"model_name is {body.get('model_name')!r}, not {model!r}"
+        return f"its model_name is not {model!r}"
     if version is not None and str(body.get("model_version")) != version:
-        return f"model_version is {body.get('model_version')!r}, not {version!r}"
+        return f"its model_version is not {version!r}"
+    if body.get("model_version") is not None and _label(body.get("model_version")) is None:
+        return "its model_version is not a version label"
     outputs = body.get("outputs")
     predict = (
         next((o for o in outputs if isinstance(o, dict) and o.get("name") == "predict"), None)
@@ -405,8 +525,8 @@ def _malformed(body: dict[str, Any], *, model: str, version: str | None, rows: i
     if predict is None:
         return "it has no output named predict"
     shape, data = predict.get("shape"), predict.get("data")
-    if not isinstance(shape, list) or not shape or not all(isinstance(n, int) for n in shape):
-        return f"the predict output's shape is {shape!r}"
+    if not isinstance(shape, list) or not shape or not all(isinstance(n, int) and n >= 0 for n in shape):
+        return "the predict output has no valid shape"
     if shape[0] != rows:
         return f"the predict output has {shape[0]} rows for the {rows} sent"
     if not isinstance(data, list) or len(data) not in (rows, math.prod(shape)):

@@ -1,9 +1,11 @@
-"""The ML inference endpoint check (`inference_endpoint`) against the real app: pytest-django's live
-server serves mlservice's Open Inference Protocol routes, with an iris model registered as the
-operators do it. What passes, what fails and says why (404, degraded, too slow, malformed), what
-is an ERROR and sends nothing (no owner, no token), and that the owner's token is sent but never
-shown, stored or logged. A small local HTTP server stands in for answers the app never gives (a
-malformed body, a 401, a body that echoes the token back) and counts the requests it gets.
+"""The ML inference endpoint check (`inference_endpoint`) against the real app: a model served by
+this instance, asked in process (no `url`), and pytest-django's live server serving mlservice's
+Open Inference Protocol routes over HTTP (a `url`), with an iris model registered as the operators
+do it. What passes, what fails and says why (404, degraded, too slow, malformed), what is an ERROR
+and sends nothing (no owner, no token), that the in-process path meets the route's own permission
+and throttle, and that the owner's token is sent but never shown, stored or logged. A small local
+HTTP server stands in for answers the app never gives (a malformed body, a 401, a body that echoes
+the token back) and counts the requests it gets. Another service's words never reach a run.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +22,7 @@ from typing import Any
 
 import pytest
 import skops.io
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
@@ -26,10 +30,11 @@ from rest_framework.test import APIClient
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
+from core import egress
+from mlservice import access as ml_access
 from mlservice import registry as ml_registry
 from mlservice import views as ml_views
 from ops import runner, services
-from ops.checks import http as http_checks
 from ops.checks import inference, registry
 from ops.checks.base import ERROR, FAIL, PASS, CallLog, Observation, Target
 from ops.forms import CheckForm
@@ -61,9 +66,11 @@ def iris_artifact(tmp_path, iris_model):
 
 
 @pytest.fixture
-def served(transactional_db, iris_artifact):
-    """`iris` version 1 with the `production` alias on it."""
-    return ml_registry.register_version(name="iris", uri=str(iris_artifact), version="1", trust=[], alias="production")
+def served(transactional_db, iris_artifact, workspace):
+    """`iris` version 1 with the `production` alias on it, a model of the team's workspace."""
+    return ml_registry.register_version(
+        name="iris", uri=str(iris_artifact), version="1", trust=[], alias="production", workspace=workspace
+    )
 
 
 class _Stub(BaseHTTPRequestHandler):
@@ -188,6 +195,51 @@ def test_it_passes_when_the_served_model_answers(live_server, served, owner, tok
     assert sampled.evidence["rows"] == 2 and "answered 2 rows" in sampled.message
 
 
+def test_a_model_served_here_is_asked_in_process_without_a_socket(served, owner, token, monkeypatch):
+    def no_socket(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a model served here was asked over the network")
+
+    monkeypatch.setattr(egress, "fetch", no_socket)
+    default, sampled = run(
+        ({"model": "iris"}, owner.pk),
+        ({"model": "iris", "version": 1, "sample": [SETOSA, VIRGINICA]}, owner.pk),
+    )
+
+    assert (default.status, default.observed) == (PASS, "1"), default.message
+    assert default.evidence == {
+        "served_by": "this instance",
+        "path": "/v2/models/iris/infer",
+        "rows": 1,
+        "status": 200,
+        "elapsed_ms": default.evidence["elapsed_ms"],
+        "model_version": "1",
+        "degraded": False,
+    }
+    assert default.message == f"iris version 1 answered 1 row in {default.evidence['elapsed_ms']} ms."
+    assert (sampled.status, sampled.observed) == (PASS, "1"), sampled.message
+    assert sampled.evidence["path"] == "/v2/models/iris/versions/1/infer" and "answered 2 rows" in sampled.message
+
+
+def test_in_process_the_owner_meets_the_routes_own_permission_and_throttle(served, owner, outsider, settings):
+    stranger = Token.objects.create(user=outsider).key
+    (refused,) = run(({"model": "iris", "sample": [SETOSA]}, outsider.pk))
+    # A model of a workspace the owner is not in is, for them, a model that does not exist.
+    assert (refused.status, refused.evidence["status"]) == (FAIL, 404)
+    assert "There is no model named 'iris'" in refused.message and "owner outsider" in refused.message
+    assert stranger not in shown(refused)
+
+    Token.objects.create(user=owner)
+    settings.MLSERVICE_INFER_RATE = "1/min"
+    ml_access.throttle.clear()
+    cache.clear()  # the throttle's shared counts
+    first, second = run(
+        ({"model": "iris", "sample": [SETOSA]}, owner.pk), ({"model": "iris", "sample": [SETOSA]}, owner.pk)
+    )
+    assert first.status == PASS
+    assert (second.status, second.evidence["status"]) == (FAIL, 429) and "Too many requests" in second.message
+    ml_access.throttle.clear()
+
+
 def test_a_saved_check_runs_with_its_creators_token_and_ticks_its_criterion(live_server, served, team, owner, token):
     criterion = Task.objects.get(operation=team, title=CRITERION)
     check = services.check_create(
@@ -251,18 +303,13 @@ def test_the_pages_and_the_api_offer_it_and_record_the_creator(team, owner):
     api.force_authenticate(owner)
     response = api.post(
         f"/api/operations/{team.slug}/checks/",
-        {"name": "ML", "type": CODE, "params": {"url": "http://127.0.0.1:8000", "model": "iris"}},
+        {"name": "ML", "type": CODE, "params": {"model": "iris"}},
         format="json",
     )
     assert response.status_code == 201, response.content
     check = Check.objects.get(pk=response.json()["id"])
     assert check.created_by == owner
-    assert check.params == {
-        "url": "http://127.0.0.1:8000",
-        "model": "iris",
-        "max_latency_ms": 1000,
-        "timeout_seconds": 10,
-    }
+    assert check.params == {"model": "iris", "max_latency_ms": 1000, "timeout_seconds": 10}
 
     refused = api.post(
         f"/api/operations/{team.slug}/checks/",
@@ -284,9 +331,15 @@ def test_it_cleans_the_parameters_with_their_defaults():
         {"url": "https://ml.example.com/prefix", "model": "iris", "version": "2", "sample": [[1, 2.5]]}, True
     )
     assert cleaned["version"] == "2" and cleaned["sample"] == [[1, 2.5]]
+    # No URL, or an empty one: the model is served by this instance.
+    for params in ({"model": "iris"}, {"url": "", "model": "iris"}, {"url": "  ", "model": "iris"}):
+        assert registry.get(CODE).clean(params, None) == (
+            {"model": "iris", "max_latency_ms": 1000, "timeout_seconds": 10},
+            True,
+        )
 
 
-IRIS = {"url": "http://127.0.0.1:8000", "model": "iris"}
+IRIS = {"model": "iris"}
 
 
 @pytest.mark.parametrize(
@@ -298,8 +351,8 @@ IRIS = {"url": "http://127.0.0.1:8000", "model": "iris"}
         ({"url": "http://a:b@ml.example.com", "model": "iris"}, None, "user name or password"),
         ({"url": "http://ml.example.com/v2/models/iris", "model": "iris"}, None, "before /v2"),
         ({"url": "http://ml.example.com/?x=1", "model": "iris"}, None, "no ?query"),
-        ({"model": "iris"}, None, "url: this parameter is required"),
-        ({"url": "http://127.0.0.1:8000"}, None, "model: this parameter is required"),
+        ({"url": "http://[::ffff:127.0.0.1]:8000", "model": "iris"}, None, "wrapping a loopback address"),
+        ({"url": "http://ml.example.com"}, None, "model: this parameter is required"),
         ({**IRIS, "model": "iris/../x"}, None, "not a model name"),
         ({**IRIS, "version": "1/infer"}, None, "not a version label"),
         ({**IRIS, "version": ".."}, None, "not a version label"),
@@ -328,39 +381,47 @@ def test_it_refuses_bad_parameters_when_saved(params, expected, message):
 
 
 def test_an_unknown_model_or_version_fails_naming_the_404(live_server, served, owner, token):
-    metadata, infer, version = run(
+    metadata, infer, version, here = run(
         ({"url": live_server.url, "model": "nope"}, owner.pk),
         ({"url": live_server.url, "model": "nope", "sample": [SETOSA]}, owner.pk),
         ({"url": live_server.url, "model": "iris", "version": "9", "sample": [SETOSA]}, owner.pk),
+        ({"model": "iris", "version": "9", "sample": [SETOSA]}, owner.pk),
     )
 
-    assert statuses([metadata, infer, version]) == [FAIL, FAIL, FAIL]
+    assert statuses([metadata, infer, version, here]) == [FAIL, FAIL, FAIL, FAIL]
+    # Over HTTP, the status is what is kept: another service's words are not (this one is ours,
+    # but a URL is just a URL).
     assert metadata.message == (
-        f"GET {live_server.url}/v2/models/nope (the model's metadata, for the sample's width) answered 404: "
-        "There is no model named 'nope'."
+        f"GET {live_server.url}/v2/models/nope (the model's metadata, for the sample's width) answered 404."
     )
-    assert infer.message == f"POST {live_server.url}/v2/models/nope/infer answered 404: There is no model named 'nope'."
+    assert infer.message == f"POST {live_server.url}/v2/models/nope/infer answered 404."
     assert infer.evidence["status"] == 404 and infer.observed is None
-    assert "answered 404: Model 'iris' has no version '9' (it has: 1)." in version.message
+    assert version.message == f"POST {live_server.url}/v2/models/iris/versions/9/infer answered 404."
+    # In process, the words are this instance's own: shown.
+    assert "POST /v2/models/iris/versions/9/infer answered 404: Model 'iris' has no version '9'" in here.message
 
 
-def test_a_degraded_model_fails_with_the_versions_and_the_reason(live_server, served, owner, token, iris_artifact):
-    check = ({"url": live_server.url, "model": "iris"}, owner.pk)
-    assert statuses(run(check)) == [PASS]  # version 1 has answered well: the fallback
+def test_a_degraded_model_fails_with_the_versions_and_the_reason(
+    live_server, served, owner, token, iris_artifact, workspace
+):
+    here, remote = ({"model": "iris"}, owner.pk), ({"url": live_server.url, "model": "iris"}, owner.pk)
+    assert statuses(run(here)) == [PASS]  # version 1 has answered well: the fallback
     second = iris_artifact.with_name("iris-2.skops")
     shutil.copyfile(iris_artifact, second)
-    ml_registry.register_version(name="iris", uri=str(second), version="2", trust=[])
+    ml_registry.register_version(name="iris", uri=str(second), version="2", trust=[], workspace=workspace)
     second.unlink()  # version 2 cannot be loaded
     ml_registry.alias_move(model="iris", alias="production", version="2")
 
-    (degraded,) = run(check)
+    degraded, over_http = run(here, remote)
 
-    assert (degraded.status, degraded.observed) == (FAIL, "1")
-    assert degraded.evidence["degraded"] is True
-    assert (degraded.evidence["served_version"], degraded.evidence["wanted_version"]) == ("1", "2")
-    assert "no such file" in degraded.evidence["reason"]
-    assert degraded.message.startswith("iris: degraded: version 1 answered instead of 2 (")
-    assert "no such file" in degraded.message
+    for observation in (degraded, over_http):
+        assert (observation.status, observation.observed) == (FAIL, "1")
+        assert observation.evidence["degraded"] is True
+        assert (observation.evidence["served_version"], observation.evidence["wanted_version"]) == ("1", "2")
+        assert observation.message.startswith("iris: degraded: version 1 answered instead of 2 (")
+    # Why is this instance's word in process; over HTTP it is another service's, not kept.
+    assert isinstance(degraded.evidence["reason"], str) and degraded.evidence["reason"] in degraded.message
+    assert "reason" not in over_http.evidence and "(no reason given)" in over_http.message
 
 
 def test_a_slow_answer_fails_with_the_time_it_took(live_server, served, owner, token, monkeypatch):
@@ -371,15 +432,17 @@ def test_a_slow_answer_fails_with_the_time_it_took(live_server, served, owner, t
         return predict(*args)
 
     monkeypatch.setattr(ml_views, "_predict", slow)  # the live server answers from this process
-    slow_one, patient = run(
+    slow_one, patient, slow_here = run(
         ({"url": live_server.url, "model": "iris", "max_latency_ms": 100}, owner.pk),
         ({"url": live_server.url, "model": "iris", "max_latency_ms": 5000}, owner.pk),
+        ({"model": "iris", "max_latency_ms": 100}, owner.pk),
     )
 
-    assert (slow_one.status, slow_one.observed) == (FAIL, "1")
-    elapsed = slow_one.evidence["elapsed_ms"]
-    assert elapsed >= 300
-    assert slow_one.message == f"iris: too slow: {elapsed} ms, more than the 100 ms allowed."
+    for too_slow in (slow_one, slow_here):
+        assert (too_slow.status, too_slow.observed) == (FAIL, "1")
+        elapsed = too_slow.evidence["elapsed_ms"]
+        assert elapsed >= 300
+        assert too_slow.message == f"iris: too slow: {elapsed} ms, more than the 100 ms allowed."
     assert patient.status == PASS
 
 
@@ -390,7 +453,8 @@ def test_a_malformed_answer_fails_saying_what_is_wrong(db, stub, owner, token):
 
     assert statuses(observations) == [FAIL] * 4
     wrong_name, short, not_json, no_metadata = (o.message for o in observations)
-    assert "the answer is malformed: model_name is 'other', not 'wrongname'" in wrong_name
+    assert "the answer is malformed: its model_name is not 'wrongname'" in wrong_name
+    assert "other" not in wrong_name  # what the service said instead is not repeated
     assert "the answer is malformed: the predict output has 0 rows for the 1 sent" in short
     assert "the answer is malformed: it is not JSON" in not_json
     assert "metadata is malformed" in no_metadata and "give the check a sample" in no_metadata
@@ -437,10 +501,9 @@ def test_the_token_is_sent_but_never_shown_stored_or_logged(live_server, served,
     sent = [request["headers"].get("Authorization") for request in stub.requests]  # type: ignore[attr-defined]
     assert sent == [f"Token {token}", f"Token {token}"]
     echoed = observations[2]
-    assert echoed.message.endswith("answered 400: bad request from Token [token]")
+    assert echoed.message.endswith("/v2/models/echo/infer answered 400.")  # what it said is not kept
     refused = observations[3]
     assert refused.error_code == "Unauthorized" and "the check's owner owner" in refused.message
-    assert "The token is not valid." in refused.message
     for observation in observations:
         assert token not in shown(observation)
     assert caplog.records and token not in caplog.text
@@ -449,7 +512,8 @@ def test_the_token_is_sent_but_never_shown_stored_or_logged(live_server, served,
 def test_link_local_addresses_are_refused_when_saved_and_when_run(db, stub, owner, token, monkeypatch):
     assert "link-local" in clean_error({"url": "http://169.254.169.254/", "model": "iris"})
     # A name that resolves to the metadata service is refused before any connection (and any token).
-    monkeypatch.setattr(http_checks, "_resolve", lambda host, port: ["169.254.169.254"])
+    metadata = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", 80))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: metadata)
     (refused,) = run(({"url": f"http://localhost:{stub.server_port}", "model": "iris"}, owner.pk))
     assert (refused.status, refused.error_code) == (ERROR, "TargetRefused")
     assert stub.requests == []  # type: ignore[attr-defined]
@@ -468,16 +532,17 @@ def test_a_crash_inside_one_probe_is_that_checks_error_without_the_token(db, own
 # --- the demo -----------------------------------------------------------------------------------------
 
 
-def test_the_demo_checks_iris_at_the_apps_address_for_the_criterion(aws, live_server, served, example_operation):
+def test_the_demo_checks_iris_served_here_in_process_for_the_criterion(aws, served, example_operation):
     from django.contrib.auth import get_user_model
 
     demo = get_user_model().objects.create_superuser(username="demo", password="demo-password")
-    call_command("demo_checks", base_url=live_server.url)
-    call_command("demo_checks", base_url=live_server.url)  # idempotent
+    call_command("demo_checks")
+    call_command("demo_checks")  # idempotent
 
     assert Check.objects.filter(operation=example_operation).count() == 10
     check = Check.objects.get(operation=example_operation, type=CODE)
-    assert check.params["url"] == live_server.url and check.params["model"] == "iris"
+    # No URL: the app's own address is loopback, which no check reaches; it is asked in process.
+    assert "url" not in check.params and check.params["model"] == "iris"
     assert check.created_by == demo and Token.objects.filter(user=demo).exists()
     assert (check.environment, check.region) == (None, "")
     assert check.task.title == CRITERION
@@ -489,7 +554,13 @@ def test_the_demo_checks_iris_at_the_apps_address_for_the_criterion(aws, live_se
     assert Task.objects.get(pk=check.task_id).done
 
 
-def test_the_demo_refuses_a_bad_base_url(aws, example_operation):
+def test_the_demo_can_check_another_deployment_and_refuses_a_bad_base_url(aws, live_server, served, example_operation):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser(username="demo", password="demo-password")
+    call_command("demo_checks", base_url=live_server.url)
+    assert Check.objects.get(operation=example_operation, type=CODE).params["url"] == live_server.url
+
     with pytest.raises(CommandError, match="link-local"):
         call_command("demo_checks", base_url="http://169.254.169.254")
 

@@ -6,9 +6,11 @@ and creates or updates one check per fact the team checked by hand, linked to th
 findings, its completion criterion "accessible from internet" and its VPC blocker. moto starts
 empty each time, so the resource ids change: existing checks (by name) get the new ids.
 
-It also makes an ML inference endpoint check on the model `iris` (which `demo_model` registers)
-at `--base-url` (where this app answers; default http://127.0.0.1:8000), linked to the criterion
-"All ML endpoints functional in production". That check sends the API token of its owner,
+It also makes an ML inference endpoint check on the model `iris` (which `demo_model` registers),
+linked to the criterion "All ML endpoints functional in production". The model is served by this
+very app, so the check has no URL: it asks mlservice in process (ops.checks.inference), since this
+app's own address is loopback and no check may ever reach loopback (core.egress, docs/egress.md).
+`--base-url` points it at another deployment instead. It acts with the API token of its owner,
 `--owner` (default `demo`, the user `setup_demo` creates), who is given one if they have none.
 """
 
@@ -107,12 +109,13 @@ def demo_checks(ids: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def inference_check(base_url: str) -> dict[str, Any]:
-    """The check on the example's model, served by this app (mlservice) at `base_url`; no AWS."""
+def inference_check(base_url: str | None = None) -> dict[str, Any]:
+    """The check on the example's model: served by this app (mlservice), asked in process, or at
+    another deployment's `base_url`; no AWS."""
     return {
         "name": ML_CHECK,
         "type": "inference_endpoint",
-        "params": {"url": base_url, "model": ML_MODEL},
+        "params": {"model": ML_MODEL, **({"url": base_url} if base_url else {})},
         "expected": True,
         "task_contains": ML_CRITERION,
         "aws": False,
@@ -134,8 +137,9 @@ class Command(BaseCommand):
         parser.add_argument("--region", default="us-east-1")
         parser.add_argument(
             "--base-url",
-            default="http://127.0.0.1:8000",
-            help="where this app answers, for the ML inference check on the model iris (when it is registered)",
+            default=None,
+            help="another deployment serving the model iris, for the ML inference check; by default the "
+            "check asks this app's own mlservice in process (its own address is loopback, never reachable)",
         )
         parser.add_argument(
             "--owner",
@@ -143,7 +147,7 @@ class Command(BaseCommand):
             help="the user whose API token the ML inference check sends (created by setup_demo)",
         )
 
-    def handle(self, *args, region: str, base_url: str, owner: str, **options):
+    def handle(self, *args, region: str, base_url: str | None, owner: str, **options):
         operation = Operation.objects.filter(slug=SLUG).first()
         if operation is None:
             raise CommandError(f"No operation {SLUG!r}: run `manage.py setup_demo` first.")

@@ -1,5 +1,6 @@
-"""Admin pages of the ops app: environments are managed here (by superusers: an environment is
-where every team's checks may look); checks save through `ops.services`; runs and flips are read-only."""
+"""Admin pages of the ops app, for superusers: environments (each of one workspace; its admins
+manage theirs on the site and through the API), checks saved through `ops.services` (whose clean
+refuses another workspace's environment), runs and flips read-only."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from .models import AwsEnvironment, Check, CheckFlip, CheckRun
 
 @admin.register(AwsEnvironment)
 class AwsEnvironmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "account_id", "regions", "role_arn")
-    search_fields = ("name", "account_id")
+    list_display = ("name", "workspace", "account_id", "regions", "check_types", "role_arn")
+    list_filter = ("workspace",)
+    list_select_related = ("workspace",)
+    search_fields = ("name", "account_id", "workspace__slug")
 
     def has_module_permission(self, request):
         return request.user.is_superuser

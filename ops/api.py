@@ -1,7 +1,8 @@
 """The checks of an operation in the REST API, on the tracker API's conventions (roles, strict
 input, one error shape): `/api/operations/{slug}/checks/` with each check's runs, and
-`/api/aws-environments/` (read by anyone signed in, managed in the admin by superusers, since an
-environment is where every team's checks may look)."""
+`/api/aws-environments/`: the environments of the caller's workspaces (superusers: all), read by
+their members and added, changed and deleted by their admins. Another workspace's environment does
+not exist here: not listed, a 404 by id, "No such AWS environment." when a check names it."""
 
 from __future__ import annotations
 
@@ -10,30 +11,124 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from tracker.api.base import ItemViewSet, OperationScoped, StrictModelSerializer, StrictSerializer
-from tracker.models import Blocker, Finding, Task
+from tracker.models import Blocker, Finding, Task, Workspace
 from tracker.permissions import Role
+from tracker.selectors import administered_workspaces, workspaces_of
 
-from . import services
+from . import selectors, services
 from .checks.base import registry
 from .diagnosis import diagnose_ecs
 from .models import AwsEnvironment, Check, CheckRun
 
 
-class EnvironmentSerializer(serializers.ModelSerializer):
+def aws_check_types() -> list[str]:
+    """The codes an environment's `check_types` may name: the types that look at AWS."""
+    return sorted(code for code, kind in registry.items() if kind.needs_aws)
+
+
+class WorkspaceField(serializers.SlugRelatedField):
+    """One of the caller's workspaces, by slug; any other is answered as if it did not exist."""
+
+    default_error_messages = {
+        "does_not_exist": "No such workspace: '{value}'.",
+        "invalid": "A workspace's slug.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return workspaces_of(request.user) if request is not None else Workspace.objects.none()
+
+
+class EnvironmentSerializer(StrictModelSerializer):
+    workspace = WorkspaceField(
+        required=False,
+        help_text="Its workspace (slug). On creation: needed when you administer several; it never moves.",
+    )
+    check_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=[]),
+        required=False,
+        help_text="The check types allowed to use it (codes of types that look at AWS); empty: every type.",
+    )
+    updated_by = None
+
     class Meta:
         model = AwsEnvironment
-        fields = ["id", "name", "account_id", "regions", "role_arn"]
+        fields = ["id", "workspace", "name", "account_id", "regions", "check_types", "role_arn", "external_id"]
+        extra_kwargs = {
+            "external_id": {"write_only": True, "help_text": "Sent with AssumeRole; never shown back."},
+            "regions": {"help_text": 'The regions checks may look at, e.g. ["us-east-1"].'},
+        }
+        validators = []  # name unique per workspace: the model's full_clean, with the workspace it lands in
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        child = self.fields["check_types"].child
+        child.choices = aws_check_types()
+        child.error_messages["invalid_choice"] = "Not a check type that looks at AWS: {input}."
 
 
-class EnvironmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Where checks may look: an account, its regions, and the role assumed there (no credentials)."""
+class EnvironmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Where checks may look: an account, its regions, the check types allowed there and the role
+    assumed there (no credentials). Members of its workspace read it; its admins manage it."""
 
     serializer_class = EnvironmentSerializer
-    queryset = AwsEnvironment.objects.all()
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AwsEnvironment.objects.none()
+        return selectors.environments_of(self.request.user).select_related("workspace")
+
+    def get_object(self):
+        environment = super().get_object()  # a 404 outside the caller's workspaces
+        if self.request.method not in ("GET", "HEAD", "OPTIONS"):
+            selectors.require_manager(environment)  # before the body is even read
+        return environment
+
+    def create(self, request, *args, **kwargs):
+        if not administered_workspaces(request.user).exists():
+            raise PermissionDenied(selectors.ADMINS_ONLY)  # before the body is even read
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        chosen = data.pop("workspace", None)
+        workspace = selectors.workspace_for_new_environment(self.request.user, chosen.slug if chosen else None)
+        serializer.instance = services.environment_create(workspace=workspace, actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.environment_update(
+            environment=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.environment_delete(environment=instance, actor=self.request.user)
+
+
+class OperationEnvironmentField(serializers.PrimaryKeyRelatedField):
+    """An environment of the operation's workspace, by id; any other is "No such AWS environment."."""
+
+    default_error_messages = {"does_not_exist": selectors.NO_SUCH_ENVIRONMENT}
+
+    def get_queryset(self):
+        operation = self.context.get("operation")
+        return AwsEnvironment.objects.none() if operation is None else selectors.environments_for(operation)
 
 
 class OperationItemField(serializers.PrimaryKeyRelatedField):
@@ -60,9 +155,7 @@ class SecondsField(serializers.IntegerField):
 
 class CheckSerializer(StrictModelSerializer):
     type = serializers.ChoiceField(choices=[])
-    environment = serializers.PrimaryKeyRelatedField(
-        queryset=AwsEnvironment.objects.all(), allow_null=True, required=False
-    )
+    environment = OperationEnvironmentField(allow_null=True, required=False)
     interval_seconds = SecondsField(
         source="interval", min_value=30, max_value=7 * 24 * 3600, required=False, help_text="How often it looks."
     )
@@ -161,15 +254,20 @@ RECENT_RUNS = 50
 
 
 class DiagnoseRequestSerializer(StrictSerializer):
-    environment = serializers.PrimaryKeyRelatedField(queryset=AwsEnvironment.objects.all())
+    environment = OperationEnvironmentField()
     region = serializers.CharField(max_length=30)
     cluster = serializers.CharField(max_length=255)
     service = serializers.CharField(max_length=255)
     port = serializers.IntegerField(min_value=1, max_value=65535)
 
     def validate(self, data):
-        if data["region"] not in data["environment"].regions:
-            raise serializers.ValidationError({"region": f"{data['environment']} does not list {data['region']}."})
+        environment = data["environment"]
+        if data["region"] not in environment.regions:
+            raise serializers.ValidationError({"region": f"{environment} does not list {data['region']}."})
+        if not environment.allows_type(selectors.DIAGNOSIS_TYPE):
+            raise serializers.ValidationError(
+                {"environment": f"{environment} does not allow {selectors.DIAGNOSIS_TYPE} checks, whose walk this is."}
+            )
         return data
 
 
@@ -201,7 +299,7 @@ class DiagnoseViewSet(OperationScoped, viewsets.GenericViewSet):
 
     @extend_schema(request=DiagnoseRequestSerializer, responses={200: DiagnosisSerializer})
     def create(self, request, operation_slug: str):
-        given = DiagnoseRequestSerializer(data=request.data)
+        given = DiagnoseRequestSerializer(data=request.data, context=self.get_serializer_context())
         given.is_valid(raise_exception=True)
         data = given.validated_data
         diagnosis = diagnose_ecs(**data)  # cluster, service, region, port, environment

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 
-from tracker.models import Blocker, Finding, Operation, Task
+from tracker.models import Blocker, Finding, Operation, Task, Workspace
 
 from .checks.base import registry
 from .models import AwsEnvironment, Check
+from .selectors import DIAGNOSIS_TYPE, NO_SUCH_ENVIRONMENT, environments_for
 
 MIN_INTERVAL_SECONDS = 30
 MAX_INTERVAL_SECONDS = 7 * 24 * 3600
@@ -55,10 +57,11 @@ class CheckForm(forms.Form):
     name = forms.CharField(max_length=200)
     type = forms.ChoiceField(widget=forms.RadioSelect)
     environment = forms.ModelChoiceField(
-        queryset=AwsEnvironment.objects.all(),
+        queryset=AwsEnvironment.objects.none(),  # the operation's workspace's (set in __init__)
         required=False,
         empty_label="— none (for checks that need no AWS) —",
-        help_text="The AWS account the check looks at.",
+        help_text="The AWS account the check looks at: one of this operation's workspace.",
+        error_messages={"invalid_choice": NO_SUCH_ENVIRONMENT},
     )
     region = forms.ChoiceField(required=False, help_text="One of the regions the environment lists.")
     params = JSONText(
@@ -99,7 +102,9 @@ class CheckForm(forms.Form):
         self.fields["type"].choices = [
             (code, kind.label) for code, kind in sorted(registry.items(), key=lambda item: item[1].label)
         ]
-        environments = list(AwsEnvironment.objects.all())
+        environments = list(environments_for(operation))
+        self.fields["environment"].queryset = environments_for(operation)
+        self.environments = environments
         # Grouped by environment: the page shows which regions each one lists (the model checks the pair).
         self.fields["region"].choices = [("", "—")] + [
             (environment.name, [(region, region) for region in environment.regions]) for environment in environments
@@ -163,15 +168,100 @@ class CheckForm(forms.Form):
 class DiagnoseForm(forms.Form):
     """Which ECS service to walk, where, and the port the internet should reach."""
 
-    environment = forms.ModelChoiceField(queryset=AwsEnvironment.objects.all())
+    environment = forms.ModelChoiceField(
+        queryset=AwsEnvironment.objects.none(), error_messages={"invalid_choice": NO_SUCH_ENVIRONMENT}
+    )
     region = forms.CharField(max_length=30)
     cluster = forms.CharField(max_length=255)
     service = forms.CharField(max_length=255)
     port = forms.IntegerField(min_value=1, max_value=65535, initial=5000)
+
+    def __init__(self, *args: Any, operation: Operation, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["environment"].queryset = environments_for(operation)
 
     def clean(self):
         data = super().clean()
         environment, region = data.get("environment"), data.get("region")
         if environment is not None and region and region not in environment.regions:
             self.add_error("region", f"{environment} does not list {region}.")
+        if environment is not None and not environment.allows_type(DIAGNOSIS_TYPE):
+            self.add_error("environment", f"{environment} does not allow {DIAGNOSIS_TYPE} checks, whose walk this is.")
         return data
+
+
+def aws_check_type_choices() -> list[tuple[str, str]]:
+    """The types an environment can allow: those that look at AWS, by label."""
+    return sorted(
+        ((code, kind.label) for code, kind in registry.items() if kind.needs_aws), key=lambda choice: choice[1]
+    )
+
+
+class EnvironmentForm(forms.Form):
+    """An AWS environment of a workspace: the account, its regions, the check types it allows, the role."""
+
+    workspace = forms.ModelChoiceField(
+        queryset=Workspace.objects.none(),
+        help_text="It stays there: only that workspace's operations can look at it.",
+        error_messages={"invalid_choice": "No such workspace."},
+    )
+    name = forms.CharField(max_length=100)
+    account_id = forms.CharField(label="Account id", max_length=12, help_text="Twelve digits; for people, not a key.")
+    regions = forms.CharField(
+        max_length=500, help_text="The regions checks may look at, separated by spaces or commas: us-east-1 eu-west-1."
+    )
+    check_types = forms.MultipleChoiceField(
+        label="Allowed check types",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every type. Ticked: only those may look at this account.",
+    )
+    role_arn = forms.CharField(
+        label="Role ARN", max_length=600, required=False, help_text="Assumed from the workers' own credentials."
+    )
+    external_id = forms.CharField(
+        label="External id",
+        max_length=1224,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Sent with AssumeRole; never shown back. Left empty on an edit, it stays as it is.",
+    )
+
+    def __init__(self, *args: Any, workspaces, environment: AwsEnvironment | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.environment = environment
+        self.fields["check_types"].choices = aws_check_type_choices()
+        if environment is None:
+            self.fields["workspace"].queryset = workspaces
+            choices = list(workspaces[:2])
+            if len(choices) == 1:
+                self.initial.setdefault("workspace", choices[0].pk)
+        else:  # an environment never moves: its workspace is shown, not chosen
+            del self.fields["workspace"]
+
+    def clean_regions(self) -> list[str]:
+        return [region for region in re.split(r"[\s,]+", self.cleaned_data["regions"]) if region]
+
+    def environment_fields(self) -> dict[str, Any]:
+        """The cleaned data as the services take it (an empty external id on an edit is left alone)."""
+        data = dict(self.cleaned_data)
+        if self.environment is not None and not data.get("external_id"):
+            data.pop("external_id", None)
+        return data
+
+    def show_errors(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error.messages)
+            return
+        for name, messages in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages)
+
+    @classmethod
+    def initial_for(cls, environment: AwsEnvironment) -> dict[str, Any]:
+        return {
+            "name": environment.name,
+            "account_id": environment.account_id,
+            "regions": " ".join(environment.regions),
+            "check_types": environment.check_types,
+            "role_arn": environment.role_arn,
+        }

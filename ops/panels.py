@@ -1,11 +1,12 @@
-"""The "Live checks" section of an operation's dashboard (registered in OpsConfig.ready)."""
+"""The "Live checks" section of an operation's dashboard, and the "AWS environments" section of a
+workspace's page (registered in OpsConfig.ready)."""
 
 from __future__ import annotations
 
 from tracker.dashboard import Panel
-from tracker.models import Operation
+from tracker.models import Operation, Workspace
 
-from .models import Check, CheckFlip
+from .models import AwsEnvironment, Check, CheckFlip
 
 RECENT_FLIPS = 8
 
@@ -21,4 +22,17 @@ def live_checks(operation: Operation) -> Panel | None:
         title="🛰️ Live checks",
         template="ops/checks_panel.html",
         context={"checks": checks, "flips": flips, "operation": operation},
+    )
+
+
+def workspace_environments(workspace: Workspace, user, is_admin: bool):
+    """The workspace's environments, for its page: what its checks may look at (admins: and change it)."""
+    from tracker.workspace_sections import Section
+
+    environments = list(AwsEnvironment.objects.filter(workspace=workspace).order_by("name"))
+    return Section(
+        id="aws-environments",
+        title="☁️ AWS environments",
+        template="ops/workspace_environments.html",
+        context={"workspace": workspace, "environments": environments, "is_admin": is_admin},
     )

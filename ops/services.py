@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -34,11 +35,62 @@ MAX_ERROR_BACKOFF = dt.timedelta(hours=1)
 
 
 @transaction.atomic
-def environment_create(**fields: Any) -> AwsEnvironment:
-    environment = AwsEnvironment(**fields)
+def environment_create(*, workspace, actor=None, **fields: Any) -> AwsEnvironment:
+    """An environment of `workspace` (who may add one is the caller's question: its admins)."""
+    environment = AwsEnvironment(workspace=workspace, **fields)
     environment.full_clean()
     environment.save()
     return environment
+
+
+@transaction.atomic
+def environment_update(*, environment: AwsEnvironment, actor=None, **changes: Any) -> AwsEnvironment:
+    """Change an environment. It stays in its workspace (its checks are that workspace's), and a
+    narrowing of its regions or check types that would strand a check is refused, naming the checks:
+    every check it keeps must still be one it allows."""
+    if changes.get("workspace", environment.workspace) != environment.workspace:
+        raise ValidationError({"workspace": "An AWS environment stays in its workspace: add one to the other."})
+    changes.pop("workspace", None)
+    originals = {name: getattr(environment, name) for name in changes}
+    for name, value in changes.items():
+        setattr(environment, name, value)
+    try:
+        environment.full_clean()
+        _refuse_stranding(environment)
+    except ValidationError:
+        for name, old in originals.items():  # leave the caller's object as the database still has it
+            setattr(environment, name, old)
+        raise
+    environment.save()
+    return environment
+
+
+def _refuse_stranding(environment: AwsEnvironment) -> None:
+    if environment.pk is None:
+        return
+    checks = list(Check.objects.filter(environment=environment).order_by("name").values_list("name", "region", "type"))
+    outside = sorted({region for _, region, _ in checks if region and region not in environment.regions})
+    if outside:
+        names = ", ".join(name for name, region, _ in checks if region in outside)
+        raise ValidationError(
+            {"regions": f"Checks look at {', '.join(outside)}: {names}. Change or delete them first."}
+        )
+    refused = sorted({kind for _, _, kind in checks if not environment.allows_type(kind)})
+    if refused:
+        names = ", ".join(name for name, _, kind in checks if kind in refused)
+        raise ValidationError(
+            {"check_types": f"Checks of type {', '.join(refused)} use it: {names}. Change or delete them first."}
+        )
+
+
+@transaction.atomic
+def environment_delete(*, environment: AwsEnvironment, actor=None) -> None:
+    """Delete an environment no check uses (a check's environment is protected: it would stop looking)."""
+    used = list(Check.objects.filter(environment=environment).order_by("name").values_list("name", flat=True)[:6])
+    if used:
+        more = ", …" if len(used) > 5 else ""
+        raise ValidationError(f"Checks use it: {', '.join(used[:5])}{more}. Delete them or move them first.")
+    environment.delete()
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-"""The pages of an operation's live checks, under the operation's own URL."""
+"""The pages of an operation's live checks, under the operation's own URL, and the AWS environments
+of the user's workspaces."""
 
 from django.urls import path
 
@@ -14,4 +15,8 @@ urlpatterns = [
     path("operations/<slug:slug>/checks/<int:pk>/edit/", views.check_edit, name="check-edit"),
     path("operations/<slug:slug>/checks/<int:pk>/delete/", views.check_delete, name="check-delete"),
     path("operations/<slug:slug>/checks/<int:pk>/run/", views.check_run_now, name="check-run"),
+    path("aws-environments/", views.environment_list, name="environments"),
+    path("aws-environments/add/", views.environment_add, name="environment-add"),
+    path("aws-environments/<int:pk>/edit/", views.environment_edit, name="environment-edit"),
+    path("aws-environments/<int:pk>/delete/", views.environment_delete, name="environment-delete"),
 ]

@@ -14,21 +14,23 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tracker.models import Finding, Operation
 from tracker.permissions import Role, has_role
+from tracker.selectors import administered_workspaces
 from tracker.views.pages import get_object_in, operation_for
 
 from . import services
 from .checks.base import registry
 from .diagnosis import diagnose_ecs
-from .forms import CheckForm, DiagnoseForm
-from .models import Check, CheckFlip, CheckRun, shown
+from .forms import CheckForm, DiagnoseForm, EnvironmentForm
+from .models import AwsEnvironment, Check, CheckFlip, CheckRun, shown
+from .selectors import environments_for, environments_of, may_manage, require_manager
 from .suggest import Suggestion, suggestions_for
 
 RECENT_RUNS = 20
@@ -84,6 +86,12 @@ def _from_suggestion(request, operation: Operation) -> tuple[dict[str, Any], Sug
         "expected": suggestion.expected,
         "finding": finding.pk,
     }
+    # Where it would look: the one environment of the operation's workspace that allows the type, if one.
+    fitting = [env for env in environments_for(operation) if env.allows_type(suggestion.type)]
+    if len(fitting) == 1 and registry[suggestion.type].needs_aws:
+        initial["environment"] = fitting[0].pk
+        if len(fitting[0].regions) == 1:
+            initial["region"] = fitting[0].regions[0]
     return initial, suggestion
 
 
@@ -222,7 +230,7 @@ def check_run_now(request, slug: str, pk: int):
 def diagnose(request, slug: str):
     """Walk an ECS service's path from the internet now and name every root cause (editors: it calls AWS)."""
     operation = operation_for(request, slug, Role.EDITOR)
-    form = DiagnoseForm(request.POST or None, initial=_diagnose_defaults(operation))
+    form = DiagnoseForm(request.POST or None, operation=operation, initial=_diagnose_defaults(operation))
     diagnosis = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -238,3 +246,86 @@ def _diagnose_defaults(operation: Operation) -> dict[str, Any]:
     if check is None:
         return {}
     return {"environment": check.environment, "region": check.region, **check.params}
+
+
+# --- AWS environments -----------------------------------------------------------------------------
+# Those of the user's workspaces: members read them, admins add, change and delete them. Another
+# workspace's environment is a 404, as one that does not exist.
+
+
+def _environments_url() -> str:
+    return reverse("ops:environments")
+
+
+@login_required
+def environment_list(request):
+    environments = list(environments_of(request.user).select_related("workspace").order_by("workspace__name", "name"))
+    for environment in environments:
+        environment.can_manage = may_manage(environment)
+    context = {"environments": environments, "can_add": administered_workspaces(request.user).exists()}
+    return render(request, "ops/environments.html", context)
+
+
+def environment_form_page(request, form: EnvironmentForm, *, heading: str, save, done: str, environment=None):
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.environment_fields())
+        except ValidationError as error:
+            form.show_errors(error)
+        else:
+            messages.success(request, done)
+            return redirect(_environments_url())
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "heading": heading, "environment": environment}
+    return render(request, "ops/environment_form.html", context, status=status)
+
+
+@login_required
+def environment_add(request):
+    workspaces = administered_workspaces(request.user).order_by("name")
+    if not workspaces.exists():
+        raise PermissionDenied("Only a workspace's admins add AWS environments.")
+    named = workspaces.filter(slug=request.GET.get("workspace", "")).first()  # from the workspace's page
+    form = EnvironmentForm(request.POST or None, workspaces=workspaces, initial={"workspace": named} if named else {})
+    return environment_form_page(
+        request,
+        form,
+        heading="Add an AWS environment",
+        save=lambda data: services.environment_create(actor=request.user, **data),
+        done="Environment added: its workspace's checks can look at it.",
+    )
+
+
+def _managed_environment(request, pk: int) -> AwsEnvironment:
+    environment = get_object_or_404(environments_of(request.user).select_related("workspace"), pk=pk)
+    require_manager(environment)
+    return environment
+
+
+@login_required
+def environment_edit(request, pk: int):
+    environment = _managed_environment(request, pk)
+    form = EnvironmentForm(
+        request.POST or None, workspaces=None, environment=environment, initial=EnvironmentForm.initial_for(environment)
+    )
+    return environment_form_page(
+        request,
+        form,
+        heading=f"Edit AWS environment: {environment.name}",
+        save=lambda data: services.environment_update(environment=environment, actor=request.user, **data),
+        done="Environment updated.",
+        environment=environment,
+    )
+
+
+@login_required
+@require_POST
+def environment_delete(request, pk: int):
+    environment = _managed_environment(request, pk)
+    try:
+        services.environment_delete(environment=environment, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Environment deleted: {environment.name}")
+    return redirect(_environments_url())

@@ -12,8 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def environment():
-    return services.environment_create(name="demo", account_id="123456789012", regions=["us-east-1"])
+def environment(team):
+    return services.environment_create(
+        workspace=team.workspace, name="demo", account_id="123456789012", regions=["us-east-1"]
+    )
 
 
 def ask(user, team, **body):

@@ -21,9 +21,14 @@ def test_without_a_role_the_clients_use_the_standard_chain(aws):
     assert session.get_credentials().access_key == "testing"  # AWS_ACCESS_KEY_ID, as boto3 reads it
 
 
-def test_an_environments_role_is_assumed_and_refreshable(aws):
+def test_an_environments_role_is_assumed_and_refreshable(aws, workspace):
     environment = services.environment_create(
-        name="prod", account_id="123456789012", regions=["us-east-1"], role_arn=ROLE, external_id="snail-42"
+        workspace=workspace,
+        name="prod",
+        account_id="123456789012",
+        regions=["us-east-1"],
+        role_arn=ROLE,
+        external_id="snail-42",
     )
     session = ops_aws.session_for(environment)
     credentials = session.get_credentials()

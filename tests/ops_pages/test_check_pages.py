@@ -96,13 +96,17 @@ def real_types():
 
 
 @pytest.fixture
-def environment(db):
-    return services.environment_create(name="snail-prod", account_id="123456789012", regions=["us-east-1"])
+def environment(workspace):
+    return services.environment_create(
+        workspace=workspace, name="snail-prod", account_id="123456789012", regions=["us-east-1"]
+    )
 
 
 @pytest.fixture
-def other_environment(db):
-    return services.environment_create(name="elsewhere", account_id="210987654321", regions=["eu-west-1"])
+def other_environment(workspace):
+    return services.environment_create(
+        workspace=workspace, name="elsewhere", account_id="210987654321", regions=["eu-west-1"]
+    )
 
 
 @pytest.fixture
@@ -134,7 +138,8 @@ def form(**changes) -> dict[str, str]:
 
 
 def other_operation():
-    other = tracker_services.operation_create(name="Operation Other", actor=None)
+    elsewhere = tracker_services.workspace_create(name="Elsewhere", actor=None)
+    other = tracker_services.operation_create(workspace=elsewhere, name="Operation Other", actor=None)
     phase = tracker_services.phase_create(operation=other, number=1, title="Theirs", actor=None)
     finding = tracker_services.finding_create(
         operation=other,

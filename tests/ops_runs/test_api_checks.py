@@ -66,7 +66,8 @@ def test_a_bad_check_is_a_400_naming_the_field_and_nothing_is_saved(team, teamma
 def test_a_check_cannot_link_another_operations_item(team, teammate, outsider):
     from tracker import services as tracker_services
 
-    other = tracker_services.operation_create(name="Elsewhere", actor=outsider)
+    elsewhere = tracker_services.workspace_create(name="Elsewhere", actor=None)
+    other = tracker_services.operation_create(workspace=elsewhere, name="Elsewhere", actor=outsider)
     theirs = tracker_services.finding_create(operation=other, subject="Theirs", verdict="correct", actor=outsider)
 
     response = client_for(teammate).post(checks_url(team), {**HEALTH, "finding": theirs.pk}, format="json")
@@ -103,9 +104,15 @@ def test_viewers_read_checks_but_cannot_add_them(team, viewer):
 
 def test_environments_are_listed_without_any_credential(team, viewer):
     services.environment_create(
-        name="prod", account_id="123456789012", regions=["us-east-1"], role_arn="arn:aws:iam::123456789012:role/Snail"
+        workspace=team.workspace,
+        name="prod",
+        account_id="123456789012",
+        regions=["us-east-1"],
+        role_arn="arn:aws:iam::123456789012:role/Snail",
+        external_id="snail-secret-42",
     )
 
     [row] = client_for(viewer).get("/api/aws-environments/").json()["results"]
 
-    assert row["name"] == "prod" and "external_id" not in row and "secret" not in str(row).lower()
+    assert row["name"] == "prod" and "external_id" not in row and "snail-secret" not in str(row)
+    assert (row["workspace"], row["check_types"]) == (team.workspace.slug, [])

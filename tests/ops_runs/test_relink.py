@@ -27,7 +27,7 @@ def test_checks_follow_their_items_through_a_replace(example_operation, example_
         blocker=blocker,
     )
 
-    import_document(data=example_bytes, actor=None, replace=True)
+    import_document(data=example_bytes, actor=None, workspace=example_operation.workspace, replace=True)
 
     check = Check.objects.select_related("finding", "task", "blocker").get(pk=check.pk)
     assert not Finding.objects.filter(pk=finding.pk).exists()  # the old rows are gone...
@@ -43,6 +43,6 @@ def test_a_link_whose_item_left_the_document_is_dropped(example_operation, examp
     )
     without = example_bytes.replace(b"**ECS Service**", b"**ECS Service Config**")
 
-    import_document(data=without, actor=None, replace=True)
+    import_document(data=without, actor=None, workspace=example_operation.workspace, replace=True)
 
     assert Check.objects.get(pk=check.pk).finding is None

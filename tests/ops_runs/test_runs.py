@@ -340,7 +340,8 @@ def test_a_check_cannot_link_another_operations_item(team, scripted, outsider):
 
     from tracker import services as tracker_services
 
-    other = tracker_services.operation_create(name="Elsewhere", actor=outsider)
+    elsewhere = tracker_services.workspace_create(name="Elsewhere", actor=None)
+    other = tracker_services.operation_create(workspace=elsewhere, name="Elsewhere", actor=outsider)
     theirs = tracker_services.task_create(operation=other, title="Theirs", kind="next_step", actor=outsider)
 
     with pytest.raises(ValidationError):

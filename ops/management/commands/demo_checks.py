@@ -1,7 +1,8 @@
 """`manage.py demo_checks`: the example's AWS in the local moto server, and live checks on it.
 
 `make run` calls it after `setup_demo`, with AWS_ENDPOINT_URL naming the moto server it started.
-It seeds the example network and ECS service (ops.demo), makes the "demo (moto)" environment,
+It seeds the example network and ECS service (ops.demo), makes the "demo (moto)" environment
+in the example operation's workspace (setup_demo's "demo"),
 and creates or updates one check per fact the team checked by hand, linked to the example's
 findings, its completion criterion "accessible from internet" and its VPC blocker. moto starts
 empty each time, so the resource ids change: existing checks (by name) get the new ids.
@@ -164,8 +165,11 @@ class Command(BaseCommand):
         except RuntimeError as refused:  # real AWS named by AWS_ENDPOINT_URL
             raise CommandError(str(refused)) from None
         with transaction.atomic():
+            # In the example operation's workspace (setup_demo's "demo"): only its operations may look there.
             environment, _ = AwsEnvironment.objects.get_or_create(
-                name=ENVIRONMENT, defaults={"account_id": "123456789012", "regions": [region]}
+                workspace=operation.workspace,
+                name=ENVIRONMENT,
+                defaults={"account_id": "123456789012", "regions": [region]},
             )
             for spec in demo_checks(ids):
                 self._upsert(operation, environment, region, spec)

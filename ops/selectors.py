@@ -1,0 +1,64 @@
+"""Which AWS environments a user or an operation may see and use.
+
+An environment belongs to one workspace: its members read it, its admins manage it, and only its
+operations attach checks to it. Outside the workspace it does not exist: it is not listed, its id
+is answered like an id that was never made, and a check or a diagnosis naming it is told "No such
+AWS environment." (the same words as for a nonexistent one).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from tracker.models import Operation, Workspace, WorkspaceMembership
+from tracker.selectors import administered_workspaces, workspaces_of
+
+from .models import AwsEnvironment
+
+NO_SUCH_ENVIRONMENT = "No such AWS environment."
+ADMINS_ONLY = "Only the workspace's admins add, change or delete its AWS environments."
+# The ECS diagnosis is this check type's walk (the same AWS calls): an environment allows both or neither.
+DIAGNOSIS_TYPE = "ecs_reachability"
+
+
+def environments_of(user) -> QuerySet[AwsEnvironment]:
+    """The environments of the user's workspaces, each annotated with `my_role` there (superusers:
+    every environment, as admin)."""
+    role = workspaces_of(user).filter(pk=OuterRef("workspace_id")).values("my_role")[:1]
+    return AwsEnvironment.objects.annotate(my_role=Subquery(role)).filter(my_role__isnull=False)
+
+
+def environments_for(operation: Operation) -> QuerySet[AwsEnvironment]:
+    """The environments an operation's checks may look at: its workspace's."""
+    return AwsEnvironment.objects.filter(workspace_id=operation.workspace_id)
+
+
+def may_manage(environment: AwsEnvironment) -> bool:
+    """Whether the user `environments_of` annotated it for administers its workspace."""
+    return getattr(environment, "my_role", None) == WorkspaceMembership.Role.ADMIN
+
+
+def require_manager(environment: AwsEnvironment) -> None:
+    if not may_manage(environment):
+        raise PermissionDenied(ADMINS_ONLY)
+
+
+def workspace_for_new_environment(user, slug: str | None = None) -> Workspace:
+    """The workspace a user adds an environment to: the one named, else the only one they administer.
+
+    A workspace they do not belong to is answered like one that does not exist (400); one they
+    belong to without administering it, or none administered at all, is a 403."""
+    if slug:
+        found = workspaces_of(user).filter(slug=slug).first()
+        if found is None:
+            raise ValidationError({"workspace": f"No such workspace: '{slug}'."})
+        if found.my_role != WorkspaceMembership.Role.ADMIN:
+            raise PermissionDenied(ADMINS_ONLY)
+        return found
+    choices = list(administered_workspaces(user)[:2])
+    if not choices:
+        raise PermissionDenied(ADMINS_ONLY)
+    if len(choices) > 1:
+        raise ValidationError({"workspace": "You administer several workspaces: name the one to add it to."})
+    return choices[0]

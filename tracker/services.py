@@ -577,8 +577,11 @@ def _username_of(user_id: int) -> str | None:
 
 
 @transaction.atomic
-def public_link_create(*, operation: Operation, actor: Actor, label: str = "") -> tuple[PublicLink, str]:
-    """Make a read-only link; returns it with its token, which is shown once and never stored."""
+def public_link_create(
+    *, operation: Operation, actor: Actor, label: str = "", shows_infrastructure: bool = False
+) -> tuple[PublicLink, str]:
+    """Make a read-only link; returns it with its token, which is shown once and never stored.
+    `shows_infrastructure`: its live checks show ENI ids, addresses, deployment and account ids."""
     token = secrets.token_urlsafe(32)
     link = _create(
         PublicLink,
@@ -586,6 +589,7 @@ def public_link_create(*, operation: Operation, actor: Actor, label: str = "") -
         operation=operation,
         token_hash=hashlib.sha256(token.encode()).hexdigest(),
         label=label,
+        shows_infrastructure=shows_infrastructure,
         created_by=_user(actor),
     )
     return link, token

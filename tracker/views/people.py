@@ -84,7 +84,10 @@ def membership_remove(request, slug: str, pk: int):
 def public_link_create(request, slug: str):
     operation = operation_for(request, slug, Role.ADMIN)
     _link, token = services.public_link_create(
-        operation=operation, actor=request.user, label=request.POST.get("label", "")[:200]
+        operation=operation,
+        actor=request.user,
+        label=request.POST.get("label", "")[:200],
+        shows_infrastructure=bool(request.POST.get("shows_infrastructure")),  # an unticked box is not sent
     )
     # Shown once, on the next page, then gone: the session holds it for a single read.
     request.session["new_public_link"] = request.build_absolute_uri(f"/p/{token}/")

@@ -95,6 +95,11 @@ def _is_api(request) -> bool:
     return request.path.startswith(("/api/", "/v2/"))
 
 
+# The route that takes a tracker document has that document's limit, TRACKER_MAX_DOCUMENT_BYTES, as
+# the page upload and `import_tracker` do (tracker/importers.py), not the API's general one.
+TRACKER_IMPORT_PATH = "/api/operations/import/"
+
+
 def _body_limit(request) -> int:
     return settings.MLSERVICE_MAX_BODY_BYTES if request.path.startswith("/v2/") else settings.API_MAX_BODY_BYTES
 
@@ -141,7 +146,7 @@ def server_error(request):
 
 class BodySizeLimit:
     """413 for an API write whose declared body is larger than `API_MAX_BODY_BYTES` (for the
-    inference routes, `MLSERVICE_MAX_BODY_BYTES`).
+    inference routes, `MLSERVICE_MAX_BODY_BYTES`; for a tracker import, `TRACKER_MAX_DOCUMENT_BYTES`).
 
     DRF's JSON parser reads the whole stream without Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, so
     the limit is enforced here, on the Content-Length, before any of the body is read.
@@ -156,6 +161,13 @@ class BodySizeLimit:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 return JsonResponse({"error": "The Content-Length header is not a number."}, status=400)
+            if request.path == TRACKER_IMPORT_PATH:
+                from tracker.importers import body_too_large
+
+                refused = body_too_large(length, request.content_type)
+                if refused:
+                    return JsonResponse({"error": refused}, status=413)
+                return self.get_response(request)
             limit = _body_limit(request)
             if length > limit:
                 return JsonResponse({"error": f"The body is {length} bytes; the limit is {limit}."}, status=413)

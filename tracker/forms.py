@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .lib.parser import MAX_DOCUMENT_BYTES
+from .importers import DocumentTooLarge, check_size
 from .models import Achievement, Blocker, Decision, Finding, Membership, Phase
 
 PhaseChoices = tuple[tuple[int, str], ...]
@@ -76,9 +76,13 @@ class ImportForm(forms.Form):
     replace = forms.BooleanField(required=False, help_text="Replace the operation of the same name if it exists.")
 
     def clean_document(self):
+        """Refuse a document over TRACKER_MAX_DOCUMENT_BYTES before anything reads it (code
+        `too_large`: the page answers 413)."""
         upload = self.cleaned_data["document"]
-        if upload.size > MAX_DOCUMENT_BYTES:
-            raise forms.ValidationError(f"The document is larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB.")
+        try:
+            check_size(upload.size)
+        except DocumentTooLarge as refused:
+            raise forms.ValidationError(refused.message, code="too_large") from None
         return upload
 
     def __init__(self, *args, workspaces, **kwargs):

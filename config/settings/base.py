@@ -254,6 +254,21 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- tracker documents (tracker/lib/parser.py; the import page, the API and `import_tracker`) -------
+# Budgets a tracker document must fit, checked by a linear pre-scan before the parsing proper: over
+# one, the import is refused with a problem naming the limit and its setting, and nothing is written.
+# For scale, a 5,000-task tracker is 241 KB, 6,000 lines and ~5,600 blocks and parses in ~0.2 s; at
+# these defaults no document takes more than ~0.5 s or ~40 MB to parse (docs/benchmarks.md,
+# "Hostile imports", measured by bench/hostile_import.py).
+# The largest document in bytes, for every route that takes one (the API's is a 413 before reading).
+TRACKER_MAX_DOCUMENT_BYTES = env.int("TRACKER_MAX_DOCUMENT_BYTES", default=2 * 1024 * 1024)
+# Lines, blank ones included (each costs markdown-it a few microseconds even when it is empty).
+TRACKER_MAX_LINES = env.int("TRACKER_MAX_LINES", default=50_000)
+# Blocks: headings, paragraphs, list items, quotes (~40 µs each to parse; about the non-blank lines).
+TRACKER_MAX_BLOCKS = env.int("TRACKER_MAX_BLOCKS", default=10_000)
+# How deep lists and quotes may sit inside one another (tracker lists are flat; a kept note may nest).
+TRACKER_MAX_NESTING = env.int("TRACKER_MAX_NESTING", default=6)
+
 # --- AWS (the ops app's checks) -------------------------------------------------------------------
 # Credentials and endpoints come from boto3's standard chain and resolution (AWS_PROFILE,
 # AWS_ENDPOINT_URL...), never from these settings or the database.

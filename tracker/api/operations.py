@@ -10,14 +10,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from .. import services
 from ..charts import build_charts
 from ..dashboard import build_dashboard
 from ..exporters import export_json, export_markdown
-from ..importers import ImportFailed, import_as, read_document
+from ..importers import DocumentTooLarge, ImportFailed, check_size, import_as, read_document
 from ..models import Blocker, Operation, Phase
 from ..permissions import Role, require_role
 from ..selectors import operation_for_dashboard, operation_list, progress_history, workspace_for_new_operation
@@ -209,6 +209,7 @@ class OperationViewSet(
             200: OperationSerializer,
             400: ImportErrorSerializer,
             403: ErrorSerializer,  # replacing an operation one does not administer
+            413: ImportErrorSerializer,  # over TRACKER_MAX_DOCUMENT_BYTES
         },
     )
     @action(
@@ -220,7 +221,8 @@ class OperationViewSet(
     def import_document(self, request):
         """Create an operation from a tracker document (201), or with `?replace=true` rewrite the one
         of the same name (200). A document that does not import is a 400 listing every problem
-        with its line number, and changes nothing."""
+        with its line number, and changes nothing; one over TRACKER_MAX_DOCUMENT_BYTES is a 413 naming
+        the limit, before it is read (config/api_errors.py refuses a larger body first)."""
         query = ImportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         replace = query.validated_data["replace"]
@@ -230,11 +232,18 @@ class OperationViewSet(
         else:
             upload = DocumentUploadSerializer(data=request.data)
             upload.is_valid(raise_exception=True)
-            data = upload.validated_data["document"].read()
+            document = upload.validated_data["document"]
+            try:
+                check_size(document.size)
+            except DocumentTooLarge as refused:
+                raise ImportTooLarge(refused) from None
+            data = document.read()
         try:
             operation = import_as(
                 document=read_document(data), actor=request.user, workspace=workspace, replace=replace
             )
+        except DocumentTooLarge as refused:
+            raise ImportTooLarge(refused) from None
         except ImportFailed as failure:
             raise ImportRefused(failure) from None
         latest = operation.activity.values_list("action", flat=True).first()
@@ -259,6 +268,17 @@ class ImportRefused(ValidationError):
     """A 400 whose body lists the document's problems: {"error", "problems": [{"line", "message"}]}."""
 
     def __init__(self, failure: ImportFailed):
+        # The first parser.MAX_PROBLEMS problems, then one counting the rest; the error counts them all.
         self.problems = [{"line": p.line, "message": p.message} for p in failure.problems]
-        count = len(self.problems)
-        super().__init__(f"The document does not import: {count} problem{'s' if count != 1 else ''}.")
+        count = failure.total
+        super().__init__(f"The document does not import: {count:,} problem{'s' if count != 1 else ''}.")
+
+
+class ImportTooLarge(APIException):
+    """A 413 for a document over TRACKER_MAX_DOCUMENT_BYTES, in the shape of ImportRefused."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+    def __init__(self, refused: DocumentTooLarge):
+        self.problems = [{"line": p.line, "message": p.message} for p in refused.problems]
+        super().__init__(refused.message)

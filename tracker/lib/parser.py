@@ -8,12 +8,22 @@ NEXT STEPS) in any order. A section the tracker does not know is kept verbatim a
 markdown-it-py does the tokenizing, so lists, quotes and headings are what CommonMark says they
 are and every token carries its line; this module only interprets the blocks. Every problem is
 collected with its line number and reported together, so one run shows everything to fix.
+
+No input takes more than time and memory in proportion to its size, and bounded amounts of both
+(issue #14): the budgets of `Limits` (bytes, lines, blocks, nesting) are checked by a linear
+pre-scan before markdown-it runs, since markdown-it's tokens cost ~0.5 KB each and a 2 MB document
+of `-` lines was a million of them; markdown-it itself is told not to go deeper than the nesting
+budget; the grammar's own lookups are dictionaries and its patterns cannot backtrack
+quadratically; and the problem list keeps the first `MAX_PROBLEMS` by line, then says how many
+more there were. bench/hostile_import.py measures all of it.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
@@ -21,6 +31,7 @@ from . import document as d
 from .values import (
     canonical_word,
     plain_heading,
+    quoted,
     read_date,
     read_datetime,
     read_duration,
@@ -31,7 +42,23 @@ from .values import (
     split_trailing_icons,
 )
 
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a document may be. Each budget is a Django setting of the same meaning, declared
+    with its default (and why that default) in config/settings/base.py; this module knows no Django,
+    so `tracker.importers.limits()` reads the settings and passes them in. The defaults here are
+    the settings' defaults, for callers without settings (the fuzz tests, the benchmark)."""
+
+    max_bytes: int = 2 * 1024 * 1024  # TRACKER_MAX_DOCUMENT_BYTES
+    max_lines: int = 50_000  # TRACKER_MAX_LINES
+    max_blocks: int = 10_000  # TRACKER_MAX_BLOCKS
+    max_nesting: int = 6  # TRACKER_MAX_NESTING
+
+
+DEFAULT_LIMITS = Limits()
+# A document with a million bad lines is told about the first few hundred, and how many more there are.
+MAX_PROBLEMS = 200
 
 
 @dataclass(frozen=True)
@@ -41,46 +68,192 @@ class Problem:
 
 
 class DocumentError(Exception):
-    """The document cannot be imported; `problems` says where and why, one entry per problem."""
+    """The document cannot be imported; `problems` says where and why, one entry per problem.
 
-    def __init__(self, problems: list[Problem]):
+    `problems` is at most `MAX_PROBLEMS` entries plus one saying how many more there were;
+    `total` counts them all.
+    """
+
+    def __init__(self, problems: list[Problem], total: int | None = None):
         self.problems = sorted(problems, key=lambda p: p.line)
+        self.total = max(total or 0, len(self.problems))
         super().__init__("; ".join(f"line {p.line}: {p.message}" for p in self.problems))
 
     def format(self, path: str) -> str:
         return "\n".join(f"{path}:{p.line}: {p.message}" for p in self.problems)
 
 
-def decode(data: bytes) -> str:
-    """Bytes of an uploaded or read file -> text, refusing what is not a UTF-8 text document."""
+class _Problems:
+    """The first `limit` problems by line, and how many there were in all.
+
+    A bounded heap (the kept problem with the largest line on top) rather than a list sorted at the
+    end: every line of a 100,000-line document can be wrong, and the answer must stay small.
+    """
+
+    def __init__(self, limit: int = MAX_PROBLEMS):
+        self.limit = limit
+        self.total = 0
+        self.first_left_out: int | None = None
+        self._heap: list[tuple[int, int, str]] = []  # (-line, -order, message)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def add(self, line: int, message: str) -> None:
+        self.total += 1
+        entry = (-line, -self.total, message)
+        if len(self._heap) < self.limit:
+            heapq.heappush(self._heap, entry)
+            return
+        if entry > self._heap[0]:  # an earlier line than the latest kept one
+            entry = heapq.heapreplace(self._heap, entry)
+        self.first_left_out = min(-entry[0], self.first_left_out or -entry[0])
+
+    def listed(self) -> list[Problem]:
+        """The kept problems in line order (the order they were found within a line), then the count of the rest."""
+        kept = [Problem(-line, message) for line, _order, message in sorted(self._heap, key=lambda e: (-e[0], -e[1]))]
+        left_out = self.total - len(kept)
+        if left_out:
+            plural = "s" if left_out != 1 else ""
+            more = f"and {left_out:,} more problem{plural} (only the first {len(kept)} are listed)"
+            kept.append(Problem(self.first_left_out or kept[-1].line, more))
+        return kept
+
+    def error(self) -> DocumentError:
+        return DocumentError(self.listed(), self.total)
+
+
+def _over(what: str, count: int, limit: int, setting: str, unit: str = "") -> Problem:
+    return Problem(1, f"the document {what} {count:,}{unit}; the limit is {limit:,} ({setting})")
+
+
+def size_problem(size: int, limits: Limits = DEFAULT_LIMITS) -> Problem | None:
+    """The problem of a document of `size` bytes if it is over the budget, else None. The page
+    upload, the API and `import_tracker` ask before they read a document."""
+    if size <= limits.max_bytes:
+        return None
+    return _over("is", size, limits.max_bytes, "TRACKER_MAX_DOCUMENT_BYTES", " bytes")
+
+
+def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Bytes of an uploaded or read file -> text, refusing what is not a UTF-8 text document.
+
+    The size is checked first, before anything copies the bytes."""
+    too_large = size_problem(len(data), limits)
+    if too_large:
+        raise DocumentError([too_large])
     if not data.strip():
         raise DocumentError([Problem(1, "the document is empty")])
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise DocumentError([Problem(1, f"the document is larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB")])
     if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise DocumentError([Problem(line, "this is a binary file, not a markdown document (it has NUL bytes)")])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
+        line = data.count(b"\n", 0, error.start) + 1
         raise DocumentError(
             [Problem(line, f"the document is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be read)")]
         ) from None
     return text.removeprefix("\ufeff")
 
 
+# --- budgets, before any token is made ---------------------------------------------------------
+
+# markdown-it's own line model: "\r\n" and "\r" end a line as "\n" does, and nothing else does
+# (str.splitlines would also split at form feeds, U+2028 and others, and shift a note's lines).
+_LINE_BREAK = re.compile(r"\r\n?")
+# The first character of a line (after its indentation and quote marks) that may start a block
+# other than a paragraph: lists, headings, fences, HTML. Counting these and the lines after a blank
+# line overestimates the blocks a little (a paragraph line that starts with a digit), never by much.
+_BLOCK_MARKS = frozenset("-+*#`~<0123456789")
+# One list or quote opened at the start of a line: `>`, `-`, `+`, `*`, `1.`, `1)`. Possessive and
+# atomic, so a long line of them is read once, without backtracking.
+_OPENER = r"[ \t]*+(?:>|[-+*](?=[ \t]|$)|[0-9]{1,9}+[.)](?=[ \t]|$))"
+_ONE_OPENER = re.compile(rf"(?>{_OPENER})(?P<rest>[ \t]*+)")
+_THEMATIC_BREAK = re.compile(r"[ \t]*+([-*_])(?:[ \t]*+\1){2,}+[ \t]*+$")
+
+
+def _normalized(text: str) -> str:
+    return _LINE_BREAK.sub("\n", text) if "\r" in text else text
+
+
+@lru_cache(maxsize=8)
+def _deep_line_start(limit: int) -> re.Pattern:
+    """A line that opens more than `limit` lists or quotes at its start (`> > - 1. x`)."""
+    return re.compile(rf"^(?>{_OPENER}){{{limit + 1}}}", re.MULTILINE)
+
+
+def _line_depth(line: str, stop: int) -> int:
+    """How many lists and quotes `line` opens at its start, counting no further than `stop`.
+
+    A thematic break (`- - -`, `* * *`) is not a list: CommonMark reads it as a rule."""
+    depth = position = 0
+    while depth < stop:
+        opener = _ONE_OPENER.match(line, position)
+        if opener is None or _THEMATIC_BREAK.match(line, position):
+            break
+        depth += 1
+        position = opener.end()
+    return depth
+
+
+def _check_budgets(text: str, limits: Limits) -> list[str]:
+    """Raise `DocumentError` naming the budget a document is over, before markdown-it runs; return
+    the document's lines.
+
+    All of it is linear: counting line breaks runs at C speed (and comes first, so a million lines
+    are refused before a list of them is made), the block count is one pass over the lines, the
+    nesting check a regular expression that cannot backtrack."""
+    count = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if count > limits.max_lines:
+        raise DocumentError([_over("has", count, limits.max_lines, "TRACKER_MAX_LINES", " lines")])
+    lines = text.split("\n")
+    blocks, blank = 0, True
+    for line in lines:
+        start = line.lstrip(" \t>")
+        if not start:
+            blank = True
+            continue
+        if blank or start[0] in _BLOCK_MARKS:
+            blocks += 1
+        blank = False
+    if blocks > limits.max_blocks:
+        raise DocumentError(
+            [
+                _over(
+                    "has about",
+                    blocks,
+                    limits.max_blocks,
+                    "TRACKER_MAX_BLOCKS",
+                    " blocks (headings, paragraphs, list items, quotes)",
+                )
+            ]
+        )
+    for candidate in _deep_line_start(limits.max_nesting).finditer(text):
+        end = text.find("\n", candidate.start())
+        line = text[candidate.start() : end if end >= 0 else len(text)]
+        if _line_depth(line, limits.max_nesting + 1) > limits.max_nesting:
+            raise DocumentError([_too_deep(text.count("\n", 0, candidate.start()) + 1, limits.max_nesting)])
+    return lines
+
+
+def _too_deep(line: int, limit: int) -> Problem:
+    return Problem(
+        line, f"lists and quotes are nested more than {limit} deep here; the limit is {limit} (TRACKER_MAX_NESTING)"
+    )
+
+
 # --- blocks -----------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     line: int
     text: str = ""
     nested: bool = False  # a sub-list or a second paragraph: not part of this grammar
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     kind: str  # heading | paragraph | list | quote | rule | other
     line: int  # 1-based line of the block's first line
@@ -91,13 +264,38 @@ class Block:
     items: list[Item] = field(default_factory=list)
 
 
-# Only the block structure is needed: the grammar reads each inline token's raw source (`content`),
-# so the inline pass, two thirds of markdown-it's time on a large document, is switched off.
-_markdown = MarkdownIt("commonmark").disable(["inline", "text_join"])
+@lru_cache(maxsize=8)
+def _markdown(max_nesting: int) -> MarkdownIt:
+    """markdown-it for documents nested at most `max_nesting` lists and quotes deep.
+
+    Only the block structure is needed: the grammar reads each inline token's raw source
+    (`content`), so the inline pass, two thirds of markdown-it's time on a large document, is
+    switched off. markdown-it stops descending at `maxNesting` levels (a list is two: the list and
+    its item), so a deeper document costs what one at the limit does; one level past the budget is
+    still read, for `_blocks` to report it with its line."""
+    return MarkdownIt("commonmark", {"maxNesting": 2 * max_nesting + 2}).disable(["inline", "text_join"])
 
 
-def _blocks(text: str) -> list[Block]:
-    tokens = _markdown.parse(text)
+_CONTAINER_STEP = {
+    "blockquote_open": 1,
+    "bullet_list_open": 1,
+    "ordered_list_open": 1,
+    "blockquote_close": -1,
+    "bullet_list_close": -1,
+    "ordered_list_close": -1,
+}
+
+
+def _blocks(text: str, max_nesting: int = DEFAULT_LIMITS.max_nesting) -> list[Block]:
+    tokens = _markdown(max_nesting).parse(text)
+    # Nesting across lines (indented sub-lists) is not seen by the pre-scan: checked on the tokens.
+    depth = 0
+    for token in tokens:
+        step = _CONTAINER_STEP.get(token.type)
+        if step:
+            depth += step
+            if depth > max_nesting:
+                raise DocumentError([_too_deep(token.map[0] + 1, max_nesting)])
     blocks: list[Block] = []
     i = 0
     while i < len(tokens):
@@ -151,6 +349,74 @@ def _list_block(tokens, start: int, end: int) -> Block:
     return block
 
 
+# --- '(expected: VALUE; NOTE)' --------------------------------------------------------------------
+
+_EXPECTED_HEAD = re.compile(r"expected:?", re.IGNORECASE)
+_BLANKS = re.compile(r"\s*")
+_SEMICOLON_BLANK = re.compile(r";\s")
+
+
+def split_expected(text: str) -> tuple[str, str | None] | None:
+    r"""(value, note or None) of a finding's 'expected: VALUE; NOTE', or None when it is not one.
+
+    What `^expected:?\s+(?P<value>.+?)(?:;\s+(?P<note>.*))?$` (IGNORECASE) matches, computed in
+    one pass: that pattern backtracks quadratically on a long line (a run of blanks after
+    'expected:', or many '; ' before a line break), and a note is as long as a line may be.
+    tests/tracker/test_hostile_documents.py checks that the two agree.
+    """
+    head = _EXPECTED_HEAD.match(text)
+    if head is None:
+        return None
+    after = _BLANKS.match(text, head.end()).end()
+    blanks = text[head.end() : after]
+    if not blanks:
+        return None
+    rest = text[after:]
+    # `$` matches at the end or before a final line break; '.' never crosses a line break.
+    body = rest[:-1] if rest.endswith("\n") else rest
+    last_break = body.rfind("\n")
+    first_break = rest.find("\n")
+    value_end = first_break if first_break >= 0 else len(rest)  # the value stays on the first line
+
+    def note_at(i: int) -> str | None:
+        """The note if '; NOTE' starts at rest[i] and runs to the end on one line, else None."""
+        if rest[i : i + 1] != ";":
+            return None
+        start = _BLANKS.match(rest, i + 1).end()
+        if start == i + 1 or last_break >= start:
+            return None
+        return body[start:]
+
+    def ends_at(i: int) -> bool:
+        return i == len(rest) or (i == len(rest) - 1 and rest[i] == "\n")
+
+    # The whole run of blanks after 'expected:', then the shortest value that lets the rest match:
+    # up to the first '; ' when the note is on one line; else only a ';' whose blanks run past the
+    # last line break can start the note.
+    if last_break < 0:
+        semicolon = _SEMICOLON_BLANK.search(rest, 1)
+        i = semicolon.start() if semicolon else -1
+    else:
+        i = len(rest[:last_break].rstrip()) - 1
+    if 1 <= i <= value_end:
+        note = note_at(i)
+        if note is not None:
+            return rest[:i], note
+    if value_end >= 1 and ends_at(value_end):
+        return rest[:value_end], None
+    # Else the pattern gives blanks back to the value: the last one before '; note' or the end, or
+    # the one before a final line break.
+    if len(blanks) >= 2 and blanks[-1] != "\n":
+        if ends_at(0):
+            return blanks[-1], None
+        note = note_at(0)
+        if note is not None:
+            return blanks[-1], note
+    elif len(blanks) >= 3 and rest == "" and blanks[-2] != "\n":
+        return blanks[-2], None
+    return None
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 _PHASE_HEADING = re.compile(r"^Phase\s+(?P<number>[^\s:\-–—]+)\s*(?:[:\-–—]\s*(?P<title>.*))?$", re.IGNORECASE)
@@ -181,21 +447,34 @@ def _section_key(title: str) -> str:
     return "note"
 
 
+def _phase_number(digits: str) -> int:
+    """Decimal digits as a phase number. One too long to be a phase reads as one past the largest:
+    int() refuses more than 4,300 digits with a ValueError, and a heading may have a million."""
+    significant = digits.lstrip("0")
+    return int(significant or "0") if len(significant) <= 9 else d.MAX_PHASE_NUMBER + 1
+
+
 def _status_word(text: str) -> str | None:
     return d.OPERATION_STATUSES.get(canonical_word(text))
 
 
-def parse(text: str) -> d.TrackerDocument:
-    """Parse a tracker document; raise `DocumentError` listing every problem found."""
-    return _Parser(text).parse()
+def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> d.TrackerDocument:
+    """Parse a tracker document; raise `DocumentError` listing the problems found (the first
+    `MAX_PROBLEMS` of them, and how many more), or naming the budget of `limits` it is over."""
+    text = _normalized(text)
+    lines = _check_budgets(text, limits)
+    return _Parser(text, lines, limits).parse()
 
 
 class _Parser:
-    def __init__(self, text: str):
-        self.lines = text.splitlines()
-        self.blocks = _blocks(text)
-        self.problems: list[Problem] = []
+    def __init__(self, text: str, lines: list[str], limits: Limits):
+        self.text = text
+        self.lines = lines
+        self.blocks = _blocks(text, limits.max_nesting)
+        self.problems = _Problems()
         self.doc = d.TrackerDocument(name="")
+        # The phases of `doc.phases` by number: `doc.phase(n)` is a scan, and a document may list thousands.
+        self.phases: dict[int, d.Phase] = {}
         self.title_name = ""
         self.current_phase_title = ""
         self.current_phase_line = 0
@@ -206,12 +485,16 @@ class _Parser:
         self.rejected_phases: set[int] = set()
 
     def problem(self, line: int, message: str) -> None:
-        self.problems.append(Problem(line, message))
+        self.problems.add(line, message)
+
+    def _add_phase(self, phase: d.Phase) -> None:
+        self.doc.phases.append(phase)
+        self.phases[phase.number] = phase
 
     # The whole document ------------------------------------------------------------------------
 
     def parse(self) -> d.TrackerDocument:
-        if not any(b.kind != "other" or b.text for b in self.blocks) or not "".join(self.lines).strip():
+        if not any(b.kind != "other" or b.text for b in self.blocks) or not self.text or self.text.isspace():
             raise DocumentError([Problem(1, "the document is empty")])
         sections = self._split_sections()
         for heading, body in sections:
@@ -223,14 +506,14 @@ class _Parser:
         if not self.doc.name:
             self.doc.name = self.title_name
         if self.doc.name and (not any(c.isalnum() for c in self.doc.name) or "*" in self.doc.name):
-            self.problem(1, f"the operation name '{self.doc.name}' needs letters or digits and no '*'")
+            self.problem(1, f"the operation name '{quoted(self.doc.name)}' needs letters or digits and no '*'")
         elif not self.doc.name:
             self.problem(
                 1,
                 "the document names no operation: start with a title like '# 🐌 **OPERATION NAME: PROGRESS TRACKER**'",
             )
         if self.problems:
-            raise DocumentError(self.problems)
+            raise self.problems.error()
         return d.normalize(self.doc)
 
     def _split_sections(self) -> list[tuple[Block | None, list[Block]]]:
@@ -275,7 +558,7 @@ class _Parser:
             section.rule_after = True
         content = [b for b in blocks if b.kind != "rule"]
         if key == "phase_detail":
-            section.ref = int(_PHASE_NUMBER_IN.search(canonical_word(title)).group(1))
+            section.ref = _phase_number(_PHASE_NUMBER_IN.search(canonical_word(title)).group(1))
             self.details.append((section.ref, heading.line, title, content))
         elif key == "note":
             section.ref, section.emoji, section.title = len(self.doc.notes), "", ""
@@ -308,7 +591,7 @@ class _Parser:
     def _label_line(self, line: int, text: str, where: str):
         labelled = split_label(text.strip())
         if labelled is None:
-            self.problem(line, f"expected '**Label**: value' in {where}, got '{text.strip()}'")
+            self.problem(line, f"expected '**Label**: value' in {where}, got '{quoted(text.strip())}'")
         else:
             yield line, labelled[0], labelled[1]
 
@@ -389,11 +672,11 @@ class _Parser:
             elif words == "CURRENT PHASE":
                 match = _PHASE_REF.match(value)
                 if match:
-                    self.doc.current_phase = int(match.group("number"))
+                    self.doc.current_phase = _phase_number(match.group("number"))
                     self.current_phase_title = re.sub(r"^[\s:\-–—]+", "", value[match.end() :]).strip()
                     self.current_phase_line = line
                 elif canonical_word(value) not in ("NONE", ""):
-                    self.problem(line, f"expected 'Phase N - Title' for the current phase, got '{value}'")
+                    self.problem(line, f"expected 'Phase N - Title' for the current phase, got '{quoted(value)}'")
             elif words in ("OVERALL PROGRESS", "PROGRESS"):
                 self.doc.stated_progress = self._value(line, read_percent, value)
             else:
@@ -404,7 +687,7 @@ class _Parser:
         status = _status_word(status_text)
         if status is None:
             known = ", ".join(sorted(set(d.STATUS_WORDS.values())))
-            self.problem(line, f"unknown status '{status_text}' (use one of {known})")
+            self.problem(line, f"unknown status '{quoted(status_text)}' (use one of {known})")
         else:
             self.doc.status = status
         if names_operation:
@@ -423,11 +706,11 @@ class _Parser:
                 hint = self._phase_field(target, line, label, value) or hint
             if phase is None:
                 continue
-            if self.doc.phase(phase.number):
+            if phase.number in self.phases:
                 self.problem(heading.line, f"Phase {phase.number} is listed twice")
                 continue
             phase.status = hint or self._status_from_progress(phase)
-            self.doc.phases.append(phase)
+            self._add_phase(phase)
 
     @staticmethod
     def _status_from_progress(phase: d.Phase) -> str:
@@ -445,7 +728,7 @@ class _Parser:
             if mark:
                 if mark not in d.PHASE_MARKS:
                     marks = " ".join(d.PHASE_MARKS)
-                    self.problem(heading.line, f"unknown phase mark '{mark}' (use one of {marks})")
+                    self.problem(heading.line, f"unknown phase mark '{quoted(mark)}' (use one of {marks})")
                 else:
                     hint = d.PHASE_MARKS[mark]
         bracket = _BRACKETED.search(text)
@@ -456,21 +739,23 @@ class _Parser:
         match = _PHASE_HEADING.match(text)
         if not match:
             self.problem(
-                heading.line, f"expected a phase heading like '### **Phase 1: Title** ✅', got '{heading.text}'"
+                heading.line, f"expected a phase heading like '### **Phase 1: Title** ✅', got '{quoted(heading.text)}'"
             )
             return None, None
-        if not match.group("number").isdigit():
-            self.problem(heading.line, f"the phase number '{match.group('number')}' is not a whole number")
+        if not match.group("number").isdecimal():  # isdigit() is true of '²', which int() refuses
+            self.problem(heading.line, f"the phase number '{quoted(match.group('number'))}' is not a whole number")
             return None, None
         title = self._fits(heading.line, (match.group("title") or "").strip(), d.MAX_TITLE, "phase title")
-        if int(match.group("number")) > d.MAX_PHASE_NUMBER:
-            self.problem(heading.line, f"Phase {match.group('number')}: phase numbers go up to {d.MAX_PHASE_NUMBER}")
+        number = _phase_number(match.group("number"))
+        if number > d.MAX_PHASE_NUMBER:
+            written = quoted(match.group("number"))
+            self.problem(heading.line, f"Phase {written}: phase numbers go up to {d.MAX_PHASE_NUMBER}")
             return None, None
         if not title:
-            self.problem(heading.line, f"Phase {match.group('number')} has no title")
-            self.rejected_phases.add(int(match.group("number")))
+            self.problem(heading.line, f"Phase {number} has no title")
+            self.rejected_phases.add(number)
             return None, None
-        return d.Phase(number=int(match.group("number")), title=title), hint
+        return d.Phase(number=number, title=title), hint
 
     @staticmethod
     def _phase_status(operation_status: str) -> str:
@@ -482,7 +767,7 @@ class _Parser:
         bracket = _BRACKETED.fullmatch(value.strip())
         bracket_status = _status_word(bracket.group("word")) if bracket else None
         if bracket and bracket_status is None:
-            self.problem(line, f"unknown marker '{value}' (use e.g. [IN PROGRESS] or [NOT STARTED])")
+            self.problem(line, f"unknown marker '{quoted(value)}' (use e.g. [IN PROGRESS] or [NOT STARTED])")
             return None
         if bracket_status and words in ("STATUS", "DURATION"):
             return self._phase_status(bracket_status)
@@ -546,16 +831,17 @@ class _Parser:
         ):
             if any(needle in words for needle in needles):
                 return kind
+        written = quoted(plain_heading(heading.text)[1])
         self.problem(
             heading.line,
-            f"unknown subsection '{plain_heading(heading.text)[1]}' (expected Completed Tasks, Current Challenge, "
+            f"unknown subsection '{written}' (expected Completed Tasks, Current Challenge, "
             "Investigation Results, Pending Tasks or Completion Criteria)",
         )
         return None
 
-    # A closing '(...)' is a note; '\)' at the end is a bracket of the observed value itself.
-    _NOTE = re.compile(r"\s*\((?P<note>[^()]*)(?<!\\)\)\s*$")
-    _EXPECTED = re.compile(r"^expected:?\s+(?P<value>.+?)(?:;\s+(?P<note>.*))?$", re.IGNORECASE)
+    # A closing '(...)' is a note; '\)' at the end is a bracket of the observed value itself. (No
+    # leading '\s*': searched for, it would scan a run of blanks again from each of its positions.)
+    _NOTE = re.compile(r"\((?P<note>[^()]*)(?<!\\)\)\s*$")
 
     def _finding(self, line: int, icon: str, subject: str, value: str) -> d.Finding | None:
         finding = d.Finding(subject=subject, observed=value)
@@ -565,26 +851,25 @@ class _Parser:
         elif note:
             finding.observed = value[: note.start()].rstrip()
             text = note.group("note").strip()
-            expected = self._EXPECTED.match(text)
+            expected = split_expected(text)
             if expected:
-                finding.expected = expected.group("value")
-                finding.note = expected.group("note") or ""
+                finding.expected, finding.note = expected[0], expected[1] or ""
             else:
                 finding.note = text
         worded = finding.note.lower() if finding.note.lower() in d.VERDICTS else None
         if icon:
             if icon not in d.VERDICT_MARKS:
                 marks = " ".join(d.VERDICT_MARK_FOR.values())
-                self.problem(line, f"unknown verdict mark '{icon}' for a finding (use {marks})")
+                self.problem(line, f"unknown verdict mark '{quoted(icon)}' for a finding (use {marks})")
                 return None
             finding.verdict = d.VERDICT_MARKS[icon]
             if worded and worded != finding.verdict:
-                self.problem(line, f"the mark {icon} says {finding.verdict} but the text says ({finding.note})")
+                self.problem(line, f"the mark {icon} says {finding.verdict} but the text says ({quoted(finding.note)})")
                 return None
         elif worded:
             finding.verdict = worded
         else:
-            self.problem(line, f"the finding '{subject}' has no verdict: start it with ✅, ⚠️ or ❌")
+            self.problem(line, f"the finding '{quoted(subject)}' has no verdict: start it with ✅, ⚠️ or ❌")
             return None
         return finding
 
@@ -619,7 +904,7 @@ class _Parser:
                 elif "PRIMARY" not in words and not resolved and "BLOCKER" not in words:
                     self.problem(
                         heading.line,
-                        f"unknown blocker group '{plain_heading(heading.text)[1]}' "
+                        f"unknown blocker group '{quoted(plain_heading(heading.text)[1])}' "
                         "(use Primary Blocker, Secondary Blockers or Resolved Blockers)",
                     )
             blocker: d.Blocker | None = None
@@ -636,8 +921,9 @@ class _Parser:
                     blocker = d.Blocker(title=label, description=value, severity=severity, resolved=resolved)
                     self.doc.blockers.append(blocker)
                 elif blocker is None:
+                    written = quoted(label)
                     self.problem(
-                        line, f"'{label}' comes before any blocker: start with '- **Blocker title**: description'"
+                        line, f"'{written}' comes before any blocker: start with '- **Blocker title**: description'"
                     )
                 else:
                     self._blocker_field(blocker, line, field_name, value)
@@ -646,7 +932,7 @@ class _Parser:
         if field_name == "severity":
             severity = value.strip().lower()
             if severity not in d.SEVERITIES:
-                self.problem(line, f"unknown severity '{value}' (use primary or secondary)")
+                self.problem(line, f"unknown severity '{quoted(value)}' (use primary or secondary)")
             else:
                 blocker.severity = severity
         elif field_name == "resolved_at":
@@ -681,7 +967,7 @@ class _Parser:
                 if words.endswith("CRITERIA"):
                     number = _PHASE_NUMBER_IN.search(words)
                     task = d.Task(title=title, detail=detail, done=bool(checked), icon=icon)
-                    self.criteria.append((int(number.group(1)) if number else None, line, task))
+                    self.criteria.append((_phase_number(number.group(1)) if number else None, line, task))
                 else:
                     step = d.NextStep(title=title, detail=detail, done=bool(checked), group=group, icon=icon)
                     self.doc.next_steps.append(step)
@@ -690,7 +976,7 @@ class _Parser:
 
     def _resolve_references(self) -> None:
         number = self.doc.current_phase
-        if number is not None and self.doc.phase(number) is None and number not in self.rejected_phases:
+        if number is not None and number not in self.phases and number not in self.rejected_phases:
             if self.doc.phases:
                 self.problem(
                     self.current_phase_line, f"the current phase is Phase {number}, which the phase list does not have"
@@ -698,18 +984,18 @@ class _Parser:
             elif not self.current_phase_title:
                 self.problem(self.current_phase_line, f"Phase {number} has no title")
             else:
-                self.doc.phases.append(d.Phase(number=number, title=self.current_phase_title, status="in_progress"))
+                self._add_phase(d.Phase(number=number, title=self.current_phase_title, status="in_progress"))
         for ref, line, title, blocks in self.details:
-            phase = self.doc.phase(ref)
+            phase = self.phases.get(ref)
             if phase is None and ref in self.rejected_phases:
                 continue
             if phase is None:
-                self.problem(line, f"'{title}' is about Phase {ref}, which the phase list does not have")
+                self.problem(line, f"'{quoted(title)}' is about Phase {ref}, which the phase list does not have")
             else:
                 self._phase_detail_content(phase, title, blocks)
         for ref, line, task in self.criteria:
             ref = ref if ref is not None else self.doc.current_phase
-            phase = self.doc.phase(ref) if ref is not None else None
+            phase = self.phases.get(ref) if ref is not None else None
             if phase is None and ref in self.rejected_phases:
                 continue
             if phase is None:

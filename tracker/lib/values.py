@@ -11,6 +11,16 @@ import datetime as dt
 import re
 import unicodedata
 
+# What a message quotes from the document is cut to this many characters: it is for a person, and a
+# line may be two megabytes long.
+MAX_QUOTED = 80
+
+
+def quoted(text: str) -> str:
+    """`text` as a problem quotes it: a long line is cut, so one bad line cannot make a huge answer."""
+    return text if len(text) <= MAX_QUOTED else f"{text[: MAX_QUOTED - 1]}…"
+
+
 # --- icons ---------------------------------------------------------------------------------
 
 _ICON_JOINERS = {"\u200d", "\ufe0f", "\ufe0e", "\u20e3"}
@@ -109,10 +119,12 @@ def read_percent(text: str) -> int:
     """'90% Complete' -> 90."""
     match = _PERCENT.match(text.strip())
     if not match:
-        raise ValueError(f"expected a progress like '90% Complete', got '{text}'")
+        raise ValueError(f"expected a progress like '90% Complete', got '{quoted(text)}'")
     number = match.group("number")
     if not re.fullmatch(r"-?[0-9]+", number):
-        raise ValueError(f"progress '{number}%' is not a whole number")
+        raise ValueError(f"progress '{quoted(number)}%' is not a whole number")
+    if len(number.lstrip("-0")) > 3:  # no percentage, and int() refuses more than 4,300 digits
+        raise ValueError(f"progress must be between 0% and 100%, got {quoted(number)}%")
     value = int(number)
     if not 0 <= value <= 100:
         raise ValueError(f"progress must be between 0% and 100%, got {value}%")
@@ -136,7 +148,9 @@ for _names, _seconds in (
     for _name in _names:
         _UNITS[_name] = _seconds
 
-_DURATION_PART = re.compile(r"(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[a-zA-Z]+)")
+# Never starting inside a run of digits: a match from there ends where one from the run's start
+# does, and trying every position of a long run without a unit after it was quadratic.
+_DURATION_PART = re.compile(r"(?<!\d)(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[a-zA-Z]+)")
 _DURATION_SEPARATORS = re.compile(r"^(?:\s|,|and)*$", re.IGNORECASE)
 
 
@@ -153,9 +167,11 @@ def read_duration(text: str) -> int:
         position = match.end()
         parts += 1
     if not parts or not _DURATION_SEPARATORS.match(text[position:]):
-        raise ValueError(f"cannot read the duration '{text}' (write e.g. '2 hours 41 minutes' or '1 day 4 hours')")
+        raise ValueError(
+            f"cannot read the duration '{quoted(text)}' (write e.g. '2 hours 41 minutes' or '1 day 4 hours')"
+        )
     if total > 10 * 365 * 86400:
-        raise ValueError(f"the duration '{text}' is longer than ten years")
+        raise ValueError(f"the duration '{quoted(text)}' is longer than ten years")
     return round(total)
 
 
@@ -181,7 +197,7 @@ def _strptime_any(text: str, patterns: list[str]) -> dt.datetime | None:
             return dt.datetime.strptime(text, pattern)
         except ValueError as error:
             if "out of range" in str(error):
-                raise ValueError(f"'{text}' is not a real date ({error})") from None
+                raise ValueError(f"'{quoted(text)}' is not a real date ({error})") from None
     return None
 
 
@@ -190,7 +206,7 @@ def read_date(text: str) -> dt.date:
     cleaned = " ".join(text.replace(",", ", ").split()).replace(" ,", ",")
     value = _strptime_any(cleaned, list(_DATE_FORMATS))
     if value is None:
-        raise ValueError(f"cannot read the date '{text}' (write e.g. 'August 11, 2025' or '2025-08-11')")
+        raise ValueError(f"cannot read the date '{quoted(text)}' (write e.g. 'August 11, 2025' or '2025-08-11')")
     return value.date()
 
 

@@ -14,6 +14,8 @@ from ..selectors import workspaces_of
 
 @login_required
 def import_page(request):
+    """The upload form; a document that does not import shows its problems (400), one over
+    TRACKER_MAX_DOCUMENT_BYTES a form error naming the limit (413), and nothing is written."""
     workspaces = workspaces_of(request.user)
     form = ImportForm(request.POST or None, request.FILES or None, workspaces=workspaces)
     problems: list = []
@@ -34,7 +36,9 @@ def import_page(request):
         else:
             messages.success(request, f"Imported {upload.name}.")
             return redirect(operation.get_absolute_url())
-    status = 400 if request.method == "POST" else 200
+    status = 200
+    if request.method == "POST":
+        status = 413 if form.has_error("document", "too_large") else 400
     filename = request.FILES["document"].name if "document" in request.FILES else ""
     return render(
         request,

@@ -39,8 +39,9 @@ The scenario, against each web server in turn:
 - errors: 404s (API and page), a 400 with the token and the password inside a malformed JSON body
   (API and /v2);
 - /metrics with METRICS_TOKEN, and with a wrong one;
-- an AWS environment in the admin; an inference_endpoint check (the worker sends the owner's
-  token), a VPC attribute check and an ECS diagnosis (the web process), both through the role.
+- an AWS environment in the admin; an inference_endpoint check (the worker hands the owner's
+  token to mlservice in process), a VPC attribute check and an ECS diagnosis (the web process),
+  both through the role.
 The deliveries must verify with their secrets and the checks must pass: the secrets were used.
 
 Then none of these may appear in any captured byte: the passwords (the wrong one too), both API
@@ -88,6 +89,7 @@ from django.db import connection
 
 from config.request_id import JsonFormatter, RequestIdFilter, json_formatter_options, redact
 from tests.conftest import ROOT, database_url, free_port, need_service, wait_for
+from tests.host_address import required_host_address
 
 BROKER_DB = 13  # the processes' broker and cache in the PostgreSQL pass; flushed before and after
 STEP_TIMEOUT = 60.0  # a bound on each awaited step; a passing run takes a few seconds for each
@@ -196,12 +198,15 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # This host's network address, not loopback: the worker's webhooks never reach loopback, and
+        # WEBHOOK_ALLOW_PRIVATE_TARGETS lets them reach a private address (core.egress).
+        self.address = required_host_address()
+        self.httpd = ThreadingHTTPServer((self.address, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="webhook-receiver", daemon=True)
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks/{self.path_token}/{name}"
+        return f"http://{self.address}:{self.httpd.server_address[1]}/hooks/{self.path_token}/{name}"
 
     def to(self, name: str, event: str | None = None) -> list[Received]:
         with self._lock:
@@ -472,13 +477,14 @@ def scenario(server: Server, found: Secrets, passwords: dict[str, str], receiver
     environments = api.get(f"{base}/api/aws-environments/", timeout=timeout).json()["results"]
     environment = next(e["id"] for e in environments if e["name"] == f"moto {name}")
 
-    # Checks for the worker: the model (it sends the owner's token) and a VPC's attribute.
+    # Checks for the worker: the model (served here, so asked in process with the owner's token:
+    # this app's own address is loopback, which no check reaches) and a VPC's attribute.
     for check in (
         {
             "name": "iris answers",
             "type": "inference_endpoint",
             # A generous latency bound: the check's request may meet a worker that loads the model.
-            "params": {"url": base, "model": "iris", "max_latency_ms": 30000},
+            "params": {"model": "iris", "max_latency_ms": 30000},
             "expected": True,
         },
         {

@@ -32,6 +32,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from ops import services
 from ops.models import Check
 from tests.conftest import ROOT, database_url, free_port, wait_for  # noqa: F401 (the tests' too)
+from tests.host_address import required_host_address
 
 STEP_TIMEOUT = 30.0  # generous bound for each awaited step; a passing test takes seconds
 HOLD_LIMIT = 40.0  # the slow server answers anyway after this, so nothing can hang for ever
@@ -45,7 +46,11 @@ GROUP_TASK = "ops.tasks.run_check_group"
 
 
 class SlowServer:
-    """Answers 200 at once under /fast/, and under /slow/ only once `release` is set."""
+    """Answers 200 at once under /fast/, and under /slow/ only once `release` is set.
+
+    It listens on this host's network address, not loopback, which no check may reach outside
+    pytest's own settings; `http_check` allows that address in the operation's workspace, as a
+    workspace admin allows an internal host (core.egress)."""
 
     def __init__(self) -> None:
         self.release = threading.Event()
@@ -78,11 +83,12 @@ class SlowServer:
             def handle_error(self, request, client_address) -> None:
                 pass  # a killed worker's connection resets: expected here
 
-        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.address = required_host_address()
+        self.httpd = Server((self.address, 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="slow-http", daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+        return f"http://{self.address}:{self.httpd.server_address[1]}{path}"
 
     def requests_to(self, prefix: str) -> list[tuple[str, int]]:
         with self._lock:
@@ -224,6 +230,11 @@ def worker_environment(broker_url: str, var_dir: Path, **extra: str) -> dict[str
 
 
 def http_check(operation, server: SlowServer, name: str, path: str, region: str = "") -> Check:
+    # The server's address is internal: the workspace allows it, as an admin would (core.egress).
+    workspace = operation.workspace
+    if server.address not in workspace.egress_allow:
+        workspace.egress_allow = [*workspace.egress_allow, server.address]
+        workspace.save(update_fields=["egress_allow"])
     # The region (no environment: http_endpoint needs no AWS) only splits the checks into groups.
     return services.check_create(
         operation=operation,

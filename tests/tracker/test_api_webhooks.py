@@ -65,7 +65,7 @@ def test_a_failing_receiver_is_retried_and_the_log_says_so(team, owner, receiver
     assert (row["status"], row["attempts"], row["response_status"]) == ("succeeded", 3, 200)
 
 
-def test_a_private_or_plain_http_target_is_refused(team, owner):
+def test_a_private_or_plain_http_target_is_refused(team, owner, production_targets):
     admin = client_for(owner)
 
     for url in ("http://93.184.216.34/hook", "https://127.0.0.1/hook", "https://169.254.169.254/latest/meta-data/"):

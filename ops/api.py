@@ -23,7 +23,7 @@ from tracker.selectors import administered_workspaces, workspaces_of
 from . import selectors, services
 from .checks.base import registry
 from .diagnosis import diagnose_ecs
-from .models import AwsEnvironment, Check, CheckRun
+from .models import REGION, AwsEnvironment, Check, CheckRun
 
 
 def aws_check_types() -> list[str]:
@@ -52,6 +52,11 @@ class EnvironmentSerializer(StrictModelSerializer):
         required=False,
         help_text="Its workspace (slug). On creation: needed when you administer several; it never moves.",
     )
+    regions = serializers.ListField(
+        child=serializers.CharField(max_length=30, validators=[REGION]),
+        allow_empty=False,
+        help_text='The regions checks may look at, e.g. ["us-east-1"].',
+    )
     check_types = serializers.ListField(
         child=serializers.ChoiceField(choices=[]),
         required=False,
@@ -64,7 +69,6 @@ class EnvironmentSerializer(StrictModelSerializer):
         fields = ["id", "workspace", "name", "account_id", "regions", "check_types", "role_arn", "external_id"]
         extra_kwargs = {
             "external_id": {"write_only": True, "help_text": "Sent with AssumeRole; never shown back."},
-            "regions": {"help_text": 'The regions checks may look at, e.g. ["us-east-1"].'},
         }
         validators = []  # name unique per workspace: the model's full_clean, with the workspace it lands in
 
@@ -87,6 +91,7 @@ class EnvironmentViewSet(
     assumed there (no credentials). Members of its workspace read it; its admins manage it."""
 
     serializer_class = EnvironmentSerializer
+    extra_error_statuses = (403,)  # its workspace's admins manage it
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = "[0-9]+"
 

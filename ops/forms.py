@@ -16,7 +16,7 @@ from django.forms.fields import InvalidJSONInput
 from tracker.models import Blocker, Finding, Operation, Task, Workspace
 
 from .checks.base import registry
-from .models import AwsEnvironment, Check
+from .models import REGION, AwsEnvironment, Check
 from .selectors import DIAGNOSIS_TYPE, NO_SUCH_ENVIRONMENT, environments_for
 
 MIN_INTERVAL_SECONDS = 30
@@ -240,7 +240,13 @@ class EnvironmentForm(forms.Form):
             del self.fields["workspace"]
 
     def clean_regions(self) -> list[str]:
-        return [region for region in re.split(r"[\s,]+", self.cleaned_data["regions"]) if region]
+        regions = [region for region in re.split(r"[\s,]+", self.cleaned_data["regions"]) if region]
+        for region in regions:
+            try:
+                REGION(region)
+            except ValidationError:
+                raise ValidationError(f"{region!r} is not an AWS region name, e.g. us-east-1.") from None
+        return regions
 
     def environment_fields(self) -> dict[str, Any]:
         """The cleaned data as the services take it (an empty external id on an edit is left alone)."""

@@ -9,7 +9,8 @@ was never made. mia is a member (not an admin) of Alpha: she reads its environme
 none (403). alice administers Alpha: she narrows its environment's check types and regions, and
 the check API and form then refuse what is not allowed, saying why.
 
-These tests build their own two workspaces; they do not need the sweep's world (tests/security/world.py).
+These tests build their own two workspaces (named apart from the sweep's world, tests/security/world.py,
+which may or may not be built when they run).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ SUBNET = {
 
 @pytest.fixture(autouse=True)
 def _in_a_savepoint(db):
-    """Overrides the package's: these tests need the database, not the sweep's world."""
+    """Overrides the package's: these tests need the database, not the sweep's world (if another test
+    built it, they run inside it, beside its rows)."""
     yield
 
 
@@ -57,8 +59,8 @@ class Two:
     def __init__(self, users):
         alice, mia, bob = users
         self.alice, self.mia, self.bob = alice, mia, bob
-        self.alpha = Workspace.objects.create(name="Alpha", slug="alpha")
-        self.bravo = Workspace.objects.create(name="Bravo", slug="bravo")
+        self.alpha = Workspace.objects.create(name="Envs Alpha", slug="envs-alpha")
+        self.bravo = Workspace.objects.create(name="Envs Bravo", slug="envs-bravo")
         join(self.alpha, alice, "admin")
         join(self.alpha, mia, "member")
         join(self.bravo, bob, "admin")
@@ -73,15 +75,22 @@ class Two:
             workspace=self.bravo, name="bravo-prod", account_id="222222222222", regions=["us-east-1"]
         )
         self.alpha_operation = tracker_services.operation_create(
-            workspace=self.alpha, name="Alpha rollout", actor=alice
+            workspace=self.alpha, name="Envs Alpha rollout", actor=alice
         )
-        self.bravo_operation = tracker_services.operation_create(workspace=self.bravo, name="Bravo rollout", actor=bob)
+        self.bravo_operation = tracker_services.operation_create(
+            workspace=self.bravo, name="Envs Bravo rollout", actor=bob
+        )
+
+    def checks(self):
+        """The checks of these two workspaces' operations (the sweep's world may hold others)."""
+        return Check.objects.filter(operation__workspace__in=[self.alpha, self.bravo])
 
 
 @pytest.fixture
 def two(django_user_model) -> Two:
     users = [
-        django_user_model.objects.create_user(username=name, password=f"{name}-pw") for name in ("alice", "mia", "bob")
+        django_user_model.objects.create_user(username=name, password=f"{name}-pw")
+        for name in ("env-alice", "env-mia", "env-bob")
     ]
     return Two(users)
 
@@ -109,7 +118,7 @@ def test_an_admin_of_another_workspace_cannot_attach_a_check_to_its_environment_
 
     assert theirs.status_code == missing.status_code == 400, theirs.content
     assert theirs.json()["fields"]["environment"] == missing.json()["fields"]["environment"] == NO_SUCH
-    assert not Check.objects.exists()
+    assert not two.checks().exists()
     # Control: his own workspace's environment takes the same check.
     own = api(two.bob).post(url, {**AWS_CALL, "environment": two.bravo_env.pk}, format="json")
     assert own.status_code == 201, own.content
@@ -147,7 +156,7 @@ def test_an_admin_of_another_workspace_cannot_attach_a_check_to_its_environment_
     assert "bravo-prod" in offered and "alpha-prod" not in offered  # not even offered
     assert theirs.status_code == missing.status_code == 400
     assert theirs.context["form"].errors["environment"] == missing.context["form"].errors["environment"] == [NO_SUCH]
-    assert not Check.objects.exists()
+    assert not two.checks().exists()
 
 
 def test_an_admin_of_another_workspace_cannot_diagnose_through_its_environment(two):
@@ -196,15 +205,15 @@ def test_another_workspaces_environment_is_a_404_like_one_that_does_not_exist(tw
 
 
 def test_a_workspace_named_by_someone_outside_it_is_answered_as_if_it_did_not_exist(two):
-    body = {"workspace": "alpha", "name": "sneaky", "account_id": "333333333333", "regions": ["us-east-1"]}
+    body = {"workspace": "envs-alpha", "name": "sneaky", "account_id": "333333333333", "regions": ["us-east-1"]}
 
     theirs = api(two.bob).post("/api/aws-environments/", body, format="json")
     missing = api(two.bob).post("/api/aws-environments/", {**body, "workspace": "no-such"}, format="json")
 
     assert theirs.status_code == missing.status_code == 400
-    assert theirs.json()["fields"]["workspace"].replace("alpha", "X") == missing.json()["fields"]["workspace"].replace(
-        "no-such", "X"
-    )
+    assert theirs.json()["fields"]["workspace"].replace("envs-alpha", "X") == missing.json()["fields"][
+        "workspace"
+    ].replace("no-such", "X")
     assert not AwsEnvironment.objects.filter(name="sneaky").exists()
 
 
@@ -218,7 +227,7 @@ def test_a_member_reads_but_cannot_add_change_or_delete_an_environment(two):
 
     assert client.get(f"/api/aws-environments/{pk}/").status_code == 200
     assert client.post("/api/aws-environments/", body, format="json").status_code == 403
-    assert client.post("/api/aws-environments/", {**body, "workspace": "alpha"}, format="json").status_code == 403
+    assert client.post("/api/aws-environments/", {**body, "workspace": "envs-alpha"}, format="json").status_code == 403
     assert client.patch(f"/api/aws-environments/{pk}/", {"check_types": ["aws_call"]}, format="json").status_code == 403
     assert client.delete(f"/api/aws-environments/{pk}/").status_code == 403
     assert page.get("/aws-environments/add/").status_code == 403
@@ -245,7 +254,7 @@ def test_the_workspace_admin_adds_changes_and_deletes_one(two):
     deleted = client.delete(f"/api/aws-environments/{pk}/")
 
     assert made.status_code == 201, made.content
-    assert (made.json()["workspace"], made.json()["check_types"]) == ("alpha", ["vpc_attribute"])
+    assert (made.json()["workspace"], made.json()["check_types"]) == ("envs-alpha", ["vpc_attribute"])
     assert changed.status_code == 200 and changed.json()["regions"] == ["eu-west-1", "eu-west-2"]
     assert deleted.status_code == 204 and not AwsEnvironment.objects.filter(pk=pk).exists()
 
@@ -266,7 +275,7 @@ def test_an_environment_narrowed_to_some_check_types_refuses_the_others(two):
     assert refused.status_code == 400
     assert "alpha-prod does not allow aws_call checks" in refused.json()["fields"]["type"]
     assert allowed.status_code == 201, allowed.content
-    assert list(Check.objects.values_list("type", flat=True)) == ["subnet_attribute"]
+    assert list(two.checks().values_list("type", flat=True)) == ["subnet_attribute"]
 
 
 def test_an_environment_narrowed_to_some_regions_refuses_the_others_on_the_page_too(two):
@@ -289,7 +298,7 @@ def test_an_environment_narrowed_to_some_regions_refuses_the_others_on_the_page_
     assert narrowed.status_code == 200, narrowed.content
     assert response.status_code == 400
     assert "us-east-1" in " ".join(response.context["form"].errors["region"])
-    assert not Check.objects.exists()
+    assert not two.checks().exists()
 
 
 def test_the_page_form_narrows_the_check_types(two):

@@ -36,6 +36,7 @@ from rest_framework.test import APIClient
 from ops import services as ops_services
 from ops.models import AwsEnvironment, Check
 from tracker import services, webhooks
+from tests.conftest import join
 from tracker.lib.samples import large_document
 from tracker.models import Achievement, Blocker, Decision, Finding, Phase, Task, Webhook
 
@@ -83,6 +84,12 @@ BODIES: dict[tuple[str, str], object] = {
     ("/api/operations/{operation_slug}/achievements/{id}/", "patch"): {"title": "x"},
     ("/api/operations/{operation_slug}/members/", "post"): {"username": "newcomer", "role": "viewer"},
     ("/api/operations/{operation_slug}/members/{username}/", "patch"): {"role": "viewer"},
+    ("/api/workspaces/", "post"): {"name": "Team Matrix"},
+    ("/api/aws-environments/", "post"): {"name": "matrix-2", "account_id": "123456789012", "regions": ["us-east-1"]},
+    ("/api/aws-environments/{id}/", "patch"): {"regions": ["us-east-1"]},
+    ("/api/workspaces/{workspace_slug}/", "patch"): {"egress_allow": ["10.20.0.0/16"]},
+    ("/api/workspaces/{workspace_slug}/members/", "post"): {"username": "newcomer", "role": "member"},
+    ("/api/workspaces/{workspace_slug}/members/{username}/", "patch"): {"role": "admin"},
     # An IP literal needs no DNS; nothing in a cell fires an event, so nothing is sent to it.
     ("/api/operations/{operation_slug}/webhooks/", "post"): {"url": "https://93.184.216.34/hook"},
     ("/api/operations/{operation_slug}/webhooks/{id}/", "patch"): {"label": "x"},
@@ -146,6 +153,29 @@ MATRIX_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if endpoint not in SKIPPE
 # --- what each caller should get --------------------------------------------------------------------
 
 
+def under_a_workspace(path: str) -> bool:
+    return path.startswith("/api/workspaces/{workspace_slug}/")
+
+
+def workspace_expected(path: str, method: str, caller: str) -> str:
+    """Workspaces: members read theirs, its admins (here: only the superuser) change it; outsiders get 404."""
+    if caller == "outsider":
+        return "404"
+    if method in WRITE_METHODS and caller != "superuser":
+        return "403"
+    return "2xx"
+
+
+def environment_expected(path: str, method: str, caller: str) -> str:
+    """AWS environments: the workspace's members read them, its admins (the superuser) change them."""
+    writes = method in WRITE_METHODS
+    if "{id}" in path and caller == "outsider":
+        return "404"
+    if writes and caller != "superuser":
+        return "403"
+    return "2xx"
+
+
 def under_an_operation(path: str) -> bool:
     return path.startswith(("/api/operations/{slug}/", "/api/operations/{operation_slug}/"))
 
@@ -160,6 +190,14 @@ def expected(path: str, method: str, caller: str) -> str:
     """The answer wanted: "2xx", or the error status as a string."""
     if caller == "anonymous":
         return "401"
+    if under_a_workspace(path):
+        return workspace_expected(path, method, caller)
+    if path.startswith("/api/aws-environments/"):
+        return environment_expected(path, method, caller)
+    if path == "/api/workspaces/":
+        return "403" if method == "post" and caller != "superuser" else "2xx"
+    if path in ("/api/operations/", "/api/operations/import/") and method == "post" and caller == "outsider":
+        return "400"  # in no workspace: nowhere to create one
     if not under_an_operation(path):
         return "2xx"  # the collection: any signed-in user lists theirs, creates and imports
     if caller == "outsider":
@@ -189,8 +227,9 @@ def fresh_throttle_counts():
 
 
 @pytest.fixture
-def newcomer(django_user_model):
-    return django_user_model.objects.create_user(username="newcomer", password="newcomer-password")
+def newcomer(django_user_model, workspace):
+    """Someone of the team's workspace with no role in the operation yet: whom members/ adds."""
+    return join(workspace, django_user_model.objects.create_user(username="newcomer", password="newcomer-password"))
 
 
 @pytest.fixture
@@ -209,7 +248,9 @@ def full_team(team):
             params={"url": "http://127.0.0.1:9/health"},
         )
     if not AwsEnvironment.objects.exists():
-        ops_services.environment_create(name="matrix", account_id="123456789012", regions=["us-east-1"])
+        ops_services.environment_create(
+            workspace=team.workspace, name="matrix", account_id="123456789012", regions=["us-east-1"]
+        )
     if not team.webhooks.exists():
         webhooks.webhook_create(operation=team, url="https://93.184.216.34/matrix", actor=None, label="matrix")
     if not team.findings.exists():
@@ -244,6 +285,8 @@ def team_secrets(operation) -> list[str]:
 def path_value(name: str, collection: str, operation, usernames: dict[str, str]) -> str:
     if name in ("slug", "operation_slug"):
         return operation.slug
+    if name == "workspace_slug":
+        return operation.workspace.slug
     if name == "number":
         return str(operation.phases.order_by("number").values_list("number", flat=True).first())
     if name == "username":
@@ -385,7 +428,7 @@ def test_every_kind_of_caller_is_tested_with_a_token_and_without():
 IMPORT = "/api/operations/import/"
 REPLACE_EXPECTED = {
     "anonymous": "401",
-    "outsider": "403",  # by design no more than the name clash they see without `replace` (a 400)
+    "outsider": "400",  # in no workspace: nowhere to import into, and nothing of the team's to replace
     "viewer": "403",
     "editor": "403",
     "admin": "2xx",
@@ -449,13 +492,17 @@ def _list_paths(operation) -> list[str]:
     for template, method in MATRIX_ENDPOINTS:
         if method != "get" or "{id}" in template or "{number}" in template or "{username}" in template:
             continue
-        paths.append(template.replace("{operation_slug}", operation.slug).replace("{slug}", operation.slug))
+        paths.append(
+            template.replace("{operation_slug}", operation.slug)
+            .replace("{slug}", operation.slug)
+            .replace("{workspace_slug}", operation.workspace.slug)
+        )
     return paths
 
 
 def collection_of_path(path: str) -> str | None:
     parts = path.strip("/").split("/")
-    return parts[3] if len(parts) > 3 else None
+    return parts[3] if len(parts) > 3 and parts[1] == "operations" else None
 
 
 def test_a_viewers_lists_never_include_another_operation(full_team, other, viewer):

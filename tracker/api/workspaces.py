@@ -87,6 +87,7 @@ def _workspace(request, slug: str, *, admin: bool = False) -> Workspace:
 
 class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = WorkspaceSerializer
+    extra_error_statuses = (403,)  # creating is for superusers, changing for the workspace's admins
     lookup_field = "slug"
     lookup_url_kwarg = "workspace_slug"
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -123,6 +124,7 @@ class WorkspaceMemberViewSet(viewsets.GenericViewSet):
     of an existing member), change a role (PATCH) and remove (DELETE: out of every operation in it too)."""
 
     serializer_class = WorkspaceMemberSerializer
+    extra_error_statuses = (403, 404)
     lookup_field = "user__username"
     lookup_url_kwarg = "username"
     lookup_value_regex = r"[\w.@+-]+"

@@ -2,8 +2,11 @@
 
 Tokens are the REST API's (`rest_framework.authtoken`), sent as `Authorization: Token <key>` or
 `Bearer <key>` (what OIP clients send). A token found in the database is remembered by this
-process for MLSERVICE_TOKEN_CACHE_SECONDS, so a busy client costs no query per request; deleting a
-token forgets it here at once and in the other processes within that time.
+process for MLSERVICE_TOKEN_CACHE_SECONDS (30 s by default) together with its reach: its user's
+workspaces, those they administer, and whether they are a superuser (`Reach`). A busy client so
+costs no query per request. Deleting a token forgets it here at once and in the other processes
+within that time; a user added to or taken out of a workspace (or made or unmade a superuser or
+inactive) gets their new reach within that time too, in every process.
 
 The throttle counts each token's requests in fixed windows in the default cache (Redis when
 REDIS_URL is set, so every worker shares one count), adding them in batches (`Throttle`). DRF's
@@ -23,6 +26,8 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.authtoken.models import Token
 
+from tracker.models import WorkspaceMembership
+
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400}
 _MAX_CACHED = 10_000
 
@@ -41,34 +46,72 @@ class Rate:
         return cls(int(count), _PERIODS[unit])
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Whose token it is and whose models it may see: those of its user's workspaces (every
+    workspace's for a superuser). Reasons that name artifacts are for the workspace's admins."""
+
+    user_id: int
+    superuser: bool = False
+    member_of: frozenset[int] = frozenset()  # workspace ids, admins' included
+    admin_of: frozenset[int] = frozenset()
+
+    def sees(self, workspace_id: int) -> bool:
+        return self.superuser or workspace_id in self.member_of
+
+    def administers(self, workspace_id: int) -> bool:
+        return self.superuser or workspace_id in self.admin_of
+
+
+def _reach_of(key: str) -> Reach | None:
+    """The token's reach from the database (two queries), or None for an unknown token or an inactive user."""
+    found = Token.objects.filter(key=key, user__is_active=True).values_list("user_id", "user__is_superuser").first()
+    if found is None:
+        return None
+    user_id, superuser = found
+    memberships = list(WorkspaceMembership.objects.filter(user_id=user_id).values_list("workspace_id", "role"))
+    return Reach(
+        user_id=user_id,
+        superuser=superuser,
+        member_of=frozenset(workspace for workspace, _ in memberships),
+        admin_of=frozenset(workspace for workspace, role in memberships if role == WorkspaceMembership.Role.ADMIN),
+    )
+
+
 class TokenCache:
     def __init__(self) -> None:
-        self._users: dict[str, tuple[int, float]] = {}
+        self._reaches: dict[str, tuple[Reach, float]] = {}
         self._lock = threading.Lock()
 
-    def user_id(self, key: str) -> int | None:
-        """The active user whose token this is, or None."""
-        hit = self._users.get(key)
+    def reach(self, key: str) -> Reach | None:
+        """The reach of the active user whose token this is, or None; read again after
+        MLSERVICE_TOKEN_CACHE_SECONDS."""
+        hit = self._reaches.get(key)
         now = time.monotonic()
         if hit is not None and hit[1] > now:
             return hit[0]
-        user_id = Token.objects.filter(key=key, user__is_active=True).values_list("user_id", flat=True).first()
+        reach = _reach_of(key)
         with self._lock:
-            if user_id is None:
-                self._users.pop(key, None)
+            if reach is None:
+                self._reaches.pop(key, None)
             else:
-                if len(self._users) >= _MAX_CACHED:
-                    self._users.clear()
-                self._users[key] = (user_id, now + settings.MLSERVICE_TOKEN_CACHE_SECONDS)
-        return user_id
+                if len(self._reaches) >= _MAX_CACHED:
+                    self._reaches.clear()
+                self._reaches[key] = (reach, now + settings.MLSERVICE_TOKEN_CACHE_SECONDS)
+        return reach
+
+    def user_id(self, key: str) -> int | None:
+        """The active user whose token this is, or None."""
+        reach = self.reach(key)
+        return None if reach is None else reach.user_id
 
     def forget(self, key: str) -> None:
         with self._lock:
-            self._users.pop(key, None)
+            self._reaches.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
-            self._users.clear()
+            self._reaches.clear()
 
 
 tokens = TokenCache()

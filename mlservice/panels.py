@@ -5,6 +5,11 @@ worker can serve it (or serves an earlier one, degraded, and why), and per versi
 errors by kind, rows, p50 / p95 / p99 and a latency distribution chart, from the Prometheus
 metrics of every worker since they started. Figures over time are Prometheus's job: scrape
 `/metrics`.
+
+Only models of the operation's workspace are shown (a model is linked to operations of its own
+workspace only: mlservice.registry; filtered here anyway). Why an artifact cannot be loaded names
+its path and sha256 values, so the panel says it only to the workspace's admins (and superusers)
+on the members' dashboard; everyone else, and every public link, gets `serving.GENERIC_REASON`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 from django.conf import settings
 
 from tracker.dashboard import Panel
-from tracker.models import Operation
+from tracker.models import Operation, WorkspaceMembership
 
 from . import metrics, serving
 from .models import RegisteredModel
@@ -49,8 +54,10 @@ class ModelRow:
     default_version: str | None
     served_version: str | None = None
     state: str = "ok"  # ok, degraded, unavailable
-    reason: str = ""
-    warnings: tuple[str, ...] = ()
+    reason: str = ""  # for everyone: names no artifact
+    warnings: tuple[str, ...] = ()  # likewise
+    detail: str = ""  # the reason naming the artifact, for the workspace's admins only
+    detail_warnings: tuple[str, ...] = ()
     versions: list[VersionRow] = field(default_factory=list)
 
 
@@ -59,8 +66,13 @@ def _ms(seconds: float | None) -> float | None:
 
 
 def ml_endpoints(operation: Operation) -> Panel | None:
-    """One query for the operation's models; the rest is this process's registry snapshot and metrics."""
-    names = list(RegisteredModel.objects.filter(operation=operation).values_list("name", flat=True))
+    """One query for the operation's models (a second, for the workspace's admins, when one cannot be
+    served well); the rest is this process's registry snapshot and metrics."""
+    names = list(
+        RegisteredModel.objects.filter(operation=operation, workspace_id=operation.workspace_id).values_list(
+            "name", flat=True
+        )
+    )
     if not names:
         return None
     snapshot = serving.router.snapshot()
@@ -68,28 +80,37 @@ def ml_endpoints(operation: Operation) -> Panel | None:
     rows = []
     for name in names:
         entry = snapshot.get(name)
-        if entry is None:  # registered after this worker's last look at the registry
+        if entry is None or entry.workspace_id != operation.workspace_id:  # not in this worker's snapshot yet
             continue
         row = ModelRow(name, entry.default.version if entry.default else None)
         try:
             served = serving.router.serve(name)
         except serving.Unavailable as exc:
-            row.state, row.reason = "unavailable", str(exc)
+            row.state, row.reason, row.detail = "unavailable", exc.public, exc.reason
         else:
-            row.served_version, row.warnings = served.version.version, served.warnings
+            row.served_version = served.version.version
+            row.warnings, row.detail_warnings = served.warnings_told_to(False), served.warnings
             if served.degraded:
-                row.state, row.reason = "degraded", served.reason
+                row.state, row.reason, row.detail = "degraded", served.public_reason, served.reason
         for label in entry.versions:
             figures = stats.get((name, label))
             if figures is not None or label == row.default_version:
                 row.versions.append(VersionRow(label, figures or metrics.VersionStats(), label == row.default_version))
         rows.append(row)
     answered = any(v.stats.buckets and v.stats.buckets[-1][1] for r in rows for v in r.versions)
+    admins: frozenset[int] = frozenset()
+    if any(r.detail != r.reason or r.detail_warnings != r.warnings for r in rows):
+        admins = frozenset(
+            WorkspaceMembership.objects.filter(
+                workspace_id=operation.workspace_id, role=WorkspaceMembership.Role.ADMIN
+            ).values_list("user_id", flat=True)
+        )
     return Panel(
         id="ml-endpoints",
         title="🧠 ML endpoints",
         template="mlservice/endpoints_panel.html",
-        context={"models": rows, "has_chart": answered, "alias": settings.MLSERVICE_DEFAULT_ALIAS},
+        # `admins`: who may see `detail` (with superusers), never on a public link (the template).
+        context={"models": rows, "has_chart": answered, "alias": settings.MLSERVICE_DEFAULT_ALIAS, "admins": admins},
         figures={"ml-latency": _latency_figure(rows)} if answered else {},
     )
 

@@ -3,6 +3,10 @@
 Registration is the trust gate: the artifact must be a skops file, every type skops cannot vouch
 for (`skops.io.get_untrusted_types`) must be approved by the person registering it, and the approved
 list is stored in the database, never read back from the artifact (MLflow's GHSA-w582-9x45-8mpx).
+
+A model belongs to the workspace it was first registered in: its later versions are registered in
+that workspace only, and it is linked only to operations of that workspace (whose dashboards show
+it). Callers are the operator (`register_model`, `demo_model`), who names the workspace.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tracker.models import Operation
+from tracker.models import Operation, Workspace
 
 from . import artifacts, serving
 from .models import ModelAlias, ModelVersion, RegisteredModel
@@ -95,6 +99,26 @@ def _output_schema(model: Any, n_features: int) -> list[dict[str, Any]]:
     return schema
 
 
+def _check_link(registered: RegisteredModel, operation: Operation) -> None:
+    """A model is shown on (linked to) operations of its own workspace only."""
+    if operation.workspace_id != registered.workspace_id:
+        raise ValidationError(
+            f"The operation {operation.slug!r} is in another workspace than the model {registered.name!r}; "
+            "a model is linked to an operation of its own workspace only.",
+            code="other_workspace",
+        )
+
+
+def _check_workspace(name: str, workspace: Workspace) -> None:
+    existing = RegisteredModel.objects.filter(name=name).values_list("workspace_id", flat=True).first()
+    if existing is not None and existing != workspace.pk:
+        raise ValidationError(
+            f"The name {name!r} is taken by a model of another workspace (model names are instance-wide, "
+            "they are the URL); pick another name.",
+            code="other_workspace",
+        )
+
+
 def _resolve_model(model: RegisteredModel | str) -> RegisteredModel:
     if isinstance(model, RegisteredModel):
         return model
@@ -110,14 +134,19 @@ def register_version(
     uri: str,
     version: str,
     trust: list[str],
+    workspace: Workspace,
     alias: str | None = None,
     operation: Operation | None = None,
     actor: AbstractBaseUser | None = None,
 ) -> ModelVersion:
-    """Fetch, check and register one artifact as `name`:`version` (creating the model on first use;
-    `operation` links the model to a rollout, whose dashboard then shows its endpoints)."""
-    registered = RegisteredModel(name=name)
+    """Fetch, check and register one artifact as `name`:`version` of `workspace` (creating the model
+    on first use; a model of another workspace is refused). `operation`, of the same workspace,
+    links the model to a rollout, whose dashboard then shows its endpoints."""
+    registered = RegisteredModel(name=name, workspace=workspace)
     registered.full_clean(validate_unique=False)
+    _check_workspace(name, workspace)
+    if operation is not None:
+        _check_link(registered, operation)
     if ModelVersion.objects.filter(model__name=name, version=version).exists():
         raise ValidationError(f"{name} already has a version {version!r}; versions are immutable, pick a new one.")
 
@@ -155,10 +184,11 @@ def register_version(
         raise ValidationError(f"{uri}: the model failed to predict a row of zeros: {exc}") from exc
 
     with transaction.atomic():
-        registered, _ = RegisteredModel.objects.get_or_create(name=name)
-        if operation is not None and registered.operation_id != operation.pk:
-            registered.operation = operation
-            registered.save(update_fields=["operation"])
+        registered, _ = RegisteredModel.objects.get_or_create(name=name, defaults={"workspace": workspace})
+        if registered.workspace_id != workspace.pk:  # registered elsewhere since the check above
+            _check_workspace(name, workspace)
+        if operation is not None:
+            model_link(model=registered, operation=operation)
         created = ModelVersion(
             model=registered,
             version=version,
@@ -180,6 +210,18 @@ def register_version(
         if alias:
             alias_move(model=registered, alias=alias, version=created, actor=actor)
     return created
+
+
+def model_link(*, model: RegisteredModel | str, operation: Operation | None) -> RegisteredModel:
+    """Show the model on `operation`'s dashboard (None: on none); the operation must be of the
+    model's workspace."""
+    registered = _resolve_model(model)
+    if operation is not None:
+        _check_link(registered, operation)
+    if registered.operation_id != (operation.pk if operation is not None else None):
+        registered.operation = operation
+        registered.save(update_fields=["operation"])
+    return registered
 
 
 def alias_move(

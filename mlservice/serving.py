@@ -13,30 +13,59 @@ A request names a model and optionally a version; without one it gets the model'
   answered by the last version that loaded well (this process's, or for a fresh process the one
   the alias records in `last_good`), marked degraded with the reason; with nothing to fall back
   on, `Unavailable` (a 503) with the reason. A fixed artifact is picked up at the next try.
+- A model belongs to one workspace: `serve(..., reach=)` answers a model outside the caller's
+  workspaces exactly as one that does not exist (`NotFound`, with the same message).
+- Why an artifact cannot be loaded names its path and sha256 values, which are for the model
+  workspace's admins (and the logs) only; everyone else is told `GENERIC_REASON` (`told_to`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from . import artifacts
 from .models import ModelAlias, ModelVersion, RegisteredModel
 
+if TYPE_CHECKING:
+    from .access import Reach
+
 logger = logging.getLogger(__name__)
+
+# What a caller who does not administer the model's workspace is told instead of why its artifact
+# could not be loaded (that reason names the artifact's path and sha256 values).
+GENERIC_REASON = "the model's artifact could not be loaded; its workspace admins can see why"
+_WITHHELD_WARNING = "a warning about the model's artifact; its workspace admins can see it"
+_SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
 
 
 class NotFound(Exception):
-    """No such model or version (a 404)."""
+    """No such model or version (a 404), or a model outside the caller's workspaces."""
+
+
+def no_model(name: str) -> NotFound:
+    """The one answer for a model that does not exist and for one the caller may not see."""
+    return NotFound(f"There is no model named {name!r}.")
 
 
 class Unavailable(Exception):
-    """The model exists but nothing of it can be served now (a 503); the message says why."""
+    """The model exists but nothing of it can be served now (a 503). The message (`reason`) says
+    why, for the model workspace's admins and the logs; `public` says it without the artifact."""
+
+    def __init__(self, reason: str, public: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.public = reason if public is None else public
+        self.workspace_id: int | None = None  # the model's, set by `Router.serve`
+
+    def told_to(self, admin: bool) -> str:
+        return self.reason if admin else self.public
 
 
 @dataclass(frozen=True)
@@ -48,6 +77,10 @@ class Entry:
     default: ModelVersion | None
     alias: ModelAlias | None  # the default alias, when the model has one
 
+    @property
+    def workspace_id(self) -> int:
+        return self.model.workspace_id
+
 
 @dataclass(frozen=True)
 class Served:
@@ -57,7 +90,11 @@ class Served:
     version: ModelVersion
     loaded: artifacts.Loaded
     wanted: ModelVersion
-    reason: str = ""  # why `wanted` is not the one answering
+    reason: str = ""  # why `wanted` is not the one answering (names the artifact: for admins)
+    public_reason: str = ""  # the same, for everyone else
+
+    def reason_told_to(self, admin: bool) -> str:
+        return self.reason if admin else self.public_reason
 
     @property
     def estimator(self) -> Any:
@@ -66,6 +103,16 @@ class Served:
     @property
     def warnings(self) -> tuple[str, ...]:
         return self.loaded.warnings
+
+    def warnings_told_to(self, admin: bool) -> tuple[str, ...]:
+        """The load warnings; for a caller who is not an admin, any that names an artifact (its
+        URI or a sha256) is replaced (today's warnings are about scikit-learn versions only)."""
+        if admin or not self.warnings:
+            return self.warnings
+        uris = {self.version.artifact_uri, self.wanted.artifact_uri}
+        return tuple(
+            _WITHHELD_WARNING if _SHA256.search(w) or any(uri in w for uri in uris) else w for w in self.warnings
+        )
 
     @property
     def degraded(self) -> bool:
@@ -128,10 +175,24 @@ class Router:
 
     # --- answering ----------------------------------------------------------------------------
 
-    def serve(self, name: str, version: str | None = None) -> Served:
+    def entry(self, name: str, reach: Reach | None = None) -> Entry:
+        """The model's snapshot entry; `NotFound` when there is none or `reach` may not see it
+        (None: the caller is this process, e.g. the dashboard panel, which filters on its own)."""
         entry = self.snapshot().get(name)
-        if entry is None:
-            raise NotFound(f"There is no model named {name!r}.")
+        if entry is None or (reach is not None and not reach.sees(entry.workspace_id)):
+            raise no_model(name)
+        return entry
+
+    def serve(self, name: str, version: str | None = None, *, reach: Reach | None = None) -> Served:
+        entry = self.entry(name, reach)
+        try:
+            return self._serve(entry, version)
+        except Unavailable as failure:
+            failure.workspace_id = entry.workspace_id
+            raise
+
+    def _serve(self, entry: Entry, version: str | None) -> Served:
+        name = entry.model.name
         if version is not None:
             row = entry.versions.get(version)
             if row is None:
@@ -145,11 +206,11 @@ class Router:
         try:
             loaded = self._load(wanted)
         except Unavailable as failure:
-            return self._fall_back(entry, wanted, str(failure))
+            return self._fall_back(entry, wanted, failure)
         self._mark_good(entry, wanted)
         return Served(name, wanted, loaded, wanted)
 
-    def _fall_back(self, entry: Entry, wanted: ModelVersion, reason: str) -> Served:
+    def _fall_back(self, entry: Entry, wanted: ModelVersion, failure: Unavailable) -> Served:
         name = entry.model.name
         candidates = [self._good.get(name)]
         if entry.alias is not None and entry.alias.last_good_id is not None:
@@ -161,8 +222,9 @@ class Router:
                 loaded = self._load(candidate)
             except Unavailable:
                 continue
-            return Served(name, candidate, loaded, wanted, reason=reason)
-        raise Unavailable(f"{wanted} cannot be served and no earlier version of it has loaded well: {reason}")
+            return Served(name, candidate, loaded, wanted, reason=failure.reason, public_reason=failure.public)
+        why = f"{wanted} cannot be served and no earlier version of it has loaded well"
+        raise Unavailable(f"{why}: {failure.reason}", f"{why}: {failure.public}")
 
     def _mark_good(self, entry: Entry, row: ModelVersion) -> None:
         if self._good.get(entry.model.name) is not row:
@@ -177,14 +239,14 @@ class Router:
         key = _key(row)
         failure = self._failures.get(key)
         if failure is not None and time.monotonic() - failure.at < settings.MLSERVICE_RETRY_SECONDS:
-            raise Unavailable(failure.reason)
+            raise Unavailable(failure.reason, f"{row}: {GENERIC_REASON}")
         try:
             loaded = artifacts.load(row)
         except (artifacts.ArtifactError, OSError) as exc:
             reason = str(exc) if isinstance(exc, artifacts.ArtifactError) else f"{row}: {exc}"
             self._failures[key] = _Failure(time.monotonic(), reason)
             logger.warning("model %s cannot be loaded: %s", row, reason)
-            raise Unavailable(reason) from exc
+            raise Unavailable(reason, f"{row}: {GENERIC_REASON}") from exc
         self._failures.pop(key, None)
         return loaded
 

@@ -54,12 +54,13 @@ def _only(request: HttpRequest, method: str) -> HttpResponse | None:
     return _error(f"{request.method} is not allowed here; use {method}.", 405, Allow=method)
 
 
-def _gate(request: HttpRequest, method: str) -> int | HttpResponse:
-    """The caller's user id, or the response refusing the method or the missing or wrong token."""
+def _gate(request: HttpRequest, method: str) -> access.Reach | HttpResponse:
+    """The caller's reach (user and workspaces), or the response refusing the method or the
+    missing or wrong token. A model outside the reach is answered as one that does not exist."""
     return _only(request, method) or _user_or_error(request)
 
 
-def _user_or_error(request: HttpRequest) -> int | HttpResponse:
+def _user_or_error(request: HttpRequest) -> access.Reach | HttpResponse:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     key = access.token_from(header) if header else None
     if key is None:
@@ -68,10 +69,10 @@ def _user_or_error(request: HttpRequest) -> int | HttpResponse:
             401,
             WWW_Authenticate='Token realm="api"',
         )
-    user_id = access.tokens.user_id(key)
-    if user_id is None:
+    reach = access.tokens.reach(key)
+    if reach is None:
         return _error("The token is not valid.", 401, WWW_Authenticate='Token realm="api"')
-    return user_id
+    return reach
 
 
 # --- public routes --------------------------------------------------------------------------
@@ -101,21 +102,24 @@ def ready(request: HttpRequest) -> HttpResponse:
 # --- model routes ---------------------------------------------------------------------------
 
 
-def _serving_parameters(served: serving.Served) -> dict[str, Any]:
+def _serving_parameters(served: serving.Served, admin: bool) -> dict[str, Any]:
+    """`admin`: the caller administers the model's workspace, and is told reasons that name the artifact."""
     parameters: dict[str, Any] = {"degraded": served.degraded, "served_version": served.version.version}
     if served.degraded:
-        parameters.update(wanted_version=served.wanted.version, reason=served.reason)
+        parameters.update(wanted_version=served.wanted.version, reason=served.reason_told_to(admin))
     if served.warnings:
-        parameters["warnings"] = list(served.warnings)
+        parameters["warnings"] = list(served.warnings_told_to(admin))
     return parameters
 
 
 def model_metadata(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
     if isinstance(user := _gate(request, "GET"), HttpResponse):
         return user
-    entry = serving.router.snapshot().get(name)
-    if entry is None:
-        return _error(f"There is no model named {name!r}.", 404)
+    try:
+        entry = serving.router.entry(name, user)
+    except serving.NotFound as exc:
+        return _error(str(exc), 404)
+    admin = user.administers(entry.workspace_id)
     described = entry.versions.get(version) if version is not None else entry.default
     if described is None:
         if version is not None:
@@ -123,9 +127,10 @@ def model_metadata(request: HttpRequest, name: str, version: str | None = None) 
         return _error(f"Model {name!r} has no versions yet.", 503)
     body = protocol.metadata(name, list(entry.versions), described)
     try:
-        body["parameters"] = {"ready": True, **_serving_parameters(serving.router.serve(name, version))}
+        served = serving.router.serve(name, version, reach=user)
+        body["parameters"] = {"ready": True, **_serving_parameters(served, admin)}
     except serving.Unavailable as exc:
-        body["parameters"] = {"ready": False, "reason": str(exc)}
+        body["parameters"] = {"ready": False, "reason": exc.told_to(admin)}
     return _json(body)
 
 
@@ -133,12 +138,13 @@ def model_ready(request: HttpRequest, name: str, version: str | None = None) -> 
     if isinstance(user := _gate(request, "GET"), HttpResponse):
         return user
     try:
-        served = serving.router.serve(name, version)
+        served = serving.router.serve(name, version, reach=user)
     except serving.NotFound as exc:
         return _error(str(exc), 404)
     except serving.Unavailable as exc:
-        return _json({"name": name, "ready": False, "error": str(exc)}, 503)
-    return _json({"name": name, "ready": True, "parameters": _serving_parameters(served)})
+        return _json({"name": name, "ready": False, "error": exc.told_to(user.administers(exc.workspace_id))}, 503)
+    parameters = _serving_parameters(served, user.administers(served.version.model.workspace_id))
+    return _json({"name": name, "ready": True, "parameters": parameters})
 
 
 @csrf_exempt  # token-authenticated only: a browser's cookies are never accepted here
@@ -148,7 +154,7 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
         if user.status_code == 401:
             ERRORS.labels(UNKNOWN, UNKNOWN, "unauthorized").inc()
         return user
-    wait = access.throttle.check(user)
+    wait = access.throttle.check(user.user_id)
     if wait is not None:
         ERRORS.labels(UNKNOWN, UNKNOWN, "throttled").inc()
         return _error(
@@ -157,14 +163,15 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
             Retry_After=str(math.ceil(wait)),
         )
     try:
-        served = serving.router.serve(name, version)
+        served = serving.router.serve(name, version, reach=user)
     except serving.NotFound as exc:
         ERRORS.labels(UNKNOWN, UNKNOWN, "not_found").inc()
         return _error(str(exc), 404)
     except serving.Unavailable as exc:
         ERRORS.labels(name, version or UNKNOWN, "unavailable").inc()
         DEGRADED.labels(name).set(1)
-        return _error(str(exc), 503, Retry_After=str(math.ceil(settings.MLSERVICE_RETRY_SECONDS)))
+        error = exc.told_to(user.administers(exc.workspace_id))
+        return _error(error, 503, Retry_After=str(math.ceil(settings.MLSERVICE_RETRY_SECONDS)))
 
     labels = (name, served.version.version)
     REQUESTS.labels(*labels).inc()
@@ -192,7 +199,7 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
     if parsed.id is not None:
         body["id"] = parsed.id
     if served.degraded:
-        body["parameters"] = _serving_parameters(served)
+        body["parameters"] = _serving_parameters(served, user.administers(served.version.model.workspace_id))
     body["outputs"] = outputs
     response = _json(body)
     ROWS.labels(*labels).inc(len(parsed.features))

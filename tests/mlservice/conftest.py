@@ -44,9 +44,11 @@ def pipeline_artifact(tmp_path, iris_pipeline):
 
 
 @pytest.fixture
-def served_iris(db, pipeline_artifact):
+def served_iris(workspace, db, pipeline_artifact):
     """`iris` version 1, with the `production` alias on it."""
-    return registry.register_version(name="iris", uri=str(pipeline_artifact), version="1", trust=[], alias="production")
+    return registry.register_version(
+        workspace=workspace, name="iris", uri=str(pipeline_artifact), version="1", trust=[], alias="production"
+    )
 
 
 @pytest.fixture

@@ -66,14 +66,14 @@ def test_integers_are_taken_as_numbers(api, served_iris):
     assert response.status_code == 200, response.content
 
 
-def test_a_version_route_answers_with_that_version(api, served_iris, pipeline_artifact):
-    registry.register_version(name="iris", uri=str(pipeline_artifact), version="2", trust=[])
+def test_a_version_route_answers_with_that_version(workspace, api, served_iris, pipeline_artifact):
+    registry.register_version(workspace=workspace, name="iris", uri=str(pipeline_artifact), version="2", trust=[])
 
     assert post(api, body(), url="/v2/models/iris/versions/2/infer").json()["model_version"] == "2"
     assert post(api, body()).json()["model_version"] == "1"  # the alias still points at 1
 
 
-def test_text_labels_come_back_as_bytes(api, db, tmp_path, iris):
+def test_text_labels_come_back_as_bytes(workspace, api, db, tmp_path, iris):
     import skops.io
     from sklearn.linear_model import LogisticRegression
 
@@ -81,20 +81,22 @@ def test_text_labels_come_back_as_bytes(api, db, tmp_path, iris):
     names = np.array(["setosa", "versicolor", "virginica"])[y]
     path = tmp_path / "named.skops"
     skops.io.dump(LogisticRegression(max_iter=500).fit(X, names), path)
-    registry.register_version(name="flowers", uri=str(path), version="1", trust=[])
+    registry.register_version(workspace=workspace, name="flowers", uri=str(path), version="1", trust=[])
 
     response = post(api, body(), url="/v2/models/flowers/infer")
 
     assert response.json()["outputs"] == [{"name": "predict", "datatype": "BYTES", "shape": [1], "data": ["setosa"]}]
 
 
-def test_a_model_that_takes_nan_gets_it(api, db, tmp_path, iris):
+def test_a_model_that_takes_nan_gets_it(workspace, api, db, tmp_path, iris):
     import skops.io
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     path = tmp_path / "hgb.skops"
     skops.io.dump(HistGradientBoostingClassifier(max_iter=5).fit(*iris), path)
-    registry.register_version(name="hgb", uri=str(path), version="1", trust=skops.io.get_untrusted_types(file=path))
+    registry.register_version(
+        workspace=workspace, name="hgb", uri=str(path), version="1", trust=skops.io.get_untrusted_types(file=path)
+    )
 
     response = post(
         api,

@@ -36,8 +36,10 @@ def custom_artifact(tmp_path, iris):
     return path
 
 
-def test_it_registers_a_plain_model_with_its_schema(plain_artifact, owner):
-    version = registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[], actor=owner)
+def test_it_registers_a_plain_model_with_its_schema(workspace, plain_artifact, owner):
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[], actor=owner
+    )
 
     stored = ModelVersion.objects.get(pk=version.pk)
     assert stored.model.name == "iris"
@@ -52,18 +54,18 @@ def test_it_registers_a_plain_model_with_its_schema(plain_artifact, owner):
     assert stored.created_by == owner
 
 
-def test_it_refuses_untrusted_types_naming_each(custom_artifact):
+def test_it_refuses_untrusted_types_naming_each(workspace, custom_artifact):
     with pytest.raises(registry.UntrustedTypes) as refused:
-        registry.register_version(name="iris", uri=str(custom_artifact), version="1", trust=[])
+        registry.register_version(workspace=workspace, name="iris", uri=str(custom_artifact), version="1", trust=[])
 
     assert refused.value.types == CUSTOM_TYPES
     assert "_operator.neg" in refused.value.messages[0]
     assert not ModelVersion.objects.exists()
 
 
-def test_it_stores_the_approved_types_it_was_given(custom_artifact):
+def test_it_stores_the_approved_types_it_was_given(workspace, custom_artifact):
     version = registry.register_version(
-        name="iris", uri=str(custom_artifact), version="1", trust=[*CUSTOM_TYPES, "os.system"]
+        workspace=workspace, name="iris", uri=str(custom_artifact), version="1", trust=[*CUSTOM_TYPES, "os.system"]
     )
 
     # Only what the file needs is stored: the extra approval does not widen the load.
@@ -71,7 +73,7 @@ def test_it_stores_the_approved_types_it_was_given(custom_artifact):
 
 
 @pytest.mark.parametrize("content", [b"garbage, not a model", None])
-def test_it_refuses_pickle_and_garbage(tmp_path, iris, content):
+def test_it_refuses_pickle_and_garbage(workspace, tmp_path, iris, content):
     path = tmp_path / "model.bin"
     if content is None:
         X, y = iris
@@ -80,26 +82,30 @@ def test_it_refuses_pickle_and_garbage(tmp_path, iris, content):
         path.write_bytes(content)
 
     with pytest.raises(ValidationError, match="not a skops file"):
-        registry.register_version(name="iris", uri=str(path), version="1", trust=[])
+        registry.register_version(workspace=workspace, name="iris", uri=str(path), version="1", trust=[])
     assert not ModelVersion.objects.exists()
 
 
-def test_it_refuses_a_relative_path_and_a_missing_file(tmp_path):
+def test_it_refuses_a_relative_path_and_a_missing_file(workspace, tmp_path):
     with pytest.raises(ValidationError, match="must be absolute"):
-        registry.register_version(name="iris", uri="model.skops", version="1", trust=[])
+        registry.register_version(workspace=workspace, name="iris", uri="model.skops", version="1", trust=[])
     with pytest.raises(ValidationError, match="no such file"):
-        registry.register_version(name="iris", uri=str(tmp_path / "absent.skops"), version="1", trust=[])
+        registry.register_version(
+            workspace=workspace, name="iris", uri=str(tmp_path / "absent.skops"), version="1", trust=[]
+        )
 
 
-def test_it_refuses_a_second_version_with_the_same_label(plain_artifact):
-    registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[])
+def test_it_refuses_a_second_version_with_the_same_label(workspace, plain_artifact):
+    registry.register_version(workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[])
 
     with pytest.raises(ValidationError, match="already has a version"):
-        registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[])
+        registry.register_version(workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[])
 
 
-def test_it_loads_once_into_a_private_cache(custom_artifact, private_var_dir, iris):
-    version = registry.register_version(name="iris", uri=str(custom_artifact), version="1", trust=CUSTOM_TYPES)
+def test_it_loads_once_into_a_private_cache(workspace, custom_artifact, private_var_dir, iris):
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri=str(custom_artifact), version="1", trust=CUSTOM_TYPES
+    )
 
     loaded = artifacts.load(version)
     cache = private_var_dir / "model-cache"
@@ -114,8 +120,10 @@ def test_it_loads_once_into_a_private_cache(custom_artifact, private_var_dir, ir
     assert artifacts.load(version).model is not loaded.model
 
 
-def test_it_loads_with_the_stored_list_not_the_artifacts(custom_artifact):
-    version = registry.register_version(name="iris", uri=str(custom_artifact), version="1", trust=CUSTOM_TYPES)
+def test_it_loads_with_the_stored_list_not_the_artifacts(workspace, custom_artifact):
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri=str(custom_artifact), version="1", trust=CUSTOM_TYPES
+    )
     ModelVersion.objects.filter(pk=version.pk).update(trusted_types=[])
     version.refresh_from_db()
 
@@ -123,8 +131,10 @@ def test_it_loads_with_the_stored_list_not_the_artifacts(custom_artifact):
         artifacts.load(version)
 
 
-def test_it_refuses_a_sha256_mismatch_and_removes_the_cached_file(plain_artifact, private_var_dir):
-    version = registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[])
+def test_it_refuses_a_sha256_mismatch_and_removes_the_cached_file(workspace, plain_artifact, private_var_dir):
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[]
+    )
     cached = private_var_dir / "model-cache" / f"{version.pk}-{version.sha256}.skops"
     artifacts.cache_dir()
     cached.write_bytes(plain_artifact.read_bytes() + b"tampered")
@@ -134,8 +144,10 @@ def test_it_refuses_a_sha256_mismatch_and_removes_the_cached_file(plain_artifact
     assert not cached.exists()
 
 
-def test_it_refuses_a_changed_source_artifact(plain_artifact, tmp_path, iris):
-    version = registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[])
+def test_it_refuses_a_changed_source_artifact(workspace, plain_artifact, tmp_path, iris):
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[]
+    )
     X, y = iris
     skops.io.dump(LogisticRegression(max_iter=50, C=0.01).fit(X, y), plain_artifact)
 
@@ -144,8 +156,10 @@ def test_it_refuses_a_changed_source_artifact(plain_artifact, tmp_path, iris):
 
 
 @pytest.mark.parametrize("mode", [0o770, 0o707, 0o755])
-def test_it_refuses_a_cache_dir_others_can_reach(plain_artifact, private_var_dir, mode):
-    version = registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[])
+def test_it_refuses_a_cache_dir_others_can_reach(workspace, plain_artifact, private_var_dir, mode):
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[]
+    )
     cache = private_var_dir / "model-cache"
     cache.mkdir()
     cache.chmod(mode)
@@ -155,8 +169,10 @@ def test_it_refuses_a_cache_dir_others_can_reach(plain_artifact, private_var_dir
     assert list(cache.iterdir()) == []
 
 
-def test_it_refuses_a_cache_dir_that_is_a_link(plain_artifact, private_var_dir, tmp_path):
-    version = registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[])
+def test_it_refuses_a_cache_dir_that_is_a_link(workspace, plain_artifact, private_var_dir, tmp_path):
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[]
+    )
     target = tmp_path / "elsewhere"
     target.mkdir(mode=0o700)
     (private_var_dir / "model-cache").symlink_to(target)
@@ -165,8 +181,10 @@ def test_it_refuses_a_cache_dir_that_is_a_link(plain_artifact, private_var_dir, 
         artifacts.load(version)
 
 
-def test_it_warns_when_scikit_learn_is_newer_than_recorded(plain_artifact):
-    version = registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[])
+def test_it_warns_when_scikit_learn_is_newer_than_recorded(workspace, plain_artifact):
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[]
+    )
     ModelVersion.objects.filter(pk=version.pk).update(sklearn_version="1.0.2")
     version.refresh_from_db()
 
@@ -174,9 +192,13 @@ def test_it_warns_when_scikit_learn_is_newer_than_recorded(plain_artifact):
     assert artifacts.version_warnings("1.9.0", running="1.9.1") == ()
 
 
-def test_it_moves_an_alias(plain_artifact, custom_artifact, owner, teammate):
-    first = registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[], alias="production")
-    second = registry.register_version(name="iris", uri=str(custom_artifact), version="2", trust=CUSTOM_TYPES)
+def test_it_moves_an_alias(workspace, plain_artifact, custom_artifact, owner, teammate):
+    first = registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[], alias="production"
+    )
+    second = registry.register_version(
+        workspace=workspace, name="iris", uri=str(custom_artifact), version="2", trust=CUSTOM_TYPES
+    )
     assert ModelAlias.objects.get(model__name="iris", name="production").version == first
 
     alias = registry.alias_move(model="iris", alias="production", version="2", actor=teammate)
@@ -186,9 +208,11 @@ def test_it_moves_an_alias(plain_artifact, custom_artifact, owner, teammate):
     assert (stored.version, stored.updated_by) == (second, teammate)
 
 
-def test_it_refuses_to_point_an_alias_at_another_models_version(plain_artifact):
-    registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[], alias="production")
-    other = registry.register_version(name="wine", uri=str(plain_artifact), version="1", trust=[])
+def test_it_refuses_to_point_an_alias_at_another_models_version(workspace, plain_artifact):
+    registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[], alias="production"
+    )
+    other = registry.register_version(workspace=workspace, name="wine", uri=str(plain_artifact), version="1", trust=[])
 
     with pytest.raises(ValidationError, match="another model"):
         registry.alias_move(model="iris", alias="production", version=other)
@@ -262,9 +286,11 @@ def s3(moto_server, monkeypatch, tmp_path):
     return client
 
 
-def test_it_registers_and_loads_from_s3_downloading_once(s3, plain_artifact, private_var_dir, iris):
+def test_it_registers_and_loads_from_s3_downloading_once(workspace, s3, plain_artifact, private_var_dir, iris):
     s3.upload_file(str(plain_artifact), "models", "iris/1.skops")
-    version = registry.register_version(name="iris", uri="s3://models/iris/1.skops", version="1", trust=[])
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri="s3://models/iris/1.skops", version="1", trust=[]
+    )
     assert version.sha256 == artifacts.sha256_of(plain_artifact)
 
     artifacts.load(version)
@@ -274,9 +300,11 @@ def test_it_registers_and_loads_from_s3_downloading_once(s3, plain_artifact, pri
     assert list(artifacts.load(version).model.predict(iris[0][:1])) == [0]
 
 
-def test_an_s3_artifact_changed_after_registration_is_refused(s3, plain_artifact, custom_artifact):
+def test_an_s3_artifact_changed_after_registration_is_refused(workspace, s3, plain_artifact, custom_artifact):
     s3.upload_file(str(plain_artifact), "models", "iris/1.skops")
-    version = registry.register_version(name="iris", uri="s3://models/iris/1.skops", version="1", trust=[])
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri="s3://models/iris/1.skops", version="1", trust=[]
+    )
     s3.upload_file(str(custom_artifact), "models", "iris/1.skops")  # overwritten in the bucket
 
     with pytest.raises(artifacts.ChecksumMismatch, match="sha256"):
@@ -302,14 +330,18 @@ def test_the_demo_model_without_aws_is_a_local_file(db, private_var_dir):
     assert ModelVersion.objects.get().artifact_uri == str(private_var_dir / "demo-models" / "iris-1.skops")
 
 
-def test_it_names_the_s3_error(s3):
+def test_it_names_the_s3_error(workspace, s3):
     with pytest.raises(ValidationError, match="404"):
-        registry.register_version(name="iris", uri="s3://models/absent.skops", version="1", trust=[])
+        registry.register_version(
+            workspace=workspace, name="iris", uri="s3://models/absent.skops", version="1", trust=[]
+        )
 
 
-def test_the_admin_moves_an_alias_through_the_service(admin_client, superuser, plain_artifact, monkeypatch):
-    registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[], alias="production")
-    second = registry.register_version(name="iris", uri=str(plain_artifact), version="2", trust=[])
+def test_the_admin_moves_an_alias_through_the_service(workspace, admin_client, superuser, plain_artifact, monkeypatch):
+    registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[], alias="production"
+    )
+    second = registry.register_version(workspace=workspace, name="iris", uri=str(plain_artifact), version="2", trust=[])
     alias = ModelAlias.objects.get()
     calls = []
     real = registry.alias_move
@@ -323,8 +355,10 @@ def test_the_admin_moves_an_alias_through_the_service(admin_client, superuser, p
     assert (alias.version, alias.updated_by) == (second, superuser)
 
 
-def test_the_admin_shows_versions_read_only(admin_client, plain_artifact):
-    version = registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[])
+def test_the_admin_shows_versions_read_only(workspace, admin_client, plain_artifact):
+    version = registry.register_version(
+        workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[]
+    )
 
     assert admin_client.get("/admin/mlservice/modelversion/").status_code == 200
     assert admin_client.get("/admin/mlservice/modelversion/add/").status_code == 403
@@ -334,9 +368,9 @@ def test_the_admin_shows_versions_read_only(admin_client, plain_artifact):
     assert admin_client.post(f"/admin/mlservice/modelversion/{version.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
-def test_the_admin_refuses_an_alias_on_another_models_version(admin_client, plain_artifact):
-    registry.register_version(name="iris", uri=str(plain_artifact), version="1", trust=[])
-    other = registry.register_version(name="wine", uri=str(plain_artifact), version="1", trust=[])
+def test_the_admin_refuses_an_alias_on_another_models_version(workspace, admin_client, plain_artifact):
+    registry.register_version(workspace=workspace, name="iris", uri=str(plain_artifact), version="1", trust=[])
+    other = registry.register_version(workspace=workspace, name="wine", uri=str(plain_artifact), version="1", trust=[])
     iris = RegisteredModel.objects.get(name="iris")
 
     response = admin_client.post(

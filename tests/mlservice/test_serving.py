@@ -15,12 +15,21 @@ from sklearn.linear_model import LogisticRegression
 
 from mlservice import artifacts, registry, serving
 from mlservice.models import ModelAlias, ModelVersion
+from tests.conftest import join
 
 ROW = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}]}
 
 
 def infer(api):
     return api.post("/v2/models/iris/infer", json.dumps(ROW), content_type="application/json")
+
+
+@pytest.fixture
+def api(api, owner, workspace):
+    """The owner's token, as an admin of the model's workspace: told why a version cannot be loaded
+    (a member is told only that it cannot: tests/security/test_model_boundaries.py)."""
+    join(workspace, owner, "admin")
+    return api
 
 
 @pytest.fixture
@@ -31,10 +40,10 @@ def second_artifact(tmp_path, iris):
 
 
 @pytest.fixture
-def broken_v2(served_iris, second_artifact, api):
+def broken_v2(workspace, served_iris, second_artifact, api):
     """v1 has served; v2 is registered, then its artifact disappears, then the alias moves to it."""
     assert infer(api).json()["model_version"] == "1"
-    registry.register_version(name="iris", uri=str(second_artifact), version="2", trust=[])
+    registry.register_version(workspace=workspace, name="iris", uri=str(second_artifact), version="2", trust=[])
     kept = second_artifact.with_suffix(".kept")
     shutil.move(second_artifact, kept)
     registry.alias_move(model="iris", alias="production", version="2")
@@ -95,9 +104,9 @@ def test_a_fresh_process_falls_back_to_the_version_the_alias_recorded(api, broke
     assert answer["model_version"] == "1" and answer["parameters"]["degraded"] is True
 
 
-def test_a_checksum_mismatch_degrades(api, served_iris, second_artifact, pipeline_artifact):
+def test_a_checksum_mismatch_degrades(workspace, api, served_iris, second_artifact, pipeline_artifact):
     assert infer(api).status_code == 200
-    registry.register_version(name="iris", uri=str(second_artifact), version="2", trust=[])
+    registry.register_version(workspace=workspace, name="iris", uri=str(second_artifact), version="2", trust=[])
     shutil.copyfile(pipeline_artifact, second_artifact)  # someone replaced the file after registration
     registry.alias_move(model="iris", alias="production", version="2")
 
@@ -107,7 +116,7 @@ def test_a_checksum_mismatch_degrades(api, served_iris, second_artifact, pipelin
     assert "sha256" in answer["parameters"]["reason"]
 
 
-def test_a_type_nobody_approved_degrades(api, served_iris, tmp_path, iris):
+def test_a_type_nobody_approved_degrades(workspace, api, served_iris, tmp_path, iris):
     import operator
 
     from sklearn.pipeline import make_pipeline
@@ -116,7 +125,7 @@ def test_a_type_nobody_approved_degrades(api, served_iris, tmp_path, iris):
     path = tmp_path / "custom.skops"
     skops.io.dump(make_pipeline(FunctionTransformer(operator.neg), LogisticRegression(max_iter=500)).fit(*iris), path)
     assert infer(api).status_code == 200
-    registry.register_version(name="iris", uri=str(path), version="2", trust=["_operator.neg"])
+    registry.register_version(workspace=workspace, name="iris", uri=str(path), version="2", trust=["_operator.neg"])
     ModelVersion.objects.filter(version="2").update(trusted_types=[])  # the approval was taken back
     registry.alias_move(model="iris", alias="production", version="2")
 
@@ -170,10 +179,10 @@ def test_a_version_asked_for_by_name_does_not_fall_back(api, broken_v2):
     assert "no such file" in response.json()["error"]
 
 
-def test_a_registry_snapshot_is_reused_within_the_refresh_time(api, served_iris, second_artifact, settings):
+def test_a_registry_snapshot_is_reused_within_the_refresh_time(workspace, api, served_iris, second_artifact, settings):
     settings.MLSERVICE_REFRESH_SECONDS = 60
     assert infer(api).json()["model_version"] == "1"
-    registry.register_version(name="iris", uri=str(second_artifact), version="2", trust=[])
+    registry.register_version(workspace=workspace, name="iris", uri=str(second_artifact), version="2", trust=[])
     ModelAlias.objects.filter(name="production").update(version=ModelVersion.objects.get(version="2"))
 
     assert infer(api).json()["model_version"] == "1"  # another process moved it: seen at the next refresh
@@ -182,14 +191,16 @@ def test_a_registry_snapshot_is_reused_within_the_refresh_time(api, served_iris,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_moving_the_alias_under_load_fails_no_request(live_server, owner, settings, second_artifact, monkeypatch):
+def test_moving_the_alias_under_load_fails_no_request(
+    workspace, live_server, owner, settings, second_artifact, monkeypatch
+):
     """Clients hammer the default route while the alias moves to a version that is slow to load:
     every answer is a 200, the old version answers while the new one loads, then the new one does."""
     settings.MLSERVICE_REFRESH_SECONDS = 0.05
     pipeline = registry.register_version(
-        name="iris", uri=str(second_artifact), version="1", trust=[], alias="production"
+        workspace=workspace, name="iris", uri=str(second_artifact), version="1", trust=[], alias="production"
     )
-    newer = registry.register_version(name="iris", uri=str(second_artifact), version="2", trust=[])
+    newer = registry.register_version(workspace=workspace, name="iris", uri=str(second_artifact), version="2", trust=[])
     assert pipeline.sha256 == newer.sha256  # the same file: the test is about the switch, not the model
     token = Token.objects.create(user=owner).key
     loading, loaded = threading.Event(), threading.Event()

@@ -1,4 +1,8 @@
-"""`manage.py register_model NAME URI --version V [--alias A] [--trust TYPE ...]`."""
+"""`manage.py register_model NAME URI --version V [--workspace SLUG] [--alias A] [--operation SLUG] [--trust TYPE ...]`.
+
+The model belongs to a workspace: only its members' tokens can read or call it, and it can be
+linked to that workspace's operations only. Without --workspace: the operation's, else the existing
+model's, else the only workspace (`workspace_for_command`)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from mlservice import registry
-from tracker.models import Operation
+from mlservice.models import RegisteredModel
+from tracker.models import Operation, Workspace
+from tracker.services import workspace_for_command
 
 
 class Command(BaseCommand):
@@ -24,6 +30,12 @@ class Command(BaseCommand):
             "--version", required=True, dest="model_version", metavar="V", help="The new version's label."
         )
         parser.add_argument("--alias", help="Point this alias (e.g. production) at the new version.")
+        parser.add_argument(
+            "--workspace",
+            metavar="SLUG",
+            help="The model's workspace; only its members can call it (default: the operation's, else the "
+            "existing model's, else the only workspace).",
+        )
         parser.add_argument(
             "--operation", metavar="SLUG", help="The operation (rollout) whose dashboard shows this model."
         )
@@ -43,11 +55,13 @@ class Command(BaseCommand):
             if operation is None:
                 raise CommandError(f"No operation with the slug {options['operation']!r}.")
         try:
+            workspace = self._workspace(options["workspace"], operation, options["name"])
             created = registry.register_version(
                 name=options["name"],
                 uri=options["uri"],
                 version=options["model_version"],
                 trust=options["trust"],
+                workspace=workspace,
                 alias=options["alias"],
                 operation=operation,
             )
@@ -58,10 +72,22 @@ class Command(BaseCommand):
             raise CommandError(f"Refused: {len(exc.types)} untrusted type(s).") from exc
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        self.stdout.write(f"Registered {created.model.name} version {created.version} sha256 {created.sha256}")
+        self.stdout.write(
+            f"Registered {created.model.name} version {created.version} sha256 {created.sha256} "
+            f"in the workspace {workspace.slug}"
+        )
         if not created.sklearn_version_recorded:
             self.stdout.write(
                 f"The artifact does not record its scikit-learn version; recorded {created.sklearn_version} (running)."
             )
         if options["alias"]:
             self.stdout.write(f"Alias {options['alias']} -> {created.version}")
+
+    @staticmethod
+    def _workspace(slug: str | None, operation: Operation | None, name: str) -> Workspace:
+        if slug:
+            return workspace_for_command(slug)
+        if operation is not None:
+            return operation.workspace
+        existing = RegisteredModel.objects.filter(name=name).select_related("workspace").first()
+        return existing.workspace if existing is not None else workspace_for_command()

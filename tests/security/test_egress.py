@@ -392,6 +392,80 @@ def test_dns_rebinding_the_connection_goes_to_the_one_address_judged(local_serve
     assert local_server.seen == [("/health", f"rebind.example:{port}")]
 
 
+def _certificates(folder, name: str) -> tuple[str, str, str]:
+    """A CA, and a server certificate for `name` it signs: (CA file, certificate file, key file)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def make(subject: str, issuer, issuer_key, key, *, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "egress test CA")])
+    ca = make("egress test CA", ca_name, ca_key, ca_key, ca=True)
+    certificate = make(name, ca_name, ca_key, key, ca=False)
+    files = {"ca.pem": ca, "server.pem": certificate}
+    for file, cert in files.items():
+        (folder / file).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "server.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(folder / "ca.pem"), str(folder / "server.pem"), str(folder / "server.key")
+
+
+def test_tls_goes_to_the_address_judged_but_speaks_and_verifies_the_host_name(
+    tmp_path, settings, monkeypatch, connections
+):
+    """Pinning the address must not cost TLS anything: SNI and the certificate check use the name."""
+    import ssl
+
+    pytest.importorskip("cryptography")
+    settings.EGRESS_TEST_ALLOW_LOOPBACK = True
+    ca_file, cert_file, key_file = _certificates(tmp_path, "pinned.example")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    names: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    server = _Server()
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        asked = fake_dns(monkeypatch, {"pinned.example": ["127.0.0.1"], "impostor.example": ["127.0.0.1"]})
+        monkeypatch.setattr(egress.certifi, "where", lambda: ca_file)
+        port = server.server_port
+        policy = egress.Policy.for_checks()
+
+        answer = egress.fetch("GET", f"https://pinned.example:{port}/ok", policy=policy, timeout=5, max_bytes=100)
+
+        assert answer.status == 200 and answer.body == b"ok needle"
+        assert names == ["pinned.example"] and server.seen == [("/ok", f"pinned.example:{port}")]
+        assert asked == ["pinned.example"] and connections == [("127.0.0.1",)]
+        # The same address under a name its certificate does not have: refused by TLS, as it must be.
+        with pytest.raises(egress.TransportFailed, match="TLS"):
+            egress.fetch("GET", f"https://impostor.example:{port}/ok", policy=policy, timeout=5, max_bytes=100)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_dns_rebinding_to_an_internal_address_is_refused_before_connecting(monkeypatch, connections, operation):
     """First answer internal: refused without a connection, and without a second lookup either."""
     asked = fake_dns(monkeypatch, {"rebind.example": ["10.0.0.7"]})

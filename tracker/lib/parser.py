@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from markdown_it import MarkdownIt
 
@@ -51,7 +51,7 @@ class Limits:
     the settings' defaults, for callers without settings (the fuzz tests, the benchmark)."""
 
     max_bytes: int = 2 * 1024 * 1024  # TRACKER_MAX_DOCUMENT_BYTES
-    max_lines: int = 50_000  # TRACKER_MAX_LINES
+    max_lines: int = 20_000  # TRACKER_MAX_LINES
     max_blocks: int = 10_000  # TRACKER_MAX_BLOCKS
     max_nesting: int = 6  # TRACKER_MAX_NESTING
 
@@ -142,7 +142,7 @@ def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
     too_large = size_problem(len(data), limits)
     if too_large:
         raise DocumentError([too_large])
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(): a copy of two megabytes to learn one bit)
         raise DocumentError([Problem(1, "the document is empty")])
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
@@ -166,6 +166,8 @@ _LINE_BREAK = re.compile(r"\r\n?")
 # other than a paragraph: lists, headings, fences, HTML. Counting these and the lines after a blank
 # line overestimates the blocks a little (a paragraph line that starts with a digit), never by much.
 _BLOCK_MARKS = frozenset("-+*#`~<0123456789")
+# Each line's first character after its indentation and quote marks ('' on a blank line).
+_LINE_LEAD = re.compile(r"^[ \t>]*+([^\n]?)", re.MULTILINE)
 # One list or quote opened at the start of a line: `>`, `-`, `+`, `*`, `1.`, `1)`. Possessive and
 # atomic, so a long line of them is read once, without backtracking.
 _OPENER = r"[ \t]*+(?:>|[-+*](?=[ \t]|$)|[0-9]{1,9}+[.)](?=[ \t]|$))"
@@ -197,24 +199,23 @@ def _line_depth(line: str, stop: int) -> int:
     return depth
 
 
-def _check_budgets(text: str, limits: Limits) -> list[str]:
-    """Raise `DocumentError` naming the budget a document is over, before markdown-it runs; return
-    the document's lines.
+def _check_budgets(text: str, limits: Limits) -> None:
+    """Raise `DocumentError` naming the budget a document is over, before markdown-it runs.
 
-    All of it is linear: counting line breaks runs at C speed (and comes first, so a million lines
-    are refused before a list of them is made), the block count is one pass over the lines, the
-    nesting check a regular expression that cannot backtrack."""
+    All of it is linear and allocates little: counting line breaks runs at C speed (and comes first,
+    so a million lines are refused at once), the block count is one pass of a regular expression
+    over the lines (one character each, not a list of lines: a document with an emoji is four bytes
+    a character in memory), the nesting check a regular expression that cannot backtrack."""
     count = text.count("\n") + (0 if text.endswith("\n") else 1)
     if count > limits.max_lines:
         raise DocumentError([_over("has", count, limits.max_lines, "TRACKER_MAX_LINES", " lines")])
-    lines = text.split("\n")
     blocks, blank = 0, True
-    for line in lines:
-        start = line.lstrip(" \t>")
-        if not start:
+    for line in _LINE_LEAD.finditer(text):
+        first = line.group(1)
+        if not first:
             blank = True
             continue
-        if blank or start[0] in _BLOCK_MARKS:
+        if blank or first in _BLOCK_MARKS:
             blocks += 1
         blank = False
     if blocks > limits.max_blocks:
@@ -234,7 +235,6 @@ def _check_budgets(text: str, limits: Limits) -> list[str]:
         line = text[candidate.start() : end if end >= 0 else len(text)]
         if _line_depth(line, limits.max_nesting + 1) > limits.max_nesting:
             raise DocumentError([_too_deep(text.count("\n", 0, candidate.start()) + 1, limits.max_nesting)])
-    return lines
 
 
 def _too_deep(line: int, limit: int) -> Problem:
@@ -462,14 +462,13 @@ def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> d.TrackerDocument:
     """Parse a tracker document; raise `DocumentError` listing the problems found (the first
     `MAX_PROBLEMS` of them, and how many more), or naming the budget of `limits` it is over."""
     text = _normalized(text)
-    lines = _check_budgets(text, limits)
-    return _Parser(text, lines, limits).parse()
+    _check_budgets(text, limits)
+    return _Parser(text, limits).parse()
 
 
 class _Parser:
-    def __init__(self, text: str, lines: list[str], limits: Limits):
+    def __init__(self, text: str, limits: Limits):
         self.text = text
-        self.lines = lines
         self.blocks = _blocks(text, limits.max_nesting)
         self.problems = _Problems()
         self.doc = d.TrackerDocument(name="")
@@ -483,6 +482,12 @@ class _Parser:
         self.criteria: list[tuple[int | None, int, d.Task]] = []
         # Phases whose heading was refused: references to them are not reported a second time.
         self.rejected_phases: set[int] = set()
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The document's lines, for the notes kept verbatim: made only for a document that has one,
+        once markdown-it's tokens are gone."""
+        return self.text.split("\n")
 
     def problem(self, line: int, message: str) -> None:
         self.problems.add(line, message)

@@ -372,6 +372,10 @@ def probe(
         if isinstance(width, Observation):
             return width
         sample = [[0] * width]
+    elif service.local:
+        # The metadata route loads the model in this process first (as `_width` does), through
+        # the same permission: the inference then measures the model, not this worker's cold start.
+        service.ask("GET", base, {})
     rows = len(sample)
     infer = f"{base}/infer"
     evidence = {**service.evidence(infer), "rows": rows}
@@ -442,9 +446,9 @@ def _answered(service: _Service, method: str, path: str, reply: _Reply, owner: s
     error = service.error_text(reply)
     if error:
         text += f": {error}"
-        if service.local and reply.status == 404:
+        if service.local and reply.status == 404 and error.startswith("There is no model"):
             # A model of a workspace the owner is not in is answered as one that does not exist.
-            text += f" (as the check's owner {owner} sees this instance's models)"
+            text += f" (for the check's owner {owner}, who sees only their workspaces' models)"
     return text if text.endswith(".") else text + "."
 
 

@@ -225,7 +225,7 @@ def test_in_process_the_owner_meets_the_routes_own_permission_and_throttle(serve
     (refused,) = run(({"model": "iris", "sample": [SETOSA]}, outsider.pk))
     # A model of a workspace the owner is not in is, for them, a model that does not exist.
     assert (refused.status, refused.evidence["status"]) == (FAIL, 404)
-    assert "There is no model named 'iris'" in refused.message and "owner outsider" in refused.message
+    assert "There is no model named 'iris'" in refused.message and "owner outsider, who sees only" in refused.message
     assert stranger not in shown(refused)
 
     Token.objects.create(user=owner)

@@ -7,7 +7,7 @@ it is tested and benchmarked on its own.
 
 A tensor's datatype means what it says: INT8 holds integers from -128 to 127, UINT64 no negative
 number, FP16 nothing beyond 65504, BOOL true and false only, and true or false is no number. The
-checks are numpy's, on the array numpy built: a min and a max, one cast. Python looks at values one
+checks are numpy's, on the array numpy built: a min and a max of it. Python looks at values one
 by one only where numpy has erased what it must see: for true/false among numbers (numpy reads
 true as 1), and then only when the body has a `true` or `false` in it at all; and on the way to
 refusing integers declared with decimals, or to accepting UINT64 values beyond INT64.
@@ -172,7 +172,7 @@ def _features(
         raise BadInput(f"The shape {shape} needs {rows * width} values; `data` has {array.size}.")
     if declared in INTEGER_RANGES:
         array = _integers(array, data, declared, width)
-    elif declared in ("FP16", "FP32"):
+    elif declared in FLOAT_RANGES:
         _representable(array, declared, width)
     features = array.reshape(shape).astype(version.dtype, copy=False)
     if features.dtype.kind == "f":
@@ -223,6 +223,8 @@ def _integers(array: np.ndarray, data: list, declared: str, width: int) -> np.nd
     that is not (and its row)."""
     low, high = INTEGER_RANGES[declared]
     kind = f"{declared} takes integers from {low} to {high}"
+    if array.dtype == np.dtype(declared.lower()):  # numpy made int64 (uint64) of them: INT64 (UINT64) holds them
+        return array
     if array.dtype.kind in "iu":
         smallest, largest = int(array.min()), int(array.max())
         if low <= smallest and largest <= high:
@@ -239,15 +241,27 @@ def _integers(array: np.ndarray, data: list, declared: str, width: int) -> np.nd
     return np.array(values, dtype=np.uint64)
 
 
+def _overflow(kind: type[np.floating]) -> float:
+    """The smallest magnitude that rounds to infinity in `kind`: its largest value plus half an ulp."""
+    info = np.finfo(kind)
+    return float(info.max) + 2.0 ** (info.maxexp - info.nmant - 2)
+
+
+# Per float datatype with a narrower range than a double: its largest value, and where it overflows.
+FLOAT_RANGES = {name: (float(np.finfo(kind).max), _overflow(kind)) for name, kind in FLOAT_TYPES.items()}
+del FLOAT_RANGES["FP64"]  # a JSON number beyond a double is infinity already: refused as infinite
+
+
 def _representable(array: np.ndarray, declared: str, width: int) -> None:
-    """BadInput for a finite value that `declared` cannot hold: one that rounds to infinity."""
-    with np.errstate(over="ignore"):
-        beyond = np.isinf(array.astype(FLOAT_TYPES[declared]))
-    if array.dtype.kind == "f":
-        beyond &= np.isfinite(array)  # infinity itself is refused further on, as infinite
+    """BadInput for a finite value that `declared` cannot hold: one that rounds to infinity in it
+    (so 3.4028235e38, FP32's largest value as FP32 prints it, is in range). A min and a max first:
+    NaN and infinity make them fail too, and are then let through to the finite check."""
+    largest, overflow = FLOAT_RANGES[declared]
+    if -overflow < array.min() and array.max() < overflow:
+        return
+    beyond = ((array >= overflow) | (array <= -overflow)) & np.isfinite(array)
     if beyond.any():
         index = int(np.argmax(beyond.ravel()))
-        largest = float(np.finfo(FLOAT_TYPES[declared]).max)
         raise BadInput(
             f"`data` holds {array.ravel()[index].item()!r} (row {index // width}), beyond {declared}: "
             f"its largest value is {largest:g}."

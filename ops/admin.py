@@ -4,7 +4,11 @@ refuses another workspace's environment), runs and flips read-only."""
 
 from __future__ import annotations
 
+import copy
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from tracker.admin import ReadOnlyAdmin, ServiceAdmin
 
@@ -12,8 +16,34 @@ from . import services
 from .models import AwsEnvironment, Check, CheckFlip, CheckRun
 
 
+class AwsEnvironmentForm(forms.ModelForm):
+    """Refuses what the pages and the API refuse: narrowing an environment so that a check it keeps
+    would no longer be allowed (its workspace is read-only once made, see below)."""
+
+    class Meta:
+        model = AwsEnvironment
+        fields = ["workspace", "name", "account_id", "regions", "check_types", "role_arn", "external_id"]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and not self.errors:
+            candidate = copy.copy(self.instance)  # as it would be saved; the instance itself is set later
+            candidate.regions = data.get("regions", candidate.regions)
+            candidate.check_types = data.get("check_types", candidate.check_types)
+            try:
+                services.refuse_stranding(candidate)
+            except ValidationError as error:
+                self.add_error(None, error.messages)
+        return data
+
+
 @admin.register(AwsEnvironment)
 class AwsEnvironmentAdmin(admin.ModelAdmin):
+    form = AwsEnvironmentForm
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("workspace",) if obj is not None else ()  # its checks are that workspace's: it never moves
+
     list_display = ("name", "workspace", "account_id", "regions", "check_types", "role_arn")
     list_filter = ("workspace",)
     list_select_related = ("workspace",)

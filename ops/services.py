@@ -56,7 +56,7 @@ def environment_update(*, environment: AwsEnvironment, actor=None, **changes: An
         setattr(environment, name, value)
     try:
         environment.full_clean()
-        _refuse_stranding(environment)
+        refuse_stranding(environment)
     except ValidationError:
         for name, old in originals.items():  # leave the caller's object as the database still has it
             setattr(environment, name, old)
@@ -65,7 +65,8 @@ def environment_update(*, environment: AwsEnvironment, actor=None, **changes: An
     return environment
 
 
-def _refuse_stranding(environment: AwsEnvironment) -> None:
+def refuse_stranding(environment: AwsEnvironment) -> None:
+    """A ValidationError naming the checks its (unsaved) regions or check types no longer allow."""
     if environment.pk is None:
         return
     checks = list(Check.objects.filter(environment=environment).order_by("name").values_list("name", "region", "type"))

@@ -181,3 +181,27 @@ def test_a_public_page_hides_unless_told_otherwise_and_fails_closed():
     assert template.render(Context({"public": True})) == "True"  # no request, no link: hide
     assert template.render(Context({"public": True, "request": request})) == "True"
     assert template.render(Context({"public": True, "shows_infrastructure": True})) == "False"
+
+
+def test_the_admin_site_refuses_a_narrowing_that_strands_a_check_and_never_moves_one(
+    admin_client, team, environment, workspace
+):
+    services.check_create(operation=team, actor=None, environment=environment, **SUBNET)
+    Workspace.objects.create(name="Other", slug="other")
+    url = f"/admin/ops/awsenvironment/{environment.pk}/change/"
+    form = {
+        "name": "snail-prod",
+        "account_id": "123456789012",
+        "regions": '["eu-west-1"]',
+        "check_types": "[]",
+        "role_arn": "",
+        "external_id": "keep-me",
+    }
+
+    shown = admin_client.get(url)
+    refused = admin_client.post(url, form)
+
+    assert 'name="workspace"' not in shown.content.decode()  # read-only once made
+    assert refused.status_code == 200 and "Subnet gives public IPs" in refused.content.decode()
+    environment.refresh_from_db()
+    assert (environment.regions, environment.workspace) == (["us-east-1"], workspace)

@@ -246,6 +246,11 @@ def _check_url(url: str) -> None:
 def _refusal(refused: egress.Refused) -> str:
     # The address a name resolved to is not repeated: it would tell an operation admin our internal DNS.
     where = f"{refused.host} is" if refused.is_literal else f"{refused.host} resolves to an address that is"
+    if refused.never and settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:  # private ones are allowed: say what is not
+        return (
+            f"{where} not public: webhooks are never sent to loopback or link-local addresses (the cloud "
+            "metadata service), nor to this instance's own services."
+        )
     return (
         f"{where} not public: webhooks are never sent to loopback, private, link-local or reserved addresses, "
         "nor to this instance's own services."

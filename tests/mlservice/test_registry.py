@@ -318,6 +318,7 @@ def test_the_demo_model_comes_from_s3_and_registers_once(s3, example_operation, 
     version = ModelVersion.objects.get()
     assert version.artifact_uri == "s3://snailtrail-demo-models/iris/1.skops"
     assert version.model.operation == example_operation
+    assert version.model.workspace == example_operation.workspace  # its members call it, nobody else
     assert ModelAlias.objects.get(name="production").version == version
     out = capsys.readouterr().out
     assert out.count("Registered iris:1") == 1 and "Demo model iris:1" in out

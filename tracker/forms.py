@@ -87,10 +87,14 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, workspaces, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["workspace"].queryset = workspaces
-        if len(self.fields["workspace"].choices) == 1:  # nothing to choose: not shown
-            self.fields["workspace"].widget = forms.HiddenInput()
-            self.fields["workspace"].initial = workspaces.first()
+        field = self.fields["workspace"]
+        field.queryset = workspaces
+        self.only_workspace = workspaces.first() if len(workspaces[:2]) == 1 else None
+        if self.only_workspace is not None:  # nothing to choose: not shown, and not needed in the post
+            field.widget, field.required = forms.HiddenInput(), False
+
+    def clean_workspace(self):
+        return self.cleaned_data.get("workspace") or self.only_workspace
 
 
 class MembershipForm(forms.Form):

@@ -105,7 +105,7 @@ def import_as(*, document: TrackerDocument, actor, workspace: Workspace, replace
 def import_parsed(*, document: TrackerDocument, actor, workspace: Workspace, replace: bool = False) -> Operation:
     try:
         return services.operation_import(document=document, actor=actor, workspace=workspace, replace=replace)
-    except services.OperationExists as error:
+    except (services.OperationExists, services.AddressTaken) as error:
         raise ImportFailed([Problem(1, str(error))]) from None
     except ValidationError as error:
         # The parser checks what it can with line numbers; this is the models' last word.

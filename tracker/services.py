@@ -62,6 +62,15 @@ class OperationExists(Exception):
         super().__init__(f"an operation '{slug}' already exists (replace it to import over it)")
 
 
+class AddressTaken(Exception):
+    """Another import took the address this one chose, between its look and its insert."""
+
+    def __init__(self, slug: str):
+        self.slug = slug
+        # Nothing about whose: it may be another workspace's operation, made at that very moment.
+        super().__init__(f"the address '{slug}' was taken while this import ran; import again")
+
+
 # --- activity -----------------------------------------------------------------------------------
 
 
@@ -636,8 +645,8 @@ def operation_import(
         with transaction.atomic():
             operation.save()
     except IntegrityError:
-        # Another import of the same name committed between our look and our insert.
-        raise OperationExists(operation.slug) from None
+        # Another import took the address between our look and our insert.
+        raise AddressTaken(operation.slug) from None
     counts = _create_content(operation, document, by=_user(actor))
     for receiver, state in held:
         signals.content_replaced.send(sender=receiver, operation=operation, state=state)

@@ -35,8 +35,8 @@ from rest_framework.test import APIClient
 
 from ops import services as ops_services
 from ops.models import AwsEnvironment, Check
-from tracker import services, webhooks
 from tests.conftest import join
+from tracker import services, webhooks
 from tracker.lib.samples import large_document
 from tracker.models import Achievement, Blocker, Decision, Finding, Phase, Task, Webhook
 

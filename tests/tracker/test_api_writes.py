@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, join
 from tracker import services
 from tracker.models import ActivityEntry, Blocker, Operation, Phase, Task
 
@@ -163,13 +163,14 @@ def test_a_duplicate_phase_number_is_a_400_and_nothing_is_written(team, editor_a
     assert Phase.objects.filter(operation=team).count() == 4
 
 
-def test_create_an_operation_and_become_its_admin(outsider):
+def test_create_an_operation_and_become_its_admin(outsider, elsewhere):
     api = client_for(outsider)
 
     response = api.post("/api/operations/", {"name": "Operation Canary", "status": "in_progress"}, format="json")
 
     assert response.status_code == 201
     assert response.json()["slug"] == "operation-canary" and response.json()["role"] == "admin"
+    assert response.json()["workspace"] == elsewhere.slug
 
 
 def test_move_the_current_phase_by_number(team, editor_api):
@@ -203,6 +204,7 @@ def test_operations_filter_by_status_open_blockers_and_change_time(team, viewer)
 
 
 def test_an_admin_adds_changes_and_removes_a_member(team, admin_api, outsider):
+    join(team.workspace, outsider)
     added = admin_api.post(url(team, "members/"), {"username": "outsider", "role": "editor"}, format="json")
     changed = admin_api.patch(url(team, "members/outsider/"), {"role": "viewer"}, format="json")
 
@@ -212,11 +214,17 @@ def test_an_admin_adds_changes_and_removes_a_member(team, admin_api, outsider):
     assert client_for(outsider).get(url(team)).status_code == 404
 
 
-def test_an_unknown_user_cannot_be_added(team, admin_api):
-    response = admin_api.post(url(team, "members/"), {"username": "ghost", "role": "editor"}, format="json")
+def test_an_unknown_user_cannot_be_added(team, admin_api, outsider):
+    ghost = admin_api.post(url(team, "members/"), {"username": "ghost", "role": "editor"}, format="json")
+    elsewhere = admin_api.post(url(team, "members/"), {"username": "outsider", "role": "editor"}, format="json")
 
-    assert response.status_code == 400
-    assert response.json()["fields"] == {"username": "No user has that name."}
+    assert ghost.status_code == elsewhere.status_code == 400
+    # Someone of another workspace is answered like a name nobody has.
+    assert (
+        ghost.json()["fields"]
+        == elsewhere.json()["fields"]
+        == {"username": "No member of this workspace has that name."}
+    )
 
 
 # --- the activity log ------------------------------------------------------------------------------
@@ -236,7 +244,7 @@ def test_the_activity_log_lists_changes_newest_first_and_filters_by_time(team, e
 # --- import and export -----------------------------------------------------------------------------
 
 
-def test_import_markdown_as_the_body_then_export_it_back(outsider, example_bytes):
+def test_import_markdown_as_the_body_then_export_it_back(outsider, elsewhere, example_bytes):
     api = client_for(outsider)
 
     created = api.post("/api/operations/import/", example_bytes, content_type="text/markdown")
@@ -249,7 +257,7 @@ def test_import_markdown_as_the_body_then_export_it_back(outsider, example_bytes
     assert document.json()["name"] == "Operation Snail Trail"
 
 
-def test_import_an_upload(outsider, example_bytes):
+def test_import_an_upload(outsider, elsewhere, example_bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("tracker.md", example_bytes, content_type="text/markdown")
@@ -259,7 +267,7 @@ def test_import_an_upload(outsider, example_bytes):
     assert response.status_code == 201
 
 
-def test_a_broken_document_is_a_400_with_line_numbers_and_imports_nothing(outsider):
+def test_a_broken_document_is_a_400_with_line_numbers_and_imports_nothing(outsider, elsewhere):
     document = (BAD / "duplicate-phase.md").read_bytes()
 
     response = client_for(outsider).post("/api/operations/import/", document, content_type="text/markdown")

@@ -125,7 +125,7 @@ def test_it_says_when_the_file_cannot_be_read(tmp_path: Path):
         run_import(str(tmp_path / "missing.md"))
 
 
-def test_it_imports_a_large_document_in_a_bounded_number_of_queries(tmp_path: Path):
+def test_it_imports_a_large_document_in_a_bounded_number_of_queries(tmp_path: Path, workspace):
     path = tmp_path / "large.md"
     path.write_text(large_document(phases=50, tasks=5000))
 
@@ -134,11 +134,12 @@ def test_it_imports_a_large_document_in_a_bounded_number_of_queries(tmp_path: Pa
 
     assert Task.objects.filter(kind=Task.Kind.TASK).count() == 5000
     assert Phase.objects.count() == 50
-    # Bulk writes: 5,000 tasks are three INSERTs; nothing is written row by row.
-    assert len(queries) <= 20, [q["sql"][:80] for q in queries]
+    # Bulk writes: 5,000 tasks are three INSERTs; nothing is written row by row. (24 with the
+    # workspace: its lookup, its check in full_clean, the free-address look and a savepoint.)
+    assert len(queries) <= 25, [q["sql"][:80] for q in queries]
 
 
-def test_it_replaces_a_large_document_in_a_bounded_number_of_queries(tmp_path: Path):
+def test_it_replaces_a_large_document_in_a_bounded_number_of_queries(tmp_path: Path, workspace):
     path = tmp_path / "large.md"
     path.write_text(large_document(phases=50, tasks=5000))
     run_import(str(path))
@@ -147,7 +148,7 @@ def test_it_replaces_a_large_document_in_a_bounded_number_of_queries(tmp_path: P
         run_import("--replace", str(path))
 
     assert Task.objects.filter(kind=Task.Kind.TASK).count() == 5000
-    assert len(queries) <= 35, [q["sql"][:80] for q in queries]
+    assert len(queries) <= 40, [q["sql"][:80] for q in queries]
 
 
 def test_a_concurrent_import_of_the_same_operation_is_refused_cleanly(monkeypatch, example_bytes, workspace):
@@ -156,13 +157,17 @@ def test_a_concurrent_import_of_the_same_operation_is_refused_cleanly(monkeypatc
 
     import_document(data=example_bytes, actor=None, workspace=workspace)
     before = database_state()
-    # As if a second import looked before the first committed: it sees no operation, then collides.
+    # As if a second import looked before the first committed: it sees no operation and the
+    # address free, then collides on insert.
     monkeypatch.setattr(services, "_locked_operation", lambda **_: None)
+    monkeypatch.setattr(services, "_free_slug", lambda base: base)
 
     with pytest.raises(ImportFailed) as raised:
         import_document(data=example_bytes, actor=None, workspace=workspace)
 
-    assert raised.value.problems[0].message.startswith("an operation 'operation-snail-trail' already exists")
+    assert raised.value.problems[0].message == (
+        "the address 'operation-snail-trail' was taken while this import ran; import again"
+    )
     assert database_state() == before
 
 

@@ -19,15 +19,16 @@ def upload(client, content: bytes, *, replace: bool = False, name: str = "tracke
     return client.post(reverse("tracker:import"), data)
 
 
-def test_uploading_creates_the_operation_and_makes_the_uploader_its_admin(client, outsider):
+def test_uploading_creates_the_operation_and_makes_the_uploader_its_admin(client, outsider, elsewhere):
     response = upload(logged_in(client, outsider), EXAMPLE.read_bytes())
 
     operation = Operation.objects.get()
     assert response.status_code == 302 and response["Location"] == operation.get_absolute_url()
     assert Membership.objects.get(operation=operation, user=outsider).role == "admin"
+    assert operation.workspace == elsewhere
 
 
-def test_a_bad_document_shows_its_line_numbered_problems_and_saves_nothing(client, outsider):
+def test_a_bad_document_shows_its_line_numbered_problems_and_saves_nothing(client, outsider, elsewhere):
     bad = (
         EXAMPLE.read_bytes()
         .replace(b"August 11, 2025", b"February 30, 2025")
@@ -59,13 +60,22 @@ def test_an_admin_replaces_the_operation(client, team, owner):
     assert Task.objects.get(title="AWS Account Check").done
 
 
-@pytest.mark.parametrize("who", ["teammate", "outsider"])
-def test_only_an_admin_can_replace(client, team, teammate, outsider, who):
-    user = {"teammate": teammate, "outsider": outsider}[who]
+def test_only_an_admin_can_replace(client, team, teammate):
     changed = EXAMPLE.read_bytes().replace(b"- [ ] **AWS Account Check**", b"- [x] **AWS Account Check**")
 
-    response = upload(logged_in(client, user), changed, replace=True)
+    response = upload(logged_in(client, teammate), changed, replace=True)
 
     assert response.status_code == 400
     assert "Only an admin of that operation can replace it." in response.content.decode()
     assert not Task.objects.get(title="AWS Account Check").done
+
+
+def test_another_teams_replace_makes_their_own_operation_and_leaves_the_team_alone(client, team, outsider, elsewhere):
+    changed = EXAMPLE.read_bytes().replace(b"- [ ] **AWS Account Check**", b"- [x] **AWS Account Check**")
+
+    response = upload(logged_in(client, outsider), changed, replace=True)
+
+    theirs = Operation.objects.get(workspace=elsewhere)
+    assert response.status_code == 302 and theirs.slug != team.slug
+    assert not Task.objects.get(operation=team, title="AWS Account Check").done
+    assert Task.objects.get(operation=theirs, title="AWS Account Check").done

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from django.urls import reverse
 
-from tests.conftest import logged_in
+from tests.conftest import join, logged_in
 from tracker.models import ActivityEntry, Membership, PublicLink
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,7 @@ def test_only_an_admin_opens_the_sharing_page(client, team, owner, teammate, vie
 
 
 def test_an_admin_adds_and_removes_a_member(client, team, owner, outsider):
+    join(team.workspace, outsider)
     client = logged_in(client, owner)
 
     client.post(sharing_url(team), {"username": "outsider", "role": "editor"})
@@ -34,11 +35,14 @@ def test_an_admin_adds_and_removes_a_member(client, team, owner, outsider):
     assert not Membership.objects.filter(user=outsider).exists()
 
 
-def test_adding_someone_who_does_not_exist_says_so(client, team, owner):
-    response = logged_in(client, owner).post(sharing_url(team), {"username": "ghost", "role": "viewer"})
+def test_adding_someone_who_does_not_exist_or_is_of_another_workspace_says_the_same(client, team, owner, outsider):
+    ghost = logged_in(client, owner).post(sharing_url(team), {"username": "ghost", "role": "viewer"})
+    elsewhere = client.post(sharing_url(team), {"username": "outsider", "role": "viewer"})
 
-    assert response.status_code == 400
-    assert "No user has that name." in response.content.decode()
+    assert ghost.status_code == elsewhere.status_code == 400
+    assert "No member of this workspace has that name." in ghost.content.decode()
+    assert "No member of this workspace has that name." in elsewhere.content.decode()
+    assert not Membership.objects.filter(user=outsider).exists()
 
 
 def test_a_public_link_is_shown_once_and_opens_a_read_only_dashboard(client, team, owner):

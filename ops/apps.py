@@ -11,10 +11,12 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from tracker.dashboard import register_panel
         from tracker.signals import content_replaced, content_replacing
+        from tracker.workspace_sections import register_workspace_section
 
         from . import panels, relink
         from .checks import registry  # noqa: F401 - registers every check type for the pages, the API and the workers
 
         register_panel(panels.live_checks)
+        register_workspace_section(panels.workspace_environments)
         content_replacing.connect(relink.hold_links, dispatch_uid="ops.hold_links")
         content_replaced.connect(relink.relink, dispatch_uid="ops.relink")

@@ -77,7 +77,10 @@ class AwsEnvironment(models.Model):
         for region in self.regions:
             if not isinstance(region, str):
                 raise ValidationError({"regions": "Regions are names, e.g. us-east-1."})
-            REGION(region)
+            try:
+                REGION(region)
+            except ValidationError as error:
+                raise ValidationError({"regions": error.messages}) from None
         if not isinstance(self.check_types, list) or not all(isinstance(code, str) for code in self.check_types):
             raise ValidationError({"check_types": 'A list of check type codes, e.g. ["ecs_service_network"].'})
         unknown = sorted(set(self.check_types) - set(check_registry))

@@ -172,10 +172,20 @@ def memberships_of(*, operation: Operation) -> QuerySet[Membership]:
 
 
 def public_link_operation(token: str) -> Operation | None:
-    """The operation an active public link opens, or None; the token is compared by its hash."""
+    """The operation an active public link opens, or None; the token is compared by its hash. The
+    operation carries `shows_infrastructure`, the link's choice, for the page's live checks."""
     digest = hashlib.sha256(token.encode()).hexdigest()
-    link = PublicLink.objects.filter(token_hash=digest, revoked_at__isnull=True).only("operation_id").first()
-    return None if link is None else operation_for_dashboard().filter(pk=link.operation_id).first()
+    link = (
+        PublicLink.objects.filter(token_hash=digest, revoked_at__isnull=True)
+        .only("operation_id", "shows_infrastructure")
+        .first()
+    )
+    if link is None:
+        return None
+    operation = operation_for_dashboard().filter(pk=link.operation_id).first()
+    if operation is not None:
+        operation.shows_infrastructure = link.shows_infrastructure
+    return operation
 
 
 def latest_snapshots(operation: Operation) -> QuerySet[ProgressSnapshot]:

@@ -119,7 +119,8 @@ def public_dashboard(request, token: str):
     operation = public_link_operation(token)
     if operation is None:
         raise Http404("This link does not exist or was revoked.")
-    response = render(request, "tracker/dashboard.html", {**board_context(operation), "public": True})
+    context = {**board_context(operation), "public": True, "shows_infrastructure": operation.shows_infrastructure}
+    response = render(request, "tracker/dashboard.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to linked sites
     return response

@@ -676,7 +676,10 @@ class _Parser:
                 self.doc.start_date = self._value(line, read_date, value)
             elif words == "CURRENT PHASE":
                 match = _PHASE_REF.match(value)
-                if match:
+                if match and _phase_number(match.group("number")) > d.MAX_PHASE_NUMBER:
+                    written = quoted(match.group("number"))
+                    self.problem(line, f"Phase {written}: phase numbers go up to {d.MAX_PHASE_NUMBER}")
+                elif match:
                     self.doc.current_phase = _phase_number(match.group("number"))
                     self.current_phase_title = re.sub(r"^[\s:\-–—]+", "", value[match.end() :]).strip()
                     self.current_phase_line = line

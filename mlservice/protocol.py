@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from config import json_body
+from core import json_body
 
 from .models import ModelVersion
 

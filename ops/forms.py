@@ -10,9 +10,11 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 
+from core import json_body
 from tracker.models import Blocker, Finding, Operation, Task, Workspace
 
 from .checks.base import registry
@@ -39,6 +41,11 @@ class JSONText(forms.JSONField):
         return json.dumps(value, indent=2, ensure_ascii=False)
 
     def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and json_body.too_deep(value.encode(), settings.API_MAX_JSON_DEPTH):
+            # json.loads would recurse past Python's limit (a 500): refused before it is parsed.
+            raise ValidationError(
+                f"Nested more than {settings.API_MAX_JSON_DEPTH} levels deep (API_MAX_JSON_DEPTH).", code="invalid"
+            )
         value = super().to_python(value)
         return str(value) if isinstance(value, str) else value  # a plain str, not forms' JSONString
 

@@ -210,7 +210,10 @@ class WorkspaceAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
     def get_readonly_fields(self, request, obj=None):
-        return ("slug",) if obj is not None else ()
+        return ("slug",) if obj is not None else ()  # its URL: it never changes
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else self.prepopulated_fields
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -3,7 +3,7 @@
 - JSON nested past API_MAX_JSON_DEPTH, to the token route (anonymous) and to routes that write,
   is a 400 in the API's error shape naming the limit; `json.loads` used to raise RecursionError
   on 100 KB of `[` (a 500). Nothing is written.
-- `config.json_body.too_deep` agrees with the nesting of the parsed value, for any JSON
+- `core.json_body.too_deep` agrees with the nesting of the parsed value, for any JSON
   (Hypothesis, with brackets, quotes and backslashes inside strings).
 - A read-only field in a write is a 400 naming it, for every write endpoint's serializer (the
   read-only fields are read from the schema, so a new one is covered when it is added).
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from config import json_body
+from core import json_body
 from ops.models import Check
 from tracker import services
 from tracker.models import (

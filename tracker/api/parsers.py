@@ -1,4 +1,4 @@
-"""The API's JSON parser: DRF's, with orjson and a nesting limit (`config.json_body`).
+"""The API's JSON parser: DRF's, with orjson and a nesting limit (`core.json_body`).
 
 A body nested more than API_MAX_JSON_DEPTH levels is a 400 saying so, before it is parsed; no
 body can make the parser recurse into a `RecursionError` (a 500). Named in REST_FRAMEWORK's
@@ -12,7 +12,7 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from config import json_body
+from core import json_body
 
 
 class JSONParser(parsers.JSONParser):

@@ -2,7 +2,8 @@
   - ours: `POST /v2/models/iris/infer` (Open Inference Protocol v2), the project under gunicorn
     (`config/gunicorn.conf.py`, 2 workers, settings `config.settings.local`), token auth, the
     per-token throttle (set out of reach) and metrics on, the model registered with
-    `mlservice.registry.register_version` in a fresh SQLite database;
+    `mlservice.registry.register_version` in a fresh SQLite database, in a workspace the token's
+    user belongs to (the model routes check the token's workspaces: no query, both are cached);
   - bare: the floor of this stack, a standalone Django project (`bench/bare_inference/`: no apps,
     no middleware, no database) whose one view does json.loads, predict and json.dumps, under the
     same gunicorn with the same config file and flags;
@@ -467,8 +468,10 @@ def prepare_ours(workdir: Path, skops_path: Path, redis_url: str) -> tuple[dict[
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from mlservice.registry import register_version
+from tracker import services
 user = get_user_model().objects.create_user("bench-inference", "bench@example.com", None)
-register_version(name="iris", uri={str(skops_path)!r}, version="1", trust=[], alias="production")
+workspace = services.workspace_create(name="Bench", actor=user)  # a model is called by its workspace's members
+register_version(name="iris", uri={str(skops_path)!r}, version="1", trust=[], workspace=workspace, alias="production")
 print("TOKEN", Token.objects.create(user=user).key)
 """
     done = subprocess.run(
@@ -676,7 +679,7 @@ def bench(args, names: list[str], mlflow_workers: int, clients: Clients, workdir
         + ", ".join(
             f"{package} {version(package)}"
             for package in ("django", "gunicorn", "scikit-learn", "numpy", "mlflow-skinny", "uvicorn")
-            if package != "mlflow-skinny" or "mlflow" in servers
+            if package not in ("mlflow-skinny", "uvicorn") or "mlflow" in servers  # mlflow's: bench/requirements.txt
         )
         + f"; Python {sys.version.split()[0]}"
     )

@@ -68,6 +68,14 @@ def form_fields(route: Route, world: World, side: Side) -> dict[str, Any] | None
         "tracker:workspace-member-set": {"username": "newbie", "role": "admin"},
         "tracker:workspace-member-remove": {},
         "tracker:workspace-egress": {"egress_allow": "10.9.0.0/16"},
+        "ops:environment-add": {
+            "workspace": side.workspace.pk,
+            "name": "sweep-env",
+            "account_id": "123456789012",
+            "regions": "us-east-1",
+        },
+        "ops:environment-edit": {"name": side.environment.name, "account_id": "123456789012", "regions": "us-east-1"},
+        "ops:environment-delete": {},
         "tracker:member-remove": {},
         "tracker:link-create": {"label": "Made by the sweep"},
         "tracker:link-revoke": {},
@@ -134,6 +142,9 @@ def api_body(route: Route, method: str, world: World, side: Side) -> Any:
         ("workspace-members-list", "post"): {"username": "newbie", "role": "admin"},
         ("workspace-members-detail", "patch"): {"role": "admin"},
         ("workspace-members-detail", "delete"): NO_BODY,
+        ("aws-environment-list", "post"): {"name": "sweep-env", "account_id": "123456789012", "regions": ["us-east-1"]},
+        ("aws-environment-detail", "patch"): {"regions": ["us-east-1"]},
+        ("aws-environment-detail", "delete"): NO_BODY,
     }
     if (route.name, method) in table:
         return table[(route.name, method)]

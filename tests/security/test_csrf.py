@@ -88,6 +88,9 @@ SHADOWED = {
 # Page routes that take no form: a POST to them (with a token) must change nothing.
 READ_ONLY = {
     "tracker:operation-list",
+    "ops:environments",
+    "tracker:workspace",  # its forms post to the member and egress routes
+    "tracker:workspaces",  # its creation form is a superuser's: alice's POST is a 403 that writes nothing
     "tracker:operation",  # the dashboard; its forms post to the edit routes
     "tracker:public",
     "tracker:export-markdown",
@@ -119,6 +122,10 @@ API_NO_WRITE = {
 }
 
 
+# API routes whose writes are an instance superuser's (creating a workspace).
+SUPERUSER_ROUTES = {"workspace-list"}
+
+
 def is_shadowed(route: Route) -> bool:
     return (route.name, getattr(route.callback, "__module__", "")) in SHADOWED
 
@@ -127,8 +134,9 @@ SWEPT = [route for route in ROUTES if not is_shadowed(route) and route.name not 
 
 
 def member_of(world: World, route: Route):
-    """Who may use the route: alice administers A; only a superuser gets into the admin."""
-    return world.root if route.is_admin else world.alice
+    """Who may use the route: alice administers A and its workspace; only a superuser gets into the
+    admin or creates a workspace."""
+    return world.root if route.is_admin or route.name in SUPERUSER_ROUTES else world.alice
 
 
 def url_of(route: Route, world: World) -> str:

@@ -377,24 +377,27 @@ def test_a_request_body_cannot_reach_another_operations_objects(world):
 
 
 def test_importing_a_document_of_the_same_name_leaves_the_other_operation_alone(world):
-    """A document named like A ("Alpha" makes the slug `alpha`): refused, A untouched. Without `replace`
-    the outsider learns that the name is taken, by design (tracker/importers.py: no more than that)."""
+    """A document named like A ("Alpha" makes the slug `alpha`), imported by the outsider: a new
+    operation of her own workspace at a fresh address, and nothing says A's name was taken (before
+    workspaces: "already exists"). From then on "the same name" is her own operation: importing
+    again says it exists (her slug), and `replace` rewrites hers. A is untouched throughout."""
+    from tracker.models import Operation
+
     document = imported_document(name="Alpha")
     browser, script = session_client(world.olga), token_client(world.tokens["olga"])
-    token = token_on(browser)
-    for replace in (False, True):
-        with db_writes() as writes:
-            page = Request("post", "/import/", form={"document": _upload(document), "replace": "on" * replace})
-            answered = page.send(browser, token)
-            api = script.post(
-                f"/api/operations/import/?replace={str(replace).lower()}", document, content_type="text/markdown"
-            )
-        assert answered.status_code == 400 and api.status_code == (403 if replace else 400), (
-            replace,
-            answered.status_code,
-            api.status_code,
-        )
-        assert not writes and not leaked(answered, world.a.secrets) and not leaked(api, world.a.secrets)
+    a_before = Operation.objects.filter(pk=world.a.operation.pk).values().get()
+
+    page = Request("post", "/import/", form={"document": _upload(document)}).send(browser, token_on(browser))
+    hers = Operation.objects.get(name="Alpha", workspace=world.b.workspace)
+    again = script.post("/api/operations/import/", document, content_type="text/markdown")
+    replaced = script.post("/api/operations/import/?replace=true", document, content_type="text/markdown")
+
+    assert page.status_code == 302 and hers.slug not in (world.a.slug, "alpha")
+    assert again.status_code == 400 and f"'{hers.slug}'" in body_text(again) and f"'{world.a.slug}'" not in body_text(again)
+    assert replaced.status_code == 200 and replaced.json()["slug"] == hers.slug
+    for response in (page, again, replaced):
+        assert not leaked(response, world.a.secrets)
+    assert Operation.objects.filter(pk=world.a.operation.pk).values().get() == a_before
 
 
 def _upload(data: bytes):

@@ -135,11 +135,11 @@ def _model_artifact(folder: Path) -> Path:
 
 def _side(*, title: str, slug: str, marker: str, admin, editor, viewer, artifact: Path) -> Side:
     now = timezone.now().replace(microsecond=0)
-    # Each side is its own team: the admin is a plain member of the workspace (an operation admin,
-    # not a workspace admin), so the sweep's outsider holds every operation role, just elsewhere.
+    # Each side is its own team, its admin the workspace's admin too: the sweep's outsider holds
+    # every role there is, just in another workspace.
     workspace = services.workspace_create(name=f"Team {title}", slug=f"team-{slug}", actor=None)
-    for person in (admin, editor, viewer):
-        services.workspace_member_set(workspace=workspace, user=person, role="member", actor=None)
+    for person, role in ((admin, "admin"), (editor, "member"), (viewer, "member")):
+        services.workspace_member_set(workspace=workspace, user=person, role=role, actor=None)
     environment = ops_services.environment_create(
         workspace=workspace, name=f"{slug}-aws", account_id="123456789012", regions=["us-east-1"]
     )

@@ -15,11 +15,26 @@ import shutil
 from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Sync workers: each answers one request at a time, so the probes (/healthz, /readyz) are answered
+# as long as one worker is free. What keeps them free is that no request is long: a tracker import
+# is bounded by its budgets (~0.5 s at most, config/settings/base.py), the database and the cache
+# wait seconds at most; tests/reliability/test_hostile_import.py has two hostile imports take every
+# worker while /healthz is probed. Behind a proxy that buffers request bodies, as in production, a
+# slow client does not hold a worker either.
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 accesslog = "-"
-# A worker that hangs (a stuck model, a lost database) is replaced instead of holding its socket.
+# A worker whose request runs past this (a stuck model, a lost database, a bug) is killed and
+# replaced instead of holding its socket. Generous: an ops diagnosis may make AWS calls of 15 s.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
-graceful_timeout = 30
+# How long a restart or a recycle lets a worker finish its request (docker-compose.yml stops a
+# container after 35 s).
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# Each worker is replaced after about this many requests, the jitter spreading the replacements so
+# that they never come all at once: what a worker's memory grew by (the peak of the largest import,
+# fragmentation, a leak) goes back to the system. Not every few seconds: a new worker loads its
+# models again on its first inference.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
 
 _var = Path(os.environ.get("SNAILTRAIL_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_var / "prometheus"))

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
-from config.request_id import get_request_id
-from tracker.api.policies import client_address
+from core.client import client_address
+from core.request_id import get_request_id
 
 from . import context
 from .models import AuditEntry

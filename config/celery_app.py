@@ -9,8 +9,8 @@ import os
 
 from celery import Celery
 
-from config import metrics, worker_metrics
-from config.request_id import connect_celery
+from core import metrics, worker_metrics
+from core.request_id import connect_celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -19,7 +19,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # The request id of the request (or task) that queues a task goes with it, into the worker's logs.
 connect_celery()
-# Task runs, failures and durations for /metrics (config/metrics.py).
+# Task runs, failures and durations for /metrics (core/metrics.py).
 metrics.connect_celery()
-# A worker's own /metrics endpoint when WORKER_METRICS_PORT is set (config/worker_metrics.py).
+# A worker's own /metrics endpoint when WORKER_METRICS_PORT is set (core/worker_metrics.py).
 worker_metrics.connect()

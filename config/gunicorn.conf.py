@@ -50,7 +50,7 @@ def on_starting(server) -> None:
     # The access log prints each request line, query string included, and the error log at debug
     # each path: credentials in them (`?token=`, a public link's token) are redacted, as the app's
     # own log lines are (config/request_id.py). The workers inherit the filters.
-    from config.request_id import RedactingFilter
+    from core.request_id import RedactingFilter
 
     for name in ("gunicorn.access", "gunicorn.error"):
         logger = logging.getLogger(name)

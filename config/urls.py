@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import health
+from core import health
 from tracker.api.auth import ObtainToken
 from tracker.views.accounts import ThrottledLoginView
 
@@ -41,5 +41,5 @@ urlpatterns = [
 ]
 
 handler403 = "tracker.views.pages.forbidden"
-handler404 = "config.api_errors.not_found"
-handler500 = "config.api_errors.server_error"
+handler404 = "core.http_errors.not_found"
+handler500 = "core.http_errors.server_error"

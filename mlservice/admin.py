@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from tracker.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 from . import registry
 from .models import ModelAlias, ModelVersion, RegisteredModel

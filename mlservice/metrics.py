@@ -4,7 +4,7 @@ Under gunicorn each worker is a process: prometheus-client's multiprocess mode (
 PROMETHEUS_MULTIPROC_DIR is set, which config/gunicorn.conf.py does) has each one write its
 samples to files there, and `exposition()` adds them up, so `/metrics` is the same whichever
 worker answers it. Without it (runserver, tests) the process's own registry is read.
-`registry()` and `exposition()` live in config/metrics.py, with the site's other metrics.
+`registry()` and `exposition()` live in core/metrics.py, with the site's other metrics.
 
 Label values are never taken from a request as sent: an unknown model is counted as "(unknown)",
 or anyone could grow the label set without bound.
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from prometheus_client import Counter, Gauge, Histogram
 
 # One registry for the site: what `/metrics` serves (with the HTTP, Celery and scrape-time metrics
-# of config/metrics.py) and what the dashboard reads back below.
-from config.metrics import multiprocess, registry
+# of core/metrics.py) and what the dashboard reads back below.
+from core.metrics import multiprocess, registry
 
 UNKNOWN = "(unknown)"
 # From a fraction of a millisecond (one row) to seconds (a large batch on a big model).

@@ -25,7 +25,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from config.metrics import exposition, scrape_allowed
+from core.metrics import exposition, scrape_allowed
 
 from . import access, protocol, serving
 from .metrics import DEGRADED, ERRORS, LATENCY, REQUESTS, ROWS, UNKNOWN

@@ -10,7 +10,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from tracker.admin import ReadOnlyAdmin, ServiceAdmin
+from core.admin import ReadOnlyAdmin
+from tracker.admin import ServiceAdmin
 
 from . import services
 from .models import AwsEnvironment, Check, CheckFlip, CheckRun

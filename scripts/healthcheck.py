@@ -1,6 +1,6 @@
 """`python scripts/healthcheck.py [PATH]`: exit 0 when the gunicorn of this container answers PATH with a 2xx.
 
-docker-compose.yml's web healthcheck, on /readyz (config/health.py; the default). The request goes
+docker-compose.yml's web healthcheck, on /readyz (core/health.py; the default). The request goes
 to gunicorn's own port on loopback (GUNICORN_BIND, default 0.0.0.0:8000) dressed as one the TLS
 proxy forwards: a Host from DJANGO_ALLOWED_HOSTS, or Django would refuse it, and `X-Forwarded-Proto:
 https`, so that any path works, not only those production exempts from its https redirect.

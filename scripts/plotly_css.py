@@ -21,7 +21,7 @@ from pathlib import Path
 import plotly
 
 ROOT = Path(__file__).resolve().parent.parent
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"  # what config/staticfinders.py serves
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"  # what core/staticfinders.py serves
 CSS = ROOT / "static" / "css" / "plotly.css"
 SNIPPET = ROOT / "templates" / "snippets" / "plotly_head.html"
 

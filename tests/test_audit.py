@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
-from config.request_id import JsonFormatter
+from core.request_id import JsonFormatter
 from tests.conftest import logged_in
 from tracker import services
 from tracker.models import Membership, Task

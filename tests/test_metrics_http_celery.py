@@ -1,4 +1,4 @@
-"""Site metrics on `/metrics` (config/metrics.py): HTTP by route, Celery tasks, queue depth, check lag."""
+"""Site metrics on `/metrics` (core/metrics.py): HTTP by route, Celery tasks, queue depth, check lag."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from celery import Celery, shared_task
 from django.utils import timezone
 
-from config import metrics as site_metrics
+from core import metrics as site_metrics
 from tests.conftest import ROOT
 from tests.mlservice.conftest import iris, iris_pipeline, pipeline_artifact, served_iris  # noqa: F401
 from tests.mlservice.test_metrics import ROW, sample
@@ -96,7 +96,7 @@ def test_a_public_links_token_is_never_a_label(client, team):
 def test_the_middleware_is_second():
     from django.conf import settings
 
-    assert settings.MIDDLEWARE[:2] == ["config.request_id.RequestIdMiddleware", "config.metrics.MetricsMiddleware"]
+    assert settings.MIDDLEWARE[:2] == ["core.request_id.RequestIdMiddleware", "core.metrics.MetricsMiddleware"]
 
 
 # --- who may read it ------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ assert Client().get("/healthz").status_code == 200
 mp.delay()
 print(os.getpid())
 """
-_READ = "import django; django.setup()\nfrom config.metrics import exposition\nprint(exposition().decode())"
+_READ = "import django; django.setup()\nfrom core.metrics import exposition\nprint(exposition().decode())"
 
 
 def test_worker_processes_writing_to_the_multiprocess_dir_are_added_up(tmp_path: Path):

@@ -56,7 +56,7 @@ JSON records with request ids from both servers and the worker, gunicorn's acces
 paths hit, runserver's request lines, the audit lines of the log-ins, the worker's deliveries and
 check runs.
 
-Last, `redact` (config/request_id.py) on the forms of credentials the scenario cannot make appear.
+Last, `redact` (core/request_id.py) on the forms of credentials the scenario cannot make appear.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ import requests
 from django.conf import settings
 from django.db import connection
 
-from config.request_id import JsonFormatter, RequestIdFilter, json_formatter_options, redact
+from core.request_id import JsonFormatter, RequestIdFilter, json_formatter_options, redact
 from tests.conftest import ROOT, database_url, free_port, need_service, wait_for
 from tests.host_address import required_host_address
 

@@ -1,4 +1,4 @@
-"""The request id (config/request_id.py): the X-Request-ID header, the JSON log lines that carry
+"""The request id (core/request_id.py): the X-Request-ID header, the JSON log lines that carry
 it, and the Celery tasks a request queues, which log with the same id.
 
 The views and the task here are the test's own (this module is the URLconf of the tests that use
@@ -22,8 +22,8 @@ from django.http import HttpResponse
 from django.urls import path
 from rest_framework.test import APIClient
 
-from config import request_id as rid
 from config.celery_app import app as celery_app
+from core import request_id as rid
 from tests.test_settings import run_python
 
 log = logging.getLogger("tests.request_id")
@@ -117,10 +117,10 @@ def test_a_malformed_incoming_id_is_replaced(client, value):
 
 
 def test_the_middleware_is_the_first():
-    assert settings.MIDDLEWARE[0] == "config.request_id.RequestIdMiddleware"
-    # Second the metrics (config/metrics.py), which time the whole stack after it.
+    assert settings.MIDDLEWARE[0] == "core.request_id.RequestIdMiddleware"
+    # Second the metrics (core/metrics.py), which time the whole stack after it.
     assert settings.MIDDLEWARE[1:3] == [
-        "config.metrics.MetricsMiddleware",
+        "core.metrics.MetricsMiddleware",
         "django.middleware.security.SecurityMiddleware",
     ]
 

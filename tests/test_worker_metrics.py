@@ -1,4 +1,4 @@
-"""A Celery worker's own /metrics (config/worker_metrics.py): a real worker's pool processes are
+"""A Celery worker's own /metrics (core/worker_metrics.py): a real worker's pool processes are
 added up; the endpoint keeps web's rules on who may read it; a missing directory is refused."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import requests
 from django.core.exceptions import ImproperlyConfigured
 from prometheus_client.parser import text_string_to_metric_families
 
-from config import worker_metrics
+from core import worker_metrics
 from tests.conftest import ROOT, free_port, wait_for
 from tests.reliability.harness import Workers
 

@@ -11,6 +11,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from rest_framework.authtoken.models import TokenProxy
 
+from core.admin import ReadOnlyAdmin
+
 from . import services, webhooks
 from .models import (
     Achievement,
@@ -166,19 +168,6 @@ class QuoteAdmin(ServiceAdmin):
 class NoteAdmin(ServiceAdmin):
     create_service = staticmethod(services.note_create)
     list_display = ("title", "operation")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written elsewhere (by the services, by token creation): shown, never edited here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ActivityEntry)

@@ -48,14 +48,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every later middleware's log lines (and its early answers) carry the request id.
-    "config.request_id.RequestIdMiddleware",
-    # Second: counts and times every response (config/metrics.py), early answers of the later ones too.
-    "config.metrics.MetricsMiddleware",
+    "core.request_id.RequestIdMiddleware",
+    # Second: counts and times every response (core/metrics.py), early answers of the later ones too.
+    "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "config.api_errors.BodySizeLimit",
+    "core.http_errors.BodySizeLimit",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -130,7 +130,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache and broker -------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    # Bounded waits: a Redis that hangs makes a request a 503 in seconds (config/api_errors.py), not
+    # Bounded waits: a Redis that hangs makes a request a 503 in seconds (core/http_errors.py), not
     # a worker stuck until gunicorn's timeout.
     CACHES = {
         "default": {
@@ -184,7 +184,7 @@ CELERY_BEAT_SCHEDULE = {
     "redeliver-stalled-webhooks": {"task": "tracker.tasks.redeliver_stalled_webhooks", "schedule": 300.0},
 }
 
-# --- health probes (config/health.py) -------------------------------------------------------------
+# --- health probes (core/health.py) ---------------------------------------------------------------
 # How long /readyz waits for the broker to answer before it reports it unreachable.
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 
@@ -226,7 +226,7 @@ REST_FRAMEWORK = {
     },
     # Behind a proxy, set to the number of proxies so throttles see the client's address.
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
-    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.http_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 # Larger than a 5,000-task tracker document (~0.5 MB); a bigger body is a 413 before it is read.
@@ -324,7 +324,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "config.staticfinders.PlotlyFinder",
+    "core.staticfinders.PlotlyFinder",
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -336,7 +336,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # LOG_FORMAT: `plain` (a readable line) or `json` (one JSON object a line: timestamp, level, logger,
-# message, request_id, exc_info; production's default). See config/request_id.py for the request id.
+# message, request_id, exc_info; production's default). See core/request_id.py for the request id.
 LOG_FORMATS = ("plain", "json")
 
 
@@ -352,9 +352,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "config.request_id.JsonFormatter", "fmt": "%(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.request_id.JsonFormatter", "fmt": "%(levelname)s %(name)s %(message)s"},
     },
-    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
     },
@@ -363,11 +363,11 @@ LOGGING = {
     "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
-# --- /metrics: Celery and scrape-time gauges (config/metrics.py) -------------------------------------
+# --- /metrics: Celery and scrape-time gauges (core/metrics.py) ---------------------------------------
 # The Celery queues whose waiting messages `snailtrail_celery_queue_depth` counts (Redis: their list
 # keys; filesystem transport: their files in data_folder_in).
 METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=[queue.name for queue in CELERY_TASK_QUEUES])
-# A Celery worker's own /metrics (config/worker_metrics.py), for a worker web's scrape cannot see
+# A Celery worker's own /metrics (core/worker_metrics.py), for a worker web's scrape cannot see
 # (its own container or host); needs a PROMETHEUS_MULTIPROC_DIR of the worker's own. Off when unset.
 WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=None)
 WORKER_METRICS_ADDRESS = env.str("WORKER_METRICS_ADDRESS", default="127.0.0.1")

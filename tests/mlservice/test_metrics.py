@@ -15,7 +15,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from config.metrics import exposition
+from core.metrics import exposition
 from mlservice import metrics
 from tests.conftest import free_port
 

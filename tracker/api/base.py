@@ -7,7 +7,7 @@
   stamps), is a 400 naming it, not silently dropped, so a typo in a deploy script fails loudly
   instead of "succeeding" without the change. JSON nested deeper than API_MAX_JSON_DEPTH is a 400
   before it is parsed (`parsers`).
-- One error shape (`config.api_errors`), and the schema says which error statuses each endpoint
+- One error shape (`core.http_errors`), and the schema says which error statuses each endpoint
   can return (`TrackerAutoSchema`).
 - Pagination and throttles are in `policies`, which DRF's settings import.
 """

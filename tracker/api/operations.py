@@ -222,7 +222,7 @@ class OperationViewSet(
         """Create an operation from a tracker document (201), or with `?replace=true` rewrite the one
         of the same name (200). A document that does not import is a 400 listing every problem
         with its line number, and changes nothing; one over TRACKER_MAX_DOCUMENT_BYTES is a 413 naming
-        the limit, before it is read (config/api_errors.py refuses a larger body first)."""
+        the limit, before it is read (core/http_errors.py refuses a larger body first)."""
         query = ImportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         replace = query.validated_data["replace"]

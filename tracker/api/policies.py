@@ -10,17 +10,9 @@ from __future__ import annotations
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-
-def client_address(request) -> str:
-    """The client's address as the throttles find it: with NUM_PROXIES (API_NUM_PROXIES) set, DRF's
-    pick from X-Forwarded-For; without, REMOTE_ADDR alone (the throttles would then take a whole
-    X-Forwarded-For, which the client writes: not an address to record). Works on a Django request
-    as on a DRF one."""
-    if api_settings.NUM_PROXIES is None:
-        return request.META.get("REMOTE_ADDR") or ""
-    return BaseThrottle().get_ident(request) or ""
+from core.client import client_address
 
 
 class Pagination(PageNumberPagination):

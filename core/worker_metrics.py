@@ -2,7 +2,7 @@
 
 Web's `/metrics` adds up the files of every process that writes to its PROMETHEUS_MULTIPROC_DIR.
 A worker in a container or on a host of its own writes elsewhere, so its task counts and durations
-(`snailtrail_celery_*`, config/metrics.py) need a scrape target of their own. With
+(`snailtrail_celery_*`, core/metrics.py) need a scrape target of their own. With
 WORKER_METRICS_PORT set, the worker's main process serves them:
 
 - its pool processes write to the worker's own PROMETHEUS_MULTIPROC_DIR (required: a prefork pool
@@ -30,7 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.exposition import ThreadingWSGIServer
 
-from config import metrics
+from core import metrics
 
 log = logging.getLogger(__name__)
 

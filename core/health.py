@@ -34,7 +34,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from kombu import Connection
 
-from config.metrics import scrape_allowed
+from core.metrics import scrape_allowed
 
 logger = logging.getLogger(__name__)
 

@@ -233,7 +233,7 @@ def bench(args) -> int:
         print("budgets: none (the parser before issue #14)")
     # The shapes are sized by the budgets; for a parser without any, by today's defaults, so that a
     # run before and after issue #14 parses the same documents.
-    budget_source = configured or SimpleNamespace(max_lines=50_000, max_blocks=10_000, max_nesting=6)
+    budget_source = configured or SimpleNamespace(max_lines=20_000, max_blocks=10_000, max_nesting=6)
     all_shapes = [s for s in shapes(args.size, budget_source) if s.text]
     if args.shape:
         all_shapes = [s for s in all_shapes if any(word in s.name for word in args.shape)]

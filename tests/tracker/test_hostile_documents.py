@@ -9,6 +9,7 @@ shape, before markdown-it runs, and how many problems come back.
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 import sys
@@ -260,6 +261,36 @@ def test_carriage_returns_end_lines_for_the_budget_as_for_markdown_it():
     text = HEADER + "-\r" * 30_000
 
     assert "the limit is 20,000 (TRACKER_MAX_LINES)" in refused(text).problems[0].message
+
+
+def test_a_parse_leaves_no_reference_cycle_behind_for_the_paused_collector():
+    """parse() turns the cycle collector off while it runs; that is safe only if reference counting
+    frees everything it made."""
+    documents = [TEXT, *(text for text, _ in SHAPES.values())]
+    documents += [OVERALL + "".join(f"line {i} is not a label\n" for i in range(3_000)), with_note("- a\n  - b")]
+    gc.collect()
+    gc.disable()
+    try:
+        for text in documents:
+            try:
+                parse(text)
+            except DocumentError:
+                pass
+            assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_the_collector_is_on_again_after_a_parse_and_off_if_it_was():
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            with pytest.raises(DocumentError):  # raised by the grammar, while the collector is paused
+                parse(TEXT.replace("90% Complete", "140% Complete"))
+            parse(TEXT)
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
 
 
 # --- properties -------------------------------------------------------------------------------------

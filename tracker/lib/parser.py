@@ -20,8 +20,11 @@ more there were. bench/hostile_import.py measures all of it.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -87,7 +90,7 @@ class _Problems:
     """The first `limit` problems by line, and how many there were in all.
 
     A bounded heap (the kept problem with the largest line on top) rather than a list sorted at the
-    end: every line of a 100,000-line document can be wrong, and the answer must stay small.
+    end: every line of a document can be wrong, and the answer must stay small.
     """
 
     def __init__(self, limit: int = MAX_PROBLEMS):
@@ -171,12 +174,19 @@ _LINE_LEAD = re.compile(r"^[ \t>]*+([^\n]?)", re.MULTILINE)
 # One list or quote opened at the start of a line: `>`, `-`, `+`, `*`, `1.`, `1)`. Possessive and
 # atomic, so a long line of them is read once, without backtracking.
 _OPENER = r"[ \t]*+(?:>|[-+*](?=[ \t]|$)|[0-9]{1,9}+[.)](?=[ \t]|$))"
-_ONE_OPENER = re.compile(rf"(?>{_OPENER})(?P<rest>[ \t]*+)")
+_ONE_OPENER = re.compile(rf"(?>{_OPENER})[ \t]*+")
 _THEMATIC_BREAK = re.compile(r"[ \t]*+([-*_])(?:[ \t]*+\1){2,}+[ \t]*+$")
 
 
 def _normalized(text: str) -> str:
-    return _LINE_BREAK.sub("\n", text) if "\r" in text else text
+    """What markdown-it's own first step makes of a text, without copying one that needs nothing:
+    its pattern replaces every line break, so it always copies, and a document with an emoji is
+    four bytes a character (8 MB for a 2 MB document). `_markdown` switches that step off."""
+    if "\r" in text:
+        text = _LINE_BREAK.sub("\n", text)
+    if "\0" in text:
+        text = text.replace("\0", "\ufffd")
+    return text
 
 
 @lru_cache(maxsize=8)
@@ -270,10 +280,11 @@ def _markdown(max_nesting: int) -> MarkdownIt:
 
     Only the block structure is needed: the grammar reads each inline token's raw source
     (`content`), so the inline pass, two thirds of markdown-it's time on a large document, is
-    switched off. markdown-it stops descending at `maxNesting` levels (a list is two: the list and
-    its item), so a deeper document costs what one at the limit does; one level past the budget is
-    still read, for `_blocks` to report it with its line."""
-    return MarkdownIt("commonmark", {"maxNesting": 2 * max_nesting + 2}).disable(["inline", "text_join"])
+    switched off, and so is the normalizing of line breaks, which `_normalized` has done. markdown-it
+    stops descending at `maxNesting` levels (a list is two: the list and its item), so a deeper
+    document costs what one at the limit does; one level past the budget is still read, for
+    `_blocks` to report it with its line."""
+    return MarkdownIt("commonmark", {"maxNesting": 2 * max_nesting + 2}).disable(["normalize", "inline", "text_join"])
 
 
 _CONTAINER_STEP = {
@@ -287,6 +298,7 @@ _CONTAINER_STEP = {
 
 
 def _blocks(text: str, max_nesting: int = DEFAULT_LIMITS.max_nesting) -> list[Block]:
+    """The blocks of a `_normalized` text."""
     tokens = _markdown(max_nesting).parse(text)
     # Nesting across lines (indented sub-lists) is not seen by the pre-scan: checked on the tokens.
     depth = 0
@@ -463,7 +475,28 @@ def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> d.TrackerDocument:
     `MAX_PROBLEMS` of them, and how many more), or naming the budget of `limits` it is over."""
     text = _normalized(text)
     _check_budgets(text, limits)
-    return _Parser(text, limits).parse()
+    with _collector_paused():
+        return _Parser(text, limits).parse()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a document is parsed.
+
+    markdown-it makes tens of thousands of tokens, and each pass of the collector that they set off
+    walks every object of the process: a web worker with Django loaded has ~200,000, which made a
+    document at the budgets parse in twice the time (bench/hostile_import.py). Nothing a parse makes
+    is in a reference cycle (tests/tracker/test_hostile_documents.py checks), so reference counting
+    frees all of it; and the budgets bound what is made meanwhile. A collector someone else switched
+    off stays off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class _Parser:

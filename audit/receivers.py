@@ -1,6 +1,10 @@
-"""Signal receivers: logins, logouts, failed logins and API tokens. (Permission denied is recorded
-by the 403 handlers; memberships by tracker.services, which knows the actor, and by its post_delete
-receiver when one goes with its user or operation.)"""
+"""Signal receivers: every audit entry comes from a signal, and this app imports no other app.
+
+Django's and DRF's signals give the logins, logouts, failed logins and API tokens; core's
+(`core.signals`) give the rest: `permission_denied` from the 403 handlers of the pages and the API
+(core.http_errors), and `security_event` from the apps' services, which know the actor (the
+tracker's: workspaces created or changed, memberships granted, changed or revoked, the ones that go
+with their user or operation too)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.signals import request_finished, request_started
 from django.db.models.signals import post_delete, post_save
+
+from core import signals
 
 from . import context, record
 from .models import AuditEntry
@@ -50,6 +56,16 @@ def token_deleted(sender: Any, instance: Any, **_: Any) -> None:
     record(Event.TOKEN_DELETED, user=_owner(instance), owner_id=instance.user_id)
 
 
+def permission_denied(sender: Any, request: Any = None, user: Any = None, signal: Any = None, **details: Any) -> None:
+    record(Event.PERMISSION_DENIED, request=request, user=user, **details)
+
+
+def security_event(
+    sender: Any, event: str, user: Any = None, request: Any = None, signal: Any = None, **details: Any
+) -> None:
+    record(event, request=request, user=user, **details)
+
+
 def connect() -> None:
     from rest_framework.authtoken.models import Token, TokenProxy
 
@@ -58,6 +74,8 @@ def connect() -> None:
     user_logged_in.connect(logged_in, dispatch_uid="audit.logged_in")
     user_logged_out.connect(logged_out, dispatch_uid="audit.logged_out")
     user_login_failed.connect(login_failed, dispatch_uid="audit.login_failed")
+    signals.permission_denied.connect(permission_denied, dispatch_uid="audit.permission_denied")
+    signals.security_event.connect(security_event, dispatch_uid="audit.security_event")
     # The admin edits tokens as TokenProxy, and a proxy's signals name the proxy as their sender.
     for model in (Token, TokenProxy):
         post_save.connect(token_saved, sender=model, dispatch_uid=f"audit.token_saved.{model.__name__}")

@@ -40,6 +40,6 @@ urlpatterns = [
     path("", include("tracker.urls")),
 ]
 
-handler403 = "tracker.views.pages.forbidden"
+handler403 = "core.http_errors.forbidden"
 handler404 = "core.http_errors.not_found"
 handler500 = "core.http_errors.server_error"

@@ -5,7 +5,12 @@ import that fails adds `problems`, each with its line. Django's own ValidationEr
 model's `full_clean` inside a service) becomes a 400 the same way, so a rule the model enforces
 needs no copy in the serializer. Outside the API views, `not_found` and `server_error` answer
 `/api/` URLs in the same shape instead of an HTML page, and `BodySizeLimit` refuses a body over
-`API_MAX_BODY_BYTES` with a 413 before anything reads it.
+`API_MAX_BODY_BYTES` (or a route's own limit, `register_body_limit`) with a 413 before anything
+reads it.
+
+A real 403, from the API (`exception_handler`) or a page (`forbidden`, handler403), is sent as
+`core.signals.permission_denied` (`report_denied`): the audit app records it, and this module
+knows nothing of that app.
 
 A database, cache or broker that does not answer (a dropped connection, a restart, a failover, a
 timeout) is not our bug and will pass: wherever it surfaces, in a view or in a middleware, the
@@ -17,12 +22,14 @@ under real requests); redis-py and kombu reconnect on their own.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template import loader
 from django.views import defaults
 from kombu.exceptions import OperationalError as BrokerError
@@ -30,6 +37,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from core import signals
 
 
 def _flatten(detail) -> str:
@@ -49,20 +58,32 @@ def _as_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
-def _record_denied(exc, context) -> None:
-    """Audit a real 403 (a permission check said no). Not a 401 (NotAuthenticated, even when DRF
-    answers it as a 403, is not a PermissionDenied), not a throttle, not an outsider's 404."""
-    import audit
-
-    request = context.get("request")
-    kwargs = context.get("kwargs") or {}
+def report_denied(request, *, reason: str, operation: str | None = None, view: str | None = None) -> None:
+    """Tell the listeners (`core.signals.permission_denied`; the audit app records it) about a real
+    403: a permission check said no. Not a 401 (NotAuthenticated, even when DRF answers it as a 403,
+    is not a PermissionDenied), not a throttle, not an outsider's 404."""
     user = getattr(request, "user", None)
-    audit.record(
-        "permission_denied",
+    details = {
+        "method": getattr(request, "method", None),
+        "path": getattr(request, "path", None),
+        "operation": operation,
+        "reason": reason,
+    }
+    if view is not None:
+        details["view"] = view
+    signals.permission_denied.send(
+        sender=__name__,
         request=request,
         user=user if user is not None and user.is_authenticated else None,
-        method=getattr(request, "method", None),
-        path=getattr(request, "path", None),
+        **details,
+    )
+
+
+def _report_api_denied(exc, context) -> None:
+    kwargs = context.get("kwargs") or {}
+    report_denied(
+        context.get("request"),
+        # The URL's operation, under the names the routes give it.
         operation=kwargs.get("operation_slug") or kwargs.get("slug"),
         view=type(context["view"]).__name__ if context.get("view") is not None else None,
         reason=_flatten(getattr(exc, "detail", None) or str(exc)),
@@ -74,7 +95,7 @@ def exception_handler(exc, context):
         exc = _as_drf(exc)
     response = drf_exception_handler(exc, context)
     if isinstance(exc, (exceptions.PermissionDenied, DjangoPermissionDenied)) and response is not None:
-        _record_denied(exc, context)
+        _report_api_denied(exc, context)
     if response is None:
         return None  # not an API error: Django's handling (a 500 is logged, never shown)
     if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
@@ -95,13 +116,29 @@ def _is_api(request) -> bool:
     return request.path.startswith(("/api/", "/v2/"))
 
 
-# The route that takes a tracker document has that document's limit, TRACKER_MAX_DOCUMENT_BYTES, as
-# the page upload and `import_tracker` do (tracker/importers.py), not the API's general one.
-TRACKER_IMPORT_PATH = "/api/operations/import/"
+# Routes whose body has a limit of its own instead of the API's general one, by path: what the
+# app that owns the route registered from its AppConfig.ready (tracker: a tracker import has
+# TRACKER_MAX_DOCUMENT_BYTES, as the page upload and `import_tracker` do). Each takes
+# (Content-Length, content type) and answers why the body is refused, or None.
+BodyCheck = Callable[[int, str], str | None]
+_body_checks: dict[str, BodyCheck] = {}
+
+
+def register_body_limit(path: str, check: BodyCheck) -> None:
+    """Give the API route at `path` (e.g. "/api/operations/import/") a body limit of its own."""
+    _body_checks[path] = check
 
 
 def _body_limit(request) -> int:
     return settings.MLSERVICE_MAX_BODY_BYTES if request.path.startswith("/v2/") else settings.API_MAX_BODY_BYTES
+
+
+def forbidden(request, exception=None):
+    """handler403: every page's 403 (a member without the role; outsiders get 404, not this),
+    reported to the listeners like the API's."""
+    match = getattr(request, "resolver_match", None)
+    report_denied(request, operation=match.kwargs.get("slug") if match else None, reason=str(exception or ""))
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 
 def not_found(request, exception):
@@ -146,7 +183,8 @@ def server_error(request):
 
 class BodySizeLimit:
     """413 for an API write whose declared body is larger than `API_MAX_BODY_BYTES` (for the
-    inference routes, `MLSERVICE_MAX_BODY_BYTES`; for a tracker import, `TRACKER_MAX_DOCUMENT_BYTES`).
+    inference routes, `MLSERVICE_MAX_BODY_BYTES`; for a route with a limit of its own,
+    `register_body_limit`'s: a tracker import has `TRACKER_MAX_DOCUMENT_BYTES`).
 
     DRF's JSON parser reads the whole stream without Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, so
     the limit is enforced here, on the Content-Length, before any of the body is read.
@@ -161,10 +199,9 @@ class BodySizeLimit:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 return JsonResponse({"error": "The Content-Length header is not a number."}, status=400)
-            if request.path == TRACKER_IMPORT_PATH:
-                from tracker.importers import body_too_large
-
-                refused = body_too_large(length, request.content_type)
+            check = _body_checks.get(request.path)
+            if check is not None:
+                refused = check(length, request.content_type)
                 if refused:
                     return JsonResponse({"error": refused}, status=413)
                 return self.get_response(request)

@@ -15,9 +15,11 @@ metrics among them) and, computed when the scrape comes, the queue depth and the
   and `snailtrail_celery_task_duration_seconds{task}`. Eager tasks (CELERY_TASK_ALWAYS_EAGER) are
   counted too: Celery sends task_prerun/task_postrun for `apply()`.
 - At scrape time (`ScrapeCollector`): `snailtrail_celery_queue_depth{queue}` (Redis: LLEN of the
-  queue's keys; filesystem transport: its message files), `snailtrail_check_lag_seconds` and
-  `snailtrail_checks_due`. A source that fails (broker or database down) is left out of that
-  scrape, logged, and counted in `snailtrail_metrics_scrape_errors_total{source}`.
+  queue's keys; filesystem transport: its message files), and the gauges the apps register from
+  their AppConfig.ready with `register_collector` (ops: `snailtrail_check_lag_seconds` and
+  `snailtrail_checks_due`, source `checks`), so this module imports no app. A source that fails
+  (broker or database down) is left out of that scrape, logged, and counted in
+  `snailtrail_metrics_scrape_errors_total{source}`.
 
 Several processes: under gunicorn (config/gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR) each
 worker writes its samples to files in that directory and a scrape adds them up. A Celery worker
@@ -35,13 +37,13 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -263,21 +265,19 @@ def _filesystem_depths(options: dict[str, Any], queues: list[str]) -> dict[str, 
     return counts
 
 
-def check_figures(now: float | None = None) -> tuple[float, int]:
-    """(seconds the most overdue enabled check is late, or 0; enabled checks due now): one query."""
-    import datetime as dt
+# Gauges the apps add, by source name: each computed when a scrape comes (see `register_collector`).
+ScrapeSource = Callable[[], Iterable[Metric]]
+_sources: dict[str, ScrapeSource] = {}
 
-    from django.db.models import Count, Min, Q
 
-    from ops.models import Check
+def register_collector(source: str, collect: ScrapeSource) -> None:
+    """Add gauges computed at scrape time, from an app's AppConfig.ready (ops: the check lag).
 
-    moment = dt.datetime.fromtimestamp(time.time() if now is None else now, tz=dt.UTC)
-    figures = Check.objects.filter(enabled=True).aggregate(
-        oldest=Min("next_due_at"), due=Count("id", filter=Q(next_due_at__lte=moment))
-    )
-    oldest = figures["oldest"]
-    lag = max(0.0, (moment - oldest).total_seconds()) if oldest is not None else 0.0
-    return lag, figures["due"] or 0
+    `collect()` returns the metric families (GaugeMetricFamily...) to serve; it may query the
+    database. When it raises, none of its families are in that scrape, the failure is logged and
+    counted in `snailtrail_metrics_scrape_errors_total{source}`, and the rest of the scrape is
+    served. Registering a source again replaces it."""
+    _sources[source] = collect
 
 
 class ScrapeCollector(Collector):
@@ -299,17 +299,13 @@ class ScrapeCollector(Collector):
                 for queue, depth in depths.items():
                     family.add_metric([queue], depth)
                 yield family
-        try:
-            lag, due = check_figures()
-        except Exception:
-            self._failed("checks")
-        else:
-            yield GaugeMetricFamily(
-                "snailtrail_check_lag_seconds",
-                "How late the most overdue enabled check is (0 when none is overdue).",
-                value=lag,
-            )
-            yield GaugeMetricFamily("snailtrail_checks_due", "Enabled checks whose run is due now.", value=due)
+        for source, collect in list(_sources.items()):
+            try:
+                families = list(collect())  # all of a source's families, or none of them
+            except Exception:
+                self._failed(source)
+            else:
+                yield from families
 
     @staticmethod
     def _failed(source: str) -> None:

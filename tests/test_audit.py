@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
 from core.request_id import JsonFormatter
-from tests.conftest import logged_in
+from tests.conftest import join, logged_in
 from tracker import services
 from tracker.models import Membership, Task
 
@@ -272,6 +272,7 @@ def test_a_membership_change_made_by_the_system_has_no_user(example_operation, t
 
 
 def test_a_membership_change_through_a_page_has_the_address_of_its_request(client, team, owner, outsider):
+    join(team.workspace, outsider)  # only a member of the workspace can be given a role in its operations
     AuditEntry.objects.all().delete()  # the team's own memberships
 
     response = logged_in(client, owner).post(
@@ -329,6 +330,7 @@ def test_each_event_is_one_json_log_line_without_secrets(
     client, team, viewer, owner, outsider, caplog, django_capture_on_commit_callbacks
 ):
     caplog.set_level(logging.INFO, logger="snailtrail.audit")
+    join(team.workspace, outsider)  # only a member of the workspace can be given a role in its operations
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/accounts/login/", {"username": "viewer", "password": "Wrong-Pass-123"})
         client.post("/accounts/login/", {"username": "viewer", "password": "viewer-password"})

@@ -15,6 +15,7 @@ from celery import Celery, shared_task
 from django.utils import timezone
 
 from core import metrics as site_metrics
+from ops import metrics as ops_metrics
 from tests.conftest import ROOT
 from tests.mlservice.conftest import iris, iris_pipeline, pipeline_artifact, served_iris  # noqa: F401
 from tests.mlservice.test_metrics import ROW, sample
@@ -224,7 +225,7 @@ def test_a_database_error_leaves_the_check_gauges_out(client, monkeypatch):
     def broken(now=None):
         raise RuntimeError("database down")
 
-    monkeypatch.setattr(site_metrics, "check_figures", broken)
+    monkeypatch.setattr(ops_metrics, "check_figures", broken)
 
     text = scrape(client)
 

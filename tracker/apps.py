@@ -1,5 +1,10 @@
 from django.apps import AppConfig
 
+# The API route that takes a tracker document (tracker.api.operations, `import`): its body has the
+# document's limit, TRACKER_MAX_DOCUMENT_BYTES, as the page upload and `import_tracker` do, not the
+# API's general one. core.http_errors.BodySizeLimit checks it before any of the body is read.
+IMPORT_API_PATH = "/api/operations/import/"
+
 
 class TrackerConfig(AppConfig):
     name = "tracker"
@@ -8,8 +13,11 @@ class TrackerConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
-        from . import services
+        from core.http_errors import register_body_limit
+
+        from . import importers, services
         from .models import Membership
 
         # Every removed membership is audited, the ones that go with their user or operation too.
         post_delete.connect(services.membership_deleted, sender=Membership, dispatch_uid="tracker.membership_deleted")
+        register_body_limit(IMPORT_API_PATH, importers.body_too_large)

@@ -22,7 +22,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-import audit
+from core.signals import security_event
 
 from . import signals
 from .lib import document as d
@@ -414,13 +414,19 @@ def item_mark_checked(*, item: Task | Finding, at: dt.datetime, stale_after: dt.
 # --- workspaces -----------------------------------------------------------------------------------
 
 
+def _security_event(sender: type[models.Model], event: str, *, user: Actor = None, **details: Any) -> None:
+    """Tell whoever listens (the audit app records it) about a change a security review asks about:
+    `core.signals.security_event`, sent in this transaction. The tracker imports no app for it."""
+    security_event.send(sender=sender, event=event, user=user, **details)
+
+
 @transaction.atomic
 def workspace_create(*, name: str, actor: Actor, slug: str = "", egress_allow: list[str] | None = None) -> Workspace:
     """A new workspace (instance superusers make them); its creator, when a person, administers it."""
     workspace = Workspace(name=name, slug=slug or slugify(name)[:100], egress_allow=egress_allow or [])
     workspace.full_clean()
     workspace.save()
-    audit.record("workspace_created", user=_user(actor), workspace=workspace.slug)
+    _security_event(Workspace, "workspace_created", user=_user(actor), workspace=workspace.slug)
     if _user(actor) is not None:
         workspace_member_set(workspace=workspace, user=actor, role=WorkspaceMembership.Role.ADMIN, actor=actor)
     return workspace
@@ -457,7 +463,7 @@ def workspace_update(
     if changed:
         workspace.full_clean()
         workspace.save()
-        audit.record("workspace_changed", user=_user(actor), workspace=workspace.slug, changes=changed)
+        _security_event(Workspace, "workspace_changed", user=_user(actor), workspace=workspace.slug, changes=changed)
     return workspace
 
 
@@ -476,7 +482,8 @@ def workspace_member_set(
         membership.role = role
         membership.save(update_fields=["role"])
     if old_role != role:
-        audit.record(
+        _security_event(
+            WorkspaceMembership,
             "workspace_membership_granted" if old_role is None else "workspace_membership_changed",
             user=_user(actor),
             workspace=workspace.slug,
@@ -495,7 +502,8 @@ def workspace_member_remove(*, membership: WorkspaceMembership, actor: Actor) ->
         user_id=membership.user_id, operation__workspace_id=membership.workspace_id
     ).select_related("operation", "user"):
         membership_remove(membership=operation_membership, actor=actor)
-    audit.record(
+    _security_event(
+        WorkspaceMembership,
         "workspace_membership_revoked",
         user=_user(actor),
         workspace=membership.workspace.slug,
@@ -512,7 +520,8 @@ def workspace_member_remove(*, membership: WorkspaceMembership, actor: Actor) ->
 
 def _audit_membership(event: str, membership: Membership, *, actor: Actor, old_role: str | None) -> None:
     """The security side of a role change: an audit entry naming the actor, the member and the roles."""
-    audit.record(
+    _security_event(
+        Membership,
         event,
         user=_user(actor),
         operation=membership.operation.slug,
@@ -563,7 +572,8 @@ def membership_deleted(sender: Any, instance: Membership, origin: Any = None, **
         _audit_membership("membership_revoked", instance, actor=removing[1], old_role=instance.role)
         return
     with_what = type(origin).__name__.lower() if isinstance(origin, models.Model) else "query"
-    audit.record(
+    _security_event(
+        Membership,
         "membership_revoked",
         operation=_slug_of(instance.operation_id),
         member_id=instance.user_id,

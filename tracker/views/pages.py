@@ -13,8 +13,6 @@ from django.utils.http import quote_etag
 from django.utils.translation import get_language
 from django.views.decorators.http import condition
 
-import audit
-
 from ..dashboard import board_charts, build_dashboard, page_figures, panels_for, panels_freshness
 from ..exporters import export_json, export_markdown
 from ..forms import (
@@ -138,22 +136,6 @@ def _download(text: str, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def forbidden(request, exception=None):
-    """handler403: every page's 403 (a member without the role; outsiders get 404, not this)."""
-    match = getattr(request, "resolver_match", None)
-    user = getattr(request, "user", None)
-    audit.record(
-        "permission_denied",
-        request=request,
-        user=user if user is not None and user.is_authenticated else None,
-        method=request.method,
-        path=request.path,
-        operation=(match.kwargs.get("slug") if match else None),
-        reason=str(exception or ""),
-    )
-    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 
 def get_object_in(model, operation: Operation, pk: int):

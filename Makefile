@@ -50,6 +50,7 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache  # the rooms and their arrows (.importlinter, docs/architecture.md)
 
 format: install-dev
 	$(BIN)/ruff format .

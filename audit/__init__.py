@@ -3,7 +3,8 @@ which API tokens were made or deleted, and who was given, changed or lost a role
 
 Each event is one `AuditEntry` row (who, what, when in UTC, the source address, the request id)
 and one INFO line on the `snailtrail.audit` logger, written by `record`. A password or a token is
-never part of either.
+never part of either. Every entry comes from a signal (`receivers`): this app imports no other app,
+and no app imports it (core.signals, docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ the forms of a page, and what a request wrote to the database.
 - `forms_of` reads the `<form>`s of a page with the standard library's HTML parser.
 - `db_writes` collects every INSERT, UPDATE or DELETE run while it is open. Two tables are left out:
   the session store (logging in and out, the messages framework) and the audit log (a refusal is
-  recorded there on purpose: core/http_errors.py, tracker/views/pages.py).
+  recorded there on purpose: core/http_errors.py, the 403 handlers of the API and the pages).
 """
 
 from __future__ import annotations

@@ -31,10 +31,10 @@ without writing (their writes are sent without a body). And every route is rende
 objects for olga (`test_own_pages_...`): her own pages, forms, lists, exports and API must not show
 A either.
 
-Exceptions (`BY_DESIGN`): the model routes of /v2. The model registry is global: any API token may
-read a model's metadata and call it (README, "ML serving"); linking a model to an operation only
-shows its endpoints on that operation's dashboard. For them only A's content and the writes are
-checked (serving a model records the version that loaded: `SERVING_BOOKKEEPING`). The public link
+The model routes of /v2 are swept like the rest: A's model is in A's workspace, and olga's token
+gets exactly what a model that does not exist gets (before workspaces, the registry was global and
+these routes were exempt). Serving a model records the version that loaded
+(`SERVING_BOOKKEEPING`), which is not a write of the caller's. The public link
 page is swept with A's *revoked* link (a link's token is its only credential); the active link is
 checked on its own. There is no search endpoint, no server-sent events and no listing of models;
 the dashboard polls itself with If-None-Match.
@@ -62,16 +62,13 @@ from .world import A_MARKER, B_MARKER, World, is_scoped, values
 pytestmark = pytest.mark.django_db
 
 METHODS = ("get", "head", "options", "post", "put", "patch", "delete")
-BY_DESIGN = {
-    name: "the model registry is global: any API token reads a model's metadata and calls it"
-    for name in (
-        "mlservice:model",
-        "mlservice:model-ready",
-        "mlservice:infer",
-        "mlservice:version",
-        "mlservice:version-ready",
-        "mlservice:version-infer",
-    )
+MODEL_ROUTES = {
+    "mlservice:model",
+    "mlservice:model-ready",
+    "mlservice:infer",
+    "mlservice:version",
+    "mlservice:version-ready",
+    "mlservice:version-infer",
 }
 # What serving a model writes on its own: the version that loaded well, the fallback of its alias.
 SERVING_BOOKKEEPING = 'SET "last_good_id"'
@@ -149,7 +146,7 @@ def send(client: Client, request: Request, token: str):
 @pytest.mark.parametrize(("route", "caller"), CASES)
 def test_an_outsider_gets_nothing_of_another_operation(route, caller, world):
     scoped = is_scoped(route)
-    by_design = route.name in BY_DESIGN
+    serves_a_model = route.name in MODEL_ROUTES
     operation = world.b if caller == "cross" else world.a
     url = url_for(route, values(route, world, operation=operation, objects=world.a))
     # What the same caller gets for objects that do not exist (under B, for A's object under B).
@@ -171,10 +168,10 @@ def test_an_outsider_gets_nothing_of_another_operation(route, caller, world):
             problems.append(f"{said}, a server error")
         if leaked(response, world.a.secrets):
             problems.append(f"{said}, shows A's content or secrets: {body_text(response)[:200]}")
-        writes = [sql for sql in writes if not (by_design and SERVING_BOOKKEEPING in sql)]
+        writes = [sql for sql in writes if not (serves_a_model and SERVING_BOOKKEEPING in sql)]
         if writes:
             problems.append(f"{said}, wrote {writes}")
-        if not scoped or by_design:
+        if not scoped:
             continue
         if method != "options" and not refused(response):
             problems.append(f"{said}, not refused: {body_text(response)[:200]}")

@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/snailtrail
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate lint format bench bench-inference bench-load clean
+.PHONY: run test install install-dev migrate lint format bench bench-inference bench-load bench-hostile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ bench-inference: install-dev
 ## clients, against /healthz in the same run, then a 2-minute soak watching the workers' memory. About 5 minutes.
 bench-load: install-dev
 	$(BIN)/python bench/load.py
+
+## bench-hostile: the tracker parser on hostile documents (blank lines, one huge line, thousands of
+## headings or problems, deep lists...): MB/s and peak memory per shape against the real example.
+bench-hostile: install-dev
+	$(BIN)/python bench/hostile_import.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""`python scripts/plotly_css.py`: write static/css/plotly.css from the pinned plotly.js.
+"""`python scripts/plotly_css.py`: write static/css/plotly.css from the vendored plotly.js.
 
 plotly.js styles its charts by injecting a <style> element into the page, which the Content
 Security Policy refuses (no 'unsafe-inline' in style-src). It skips the injection when the page
@@ -9,7 +9,8 @@ rules plotly.js would have injected (in the order they would have ended up in).
 Its bundled maplibre (map charts, not used here) injects its own <style> when it loads, unless an
 element with a given id exists; the snippet carries an empty <template> with that id.
 
-Run it after upgrading `plotly` in requirements.txt; tests/static/test_plotly_css.py fails until then.
+scripts/vendor_plotly.py runs it after copying a new plotly.js into static/vendor/;
+tests/static/test_plotly_css.py fails until then.
 """
 
 from __future__ import annotations
@@ -18,16 +19,14 @@ import re
 import sys
 from pathlib import Path
 
-import plotly
-
 ROOT = Path(__file__).resolve().parent.parent
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"  # what core/staticfinders.py serves
+PLOTLY_JS = ROOT / "static" / "vendor" / "plotly-basic.min.js"  # what the dashboard loads (scripts/vendor_plotly.py)
 CSS = ROOT / "static" / "css" / "plotly.css"
 SNIPPET = ROOT / "templates" / "snippets" / "plotly_head.html"
 
 _RULES_START = '{"X,X div":'  # the first entry of plotly.js's src/css/_base.scss, as built
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
-_VERSION = re.compile(r"plotly\.js v(\S+)")
+_VERSION = re.compile(r"plotly\.js(?: \([^)]*\))? v(\S+)")  # "plotly.js (basic - minified) v4.1.1"
 # (function(){if(!document.getElementById("<id>")){var e=document.createElement("style");...
 _MAPLIBRE_GUARD = re.compile(
     r'if\(!document\.getElementById\("([0-9a-f]{64})"\)\)\{var \w+=document\.createElement\("style"\)'

@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Generous, as they only matter when something is wrong: on a busy 2-CPU machine the first request
-# warms Django up (~2 s) and each fresh context evaluates the 4.8 MB plotly.js before "load" (~2 s).
+# warms Django up (~2 s) and each fresh context evaluates the 1.2 MB plotly.js before "load".
 TIMEOUT_MS = 10_000  # actions and expect()
 NAVIGATION_TIMEOUT_MS = 20_000
 DASHBOARD = "/operations/operation-snail-trail/"

@@ -63,6 +63,25 @@ def database_url() -> str:
     return f"postgres://{credentials}@{host}/{quote(db['NAME'], safe='')}"
 
 
+def migrate_to(targets):
+    """Migrate the test database to `targets` ([(app, migration)], or the graph's leaf nodes) and
+    return the apps registry of that state, for a data migration's test."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def latest_migrations():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
 def need_service(url: str, default_port: int, what: str) -> str:
     if _answers(url, default_port):
         return url

@@ -6,8 +6,8 @@ import datetime as dt
 import uuid
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.conftest import latest_migrations, migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,17 +15,10 @@ BEFORE = [("ops", "0004_environment_workspace_required")]
 AFTER = [("ops", "0005_forget_remote_bodies")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_apps():
-    yield migrate(BEFORE)
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    yield migrate_to(BEFORE)
+    migrate_to(latest_migrations())
 
 
 def test_old_runs_lose_remote_text_and_keep_their_verdict(old_apps):
@@ -54,7 +47,7 @@ def test_old_runs_lose_remote_text_and_keep_their_verdict(old_apps):
     )
     aws = run(vpc, {"error": "kept: AWS's own answer"}, "ec2: AccessDenied: kept")
 
-    new = migrate(AFTER)
+    new = migrate_to(AFTER)
     CheckRun = new.get_model("ops", "CheckRun")
 
     page, model, aws = (CheckRun.objects.get(pk=r.pk) for r in (page, model, aws))

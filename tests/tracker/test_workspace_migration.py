@@ -7,8 +7,8 @@ schema had them, and migrates forwards again.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.conftest import latest_migrations, migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,22 +20,11 @@ AFTER = [
 ]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_apps():
-    apps = migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     yield apps
-    migrate(executor_leaves())
-
-
-def executor_leaves():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+    migrate_to(latest_migrations())
 
 
 def test_existing_rows_move_into_a_default_workspace_with_their_people(old_apps):
@@ -54,7 +43,7 @@ def test_existing_rows_move_into_a_default_workspace_with_their_people(old_apps)
     AwsEnvironment.objects.create(name="prod", account_id="123456789012", regions=["us-east-1"])
     RegisteredModel.objects.create(name="iris", operation=red)
 
-    new = migrate(AFTER)
+    new = migrate_to(AFTER)
 
     Workspace = new.get_model("tracker", "Workspace")
     WorkspaceMembership = new.get_model("tracker", "WorkspaceMembership")
@@ -69,6 +58,6 @@ def test_existing_rows_move_into_a_default_workspace_with_their_people(old_apps)
 
 
 def test_a_fresh_database_gets_no_workspace(old_apps):
-    new = migrate(AFTER)
+    new = migrate_to(AFTER)
 
     assert not new.get_model("tracker", "Workspace").objects.exists()

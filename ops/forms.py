@@ -59,7 +59,19 @@ class ItemChoice(forms.ModelChoiceField):
         return str(obj)
 
 
-class CheckForm(forms.Form):
+class ShowsServiceErrors:
+    """A form whose services raise model ValidationErrors: `show_errors` puts each on the field it
+    names, and the rest above the form."""
+
+    def show_errors(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error.messages)
+            return
+        for name, messages in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages)
+
+
+class CheckForm(ShowsServiceErrors, forms.Form):
     # The fields carry the model's names, so a model ValidationError lands on the field it names.
     name = forms.CharField(max_length=200)
     type = forms.ChoiceField(widget=forms.RadioSelect)
@@ -147,14 +159,6 @@ class CheckForm(forms.Form):
         data["interval"] = dt.timedelta(seconds=data["interval"])
         return data
 
-    def show_errors(self, error: ValidationError) -> None:
-        """Put a model ValidationError on the fields it names; the rest above the form."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error.messages)
-            return
-        for name, messages in error.message_dict.items():
-            self.add_error(name if name in self.fields else None, messages)
-
     @classmethod
     def initial_for(cls, check: Check) -> dict[str, Any]:
         return {
@@ -204,7 +208,7 @@ def aws_check_type_choices() -> list[tuple[str, str]]:
     )
 
 
-class EnvironmentForm(forms.Form):
+class EnvironmentForm(ShowsServiceErrors, forms.Form):
     """An AWS environment of a workspace: the account, its regions, the check types it allows, the role."""
 
     workspace = forms.ModelChoiceField(
@@ -261,13 +265,6 @@ class EnvironmentForm(forms.Form):
         if self.environment is not None and not data.get("external_id"):
             data.pop("external_id", None)
         return data
-
-    def show_errors(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error.messages)
-            return
-        for name, messages in error.message_dict.items():
-            self.add_error(name if name in self.fields else None, messages)
 
     @classmethod
     def initial_for(cls, environment: AwsEnvironment) -> dict[str, Any]:

@@ -744,7 +744,7 @@ def _connect(conn: HTTPConnection, addresses: tuple[IP, ...], deadline: _Deadlin
     raise urllib3.exceptions.NewConnectionError(conn, f"Failed to establish a new connection: {errors[-1]}")
 
 
-class _PinnedHTTPConnection(HTTPConnection):
+class _Pinned:
     """Connects to the pre-judged addresses, never to a fresh lookup of the host name."""
 
     def __init__(self, *args: Any, egress_addresses: tuple[IP, ...] = (), egress_deadline: _Deadline, **kwargs: Any):
@@ -756,16 +756,12 @@ class _PinnedHTTPConnection(HTTPConnection):
         return _connect(self, self._egress_addresses, self._egress_deadline)
 
 
-class _PinnedHTTPSConnection(HTTPSConnection):
-    """The same; TLS is then negotiated with the host name (SNI) and the certificate checked against it."""
+class _PinnedHTTPConnection(_Pinned, HTTPConnection):
+    pass
 
-    def __init__(self, *args: Any, egress_addresses: tuple[IP, ...] = (), egress_deadline: _Deadline, **kwargs: Any):
-        self._egress_addresses = egress_addresses
-        self._egress_deadline = egress_deadline
-        super().__init__(*args, **kwargs)
 
-    def _new_conn(self) -> socket.socket:
-        return _connect(self, self._egress_addresses, self._egress_deadline)
+class _PinnedHTTPSConnection(_Pinned, HTTPSConnection):
+    """TLS is negotiated with the host name (SNI) and the certificate checked against it."""
 
 
 class _PinnedPool(HTTPConnectionPool):

@@ -1,11 +1,13 @@
 """The tracker follows its checks, through the tracker's own services (so every change is in the
 activity log, attributed to the check and citing what AWS answered, and webhooks fire):
 
-- every answered run stamps the linked finding / task as checked (the page shows how fresh it is);
-- a linked finding mirrors the verdict (pass: correct, fail: wrong) and the observed value;
+- every answered run stamps the linked finding / task as checked (the page shows how fresh it is)
+  and keeps the verdict and the observed value beside the item's words (`live_verdict`,
+  `live_observed`); the words the team wrote, a finding's observed value, verdict and note
+  included, are theirs and never replaced (issue #15);
 - a linked task or completion criterion is ticked when its check passes, and unticked when it
   regresses, with a blocker raised (and linked to the check, so it resolves when the check passes);
-- a linked blocker resolves when its check passes;
+- a linked blocker resolves when its check passes (its status says so when the team wrote none);
 - a flip is announced to the operation's webhooks as `check.flipped`.
 
 An ERROR changes no tracker item: AWS did not answer, so nothing is known to have changed; the
@@ -19,16 +21,12 @@ from typing import Any
 
 from tracker import services as tracker_services
 from tracker import webhooks
-from tracker.models import Blocker, Finding
+from tracker.models import Blocker, LiveVerdict
 
 from .checks.base import ERROR, FAIL, PASS
 from .models import Check, CheckFlip, CheckRun
 
-_VERDICTS = {PASS: Finding.Verdict.CORRECT, FAIL: Finding.Verdict.WRONG}
-
-
-# A finding's closing "(correct)" is the team's own verdict in words: kept in step with the check.
-_VERDICT_NOTES = {"correct", "incorrect", "wrong", "ok", "warning", "right"}
+_LIVE_VERDICTS = {PASS: LiveVerdict.PASS, FAIL: LiveVerdict.FAIL}
 
 
 def observed_text(value: Any, label: str = "") -> str:
@@ -38,13 +36,8 @@ def observed_text(value: Any, label: str = "") -> str:
     return f"`{label}: {shown}`" if label else f"`{shown}`"
 
 
-def _finding_changes(check: Check, run: CheckRun) -> dict[str, Any]:
-    finding = check.finding
-    label = check.params.get("attribute") or check.params.get("field") or ""
-    changes: dict[str, Any] = {"verdict": _VERDICTS[run.status], "observed": observed_text(run.observed, label)}
-    if finding.note.strip().lower() in _VERDICT_NOTES:
-        changes["note"] = "correct" if run.status == PASS else "wrong"
-    return changes
+def _live_observed(check: Check, run: CheckRun) -> str:
+    return observed_text(run.observed, check.params.get("attribute") or check.params.get("field") or "")
 
 
 def follow(*, check: Check, run: CheckRun, flip: CheckFlip | None) -> None:
@@ -64,14 +57,16 @@ def follow(*, check: Check, run: CheckRun, flip: CheckFlip | None) -> None:
         for item in (check.finding, check.task):
             if item is not None:
                 tracker_services.item_mark_checked(item=item, at=run.started_at, stale_after=check.stale_after)
-        if check.finding is not None:
-            tracker_services.item_update(item=check.finding, actor=None, **_finding_changes(check, run))
+                tracker_services.item_record_check(
+                    item=item, verdict=_LIVE_VERDICTS[run.status], observed=_live_observed(check, run)
+                )
         if check.task is not None:
             _follow_task(check, run)
         if check.blocker is not None and run.status == PASS:
-            tracker_services.blocker_resolve(
-                blocker=check.blocker, actor=None, status_text=f"Resolved: check {check.name!r} passes."
-            )
+            blocker = check.blocker
+            # The team's status line stays theirs; the activity entry says which check resolved it.
+            status_text = None if blocker.status_text else f"Resolved: check {check.name!r} passes."
+            tracker_services.blocker_resolve(blocker=blocker, actor=None, status_text=status_text)
 
 
 def _follow_task(check: Check, run: CheckRun) -> None:

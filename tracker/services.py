@@ -154,10 +154,23 @@ def _user(actor: Actor) -> AbstractBaseUser | None:
     return actor if actor is not None and actor.pk else None
 
 
+# What an imported item says changed it last, as the page shows it beside the item.
+IMPORT_NAME = "import"
+
+
+def _changer_name(actor: Actor) -> str:
+    """`updated_by_name` of a change: "" when a person made it (their user is `updated_by`), else
+    the check or worker acting, named as the activity log names it ("check: VPC DNS")."""
+    if _user(actor) is not None:
+        return ""
+    context = _attribution.get()
+    return context["actor_name"] if context else "system"
+
+
 @transaction.atomic
 def _create(model: type[Item], *, actor: Actor, **fields: Any) -> Item:
     item = model(**fields)
-    item.updated_by = _user(actor)
+    item.updated_by, item.updated_by_name = _user(actor), _changer_name(actor)
     if "position" in {f.name for f in model._meta.fields} and "position" not in fields:
         scope = {"operation": fields["operation"]}
         if fields.get("phase") is not None:
@@ -189,7 +202,7 @@ def item_update(*, item: Item, actor: Actor, **changes: Any) -> Item:
         for name, old in originals.items():  # leave the caller's object as the database still has it
             setattr(item, name, old)
         raise
-    item.updated_by = _user(actor)
+    item.updated_by, item.updated_by_name = _user(actor), _changer_name(actor)
     item.save()
     diff = {name: [_plain(old), _plain(changes[name])] for name, old in originals.items()}
     activity_record(operation=_operation_of(item), actor=actor, action="updated", subject=item, changes=diff)
@@ -271,7 +284,7 @@ def operation_create(*, workspace: Workspace, name: str, actor: Actor, **fields:
         # Said the same way whoever holds it: a chosen slug that is taken is simply not free.
         raise ValidationError({"slug": f"The address '{slug}' is not available; choose another or leave it empty."})
     operation = Operation(workspace=workspace, name=name, slug=slug or _free_slug(_slug_for(name)), **fields)
-    operation.updated_by = _user(actor)
+    operation.updated_by, operation.updated_by_name = _user(actor), _changer_name(actor)
     operation.full_clean()
     operation.save()
     activity_record(operation=operation, actor=actor, action="created", subject=operation)
@@ -408,6 +421,23 @@ def item_mark_checked(*, item: Task | Finding, at: dt.datetime, stale_after: dt.
     type(item).objects.filter(pk=item.pk).update(checked_at=at, check_stale_after=stale_after)
     Operation.objects.filter(pk=item.operation_id).update(version=F("version") + 1)
     item.checked_at, item.check_stale_after = at, stale_after
+    return item
+
+
+def item_record_check(*, item: Task | Finding, verdict: str, observed: str) -> Task | Finding:
+    """Keep what a live check saw of this finding or criterion beside the team's words, never in
+    them (issue #15): `verdict` is a `LiveVerdict`, `observed` the value as the page shows it.
+
+    A new verdict is a change to the item, logged as the acting check's (inside `attributed`) and
+    stamped on the item as such. A new value under the same verdict (a latency, a count) only
+    refreshes what the page shows, as `item_mark_checked` refreshes the time: a log entry per run
+    would bury the changes people make.
+    """
+    if verdict != item.live_verdict:
+        return item_update(item=item, actor=None, live_verdict=verdict, live_observed=observed)
+    if observed != item.live_observed:
+        type(item).objects.filter(pk=item.pk).update(live_observed=observed)
+        item.live_observed = observed
     return item
 
 
@@ -649,7 +679,7 @@ def operation_import(
         held = signals.content_replacing.send(sender=Operation, operation=operation)
         _delete_content(operation)
     _assign_operation_fields(operation, document)
-    operation.updated_by = _user(actor)
+    operation.updated_by, operation.updated_by_name = _user(actor), IMPORT_NAME
     operation.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
@@ -724,7 +754,7 @@ def _checked(row: models.Model) -> models.Model:
 def _create_content(
     operation: Operation, document: d.TrackerDocument, *, by: AbstractBaseUser | None
 ) -> dict[str, int]:
-    own = {"operation": operation, "updated_by": by}
+    own = {"operation": operation, "updated_by": by, "updated_by_name": IMPORT_NAME}
     phases = Phase.objects.bulk_create(
         _checked(
             Phase(

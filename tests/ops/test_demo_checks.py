@@ -1,6 +1,6 @@
 """`manage.py demo_checks` on the moto server, then one sync as the workers do it: the example's
 hand-checked facts stay true, the ECS finding turns out wrong (the running deployment never got
-assignPublicIp: ENABLED), and the reachability check names the root cause and keeps the
+assignPublicIp: ENABLED: shown beside the team's words, which stay theirs), and the reachability check names the root cause and keeps the
 criterion unticked and the blocker open."""
 
 from __future__ import annotations
@@ -38,12 +38,14 @@ def test_the_demo_checks_find_what_the_team_could_not(aws, example_operation):
     assert "DEPLOYMENT_NETWORK_CONFIG_STALE" in reachability.message
 
     ecs_finding = Finding.objects.get(operation=example_operation, subject="ECS Service")
+    # The team's words stay theirs (#15); what the check saw is kept beside them.
     assert (ecs_finding.verdict, ecs_finding.observed, ecs_finding.note) == (
-        "wrong",
-        "`assignPublicIp: DISABLED`",
-        "wrong",  # was the team's "(correct)"
+        "correct",
+        '`assignPublicIp: "ENABLED"`',
+        "correct",
     )
-    assert Finding.objects.get(operation=example_operation, subject="Subnet Configuration").verdict == "correct"
+    assert (ecs_finding.live_verdict, ecs_finding.live_observed) == ("fail", "`assignPublicIp: DISABLED`")
+    assert Finding.objects.get(operation=example_operation, subject="Subnet Configuration").live_verdict == "pass"
     criterion = Task.objects.get(operation=example_operation, title="Enhanced ML service accessible from internet")
     assert not criterion.done and criterion.checked_at is not None
     assert Blocker.objects.get(operation=example_operation, title="VPC Network Configuration").is_open

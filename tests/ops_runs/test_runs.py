@@ -260,15 +260,17 @@ def test_the_suite_and_make_run_brokers_never_count_as_lost():
 # --- the tracker follows ----------------------------------------------------------------------------
 
 
-def test_a_linked_finding_mirrors_the_verdict_with_the_evidence_in_the_activity_log(team, make_check, scripted):
+def test_a_linked_finding_shows_the_verdict_beside_its_words_with_the_evidence_in_the_log(team, make_check, scripted):
     finding = Finding.objects.filter(operation=team, verdict="correct").first()
+    words = (finding.observed, finding.verdict, finding.note)
     make_check(finding=finding)
     scripted.answers["a"] = failing("DISABLED")
 
     run_due()
 
     finding.refresh_from_db()
-    assert (finding.verdict, finding.observed) == ("wrong", "`DISABLED`")
+    assert (finding.live_verdict, finding.live_observed) == ("fail", "`DISABLED`")
+    assert (finding.observed, finding.verdict, finding.note) == words  # the team's (tests/ops_runs/test_sync.py)
     assert finding.checked_at is not None
     entry = ActivityEntry.objects.filter(operation=team, subject_type="finding").first()
     assert entry.actor_name == "check: check a"
@@ -308,7 +310,10 @@ def test_a_linked_blocker_resolves_when_its_check_passes(team, make_check, scrip
     run_due()
 
     blocker.refresh_from_db()
-    assert not blocker.is_open and "passes" in blocker.status_text
+    assert not blocker.is_open
+    assert blocker.status_text == "Under investigation - requires AWS infrastructure-level resolution"  # the team's
+    entry = ActivityEntry.objects.filter(operation=team, subject_type="blocker").first()
+    assert (entry.actor_name, entry.changes["state"]) == ("check: check a", ["open", "resolved"])
 
 
 def test_an_error_changes_no_tracker_item(team, make_check, scripted):

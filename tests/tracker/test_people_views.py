@@ -61,7 +61,7 @@ def test_a_public_link_is_shown_once_and_opens_a_read_only_dashboard(client, tea
     assert page.status_code == 200
     html = page.content.decode()
     assert "Operation Snail Trail" in html and "VPC Network Configuration" in html
-    assert "Mark done" not in html and "Download markdown" not in html and "· importer" not in html
+    assert "Mark done" not in html and "Download markdown" not in html and "· import" not in html
     assert page["Referrer-Policy"] == "no-referrer"
 
 

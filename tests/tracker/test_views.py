@@ -93,7 +93,7 @@ def test_the_dashboard_shows_the_tracker_in_document_order(client, team, viewer)
     assert positions == sorted(positions)
     assert "(tasks: 38%)" in page  # stated 90%, its tasks say 38%
     assert "2 hours 41 minutes" in page
-    assert "· importer" in page
+    assert "· import</span>" in page  # the items say the import wrote them
 
 
 def test_a_viewer_sees_no_editing_controls(client, team, viewer):

@@ -19,7 +19,8 @@ from ..selectors import phases_with_progress, workspace_member_named
 from . import filters
 from .base import ItemViewSet, OperationScoped, PhaseField, StrictModelSerializer, StrictSerializer
 
-TIMESTAMPS = ["created_at", "updated_at", "updated_by"]
+# `updated_by_name`: who changed it when no person did ("check: VPC DNS", "import").
+TIMESTAMPS = ["created_at", "updated_at", "updated_by", "updated_by_name"]
 
 
 # --- phases ---------------------------------------------------------------------------------------
@@ -84,10 +85,13 @@ class PhaseViewSet(ItemViewSet):
 
 
 class CheckedMixin(serializers.Serializer):
-    """When a live check last confirmed the item, and whether that look is too old to trust."""
+    """When a live check last confirmed the item, whether that look is too old to trust, and what
+    it saw (`live_verdict`, `live_observed`): beside the team's words, which it never changes."""
 
     checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     stale = serializers.SerializerMethodField()
+    live_verdict = serializers.CharField(read_only=True, help_text="pass or fail; empty until a check answers.")
+    live_observed = serializers.CharField(read_only=True)
 
     def get_stale(self, item) -> bool:
         return item.is_stale()
@@ -111,6 +115,8 @@ class TaskSerializer(CheckedMixin, StrictModelSerializer):
             "position",
             "checked_at",
             "stale",
+            "live_verdict",
+            "live_observed",
             *TIMESTAMPS,
         ]
         read_only_fields = ["done_at", "position"]
@@ -155,6 +161,8 @@ class FindingSerializer(CheckedMixin, StrictModelSerializer):
             "position",
             "checked_at",
             "stale",
+            "live_verdict",
+            "live_observed",
             *TIMESTAMPS,
         ]
         read_only_fields = ["position"]

@@ -47,12 +47,23 @@ def _check_same_operation(item: models.Model) -> None:
         raise ValidationError({"phase": "That phase belongs to another operation."})
 
 
+class LiveVerdict(models.TextChoices):
+    PASS = "pass", "passes"
+    FAIL = "fail", "fails"
+
+
 class CheckBacked(models.Model):
-    """An item a live infrastructure check keeps true (the ops app): when it last looked, and how
-    old that look may get before the page marks the item stale."""
+    """An item a live infrastructure check keeps true (the ops app): when it last looked, how old
+    that look may get before the page marks the item stale, and what it saw.
+
+    What the check saw is kept beside the team's words, never in them (issue #15): a finding's
+    `observed` and verdict are what the team wrote, `live_observed` and `live_verdict` what AWS
+    answered last. The markdown export writes the team's words only (docs/tracker-format.md)."""
 
     checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     check_stale_after = models.DurationField(null=True, blank=True, editable=False)
+    live_verdict = models.CharField(max_length=10, choices=LiveVerdict.choices, blank=True, editable=False)
+    live_observed = models.TextField(blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -91,6 +102,9 @@ class TimeStamped(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # Who changed it when no person did, named as the activity log names them ("check: VPC DNS",
+    # "import"); with `updated_by`, what kind of change a person made ("import").
+    updated_by_name = models.CharField(max_length=150, blank=True, editable=False)
 
     class Meta:
         abstract = True

@@ -18,6 +18,7 @@ from tracker.models import Blocker, Task
 pytestmark = pytest.mark.django_db
 
 FAMILY = sorted((Path(__file__).parent.parent / "fixtures" / "documents").glob("*.md"))
+EXACT = sorted((Path(__file__).parent.parent / "fixtures" / "documents" / "exact").glob("*.md"))
 
 
 def export(slug: str, *args: str) -> str:
@@ -33,6 +34,34 @@ def import_file(path: Path, *args: str) -> str:
 
 
 def test_it_gives_the_example_back_byte_for_byte(example_operation):
+    assert export(example_operation.slug) == EXAMPLE.read_text()
+
+
+@pytest.mark.parametrize("path", EXACT, ids=lambda p: p.stem)
+def test_it_gives_back_byte_for_byte_ticked_pending_items_reordered_and_unknown_sections(path: Path):
+    assert export(import_file(path)) == path.read_text(encoding="utf-8")
+
+
+def test_a_task_ticked_in_the_app_stays_where_the_team_wrote_it(example_operation):
+    task = Task.objects.get(operation=example_operation, title="AWS Account Check")
+
+    services.task_set_done(task=task, done=True, actor=None)
+
+    example = EXAMPLE.read_text()
+    assert export(example_operation.slug) == example.replace(
+        "- [ ] **AWS Account Check**", "- [x] **AWS Account Check**"
+    )
+
+
+def test_a_completed_task_reopened_and_ticked_again_comes_back_as_it_was(example_operation):
+    task = Task.objects.get(operation=example_operation, title="ECR Deployment")
+
+    services.task_set_done(task=task, done=False, actor=None)
+    reopened = export(example_operation.slug)
+    services.task_set_done(task=task, done=True, actor=None)
+
+    pending = reopened[reopened.index("### **Pending Tasks:**") :]
+    assert "- [ ] **ECR Deployment**: Container pushed and task definition registered" in pending
     assert export(example_operation.slug) == EXAMPLE.read_text()
 
 
@@ -56,7 +85,7 @@ def test_its_json_has_no_database_ids_or_creation_times(example_operation):
     assert data["phases"][0]["duration_seconds"] == 9660
 
 
-@pytest.mark.parametrize("path", [EXAMPLE, *FAMILY], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [EXAMPLE, *FAMILY, *EXACT], ids=lambda p: p.name)
 def test_importing_the_export_gives_identical_json(tmp_path: Path, path: Path):
     slug = import_file(path)
     original_json = export(slug, "--format", "json")

@@ -118,7 +118,9 @@ def test_it_reads_the_pending_tasks_of_phase_4(example: d.TrackerDocument) -> No
         "Performance Optimization",
         "End-to-End Validation",
     ]
-    assert pending[-1] == d.Task(title="End-to-End Validation", detail="Complete production readiness testing")
+    assert pending[-1] == d.Task(
+        title="End-to-End Validation", detail="Complete production readiness testing", written_as="pending"
+    )
 
 
 def test_it_reads_the_current_challenges_without_the_default_icon(example: d.TrackerDocument) -> None:
@@ -515,8 +517,10 @@ def test_it_reads_detail_sections_of_two_phases() -> None:
     assert [[(t.title, t.done) for t in p.tasks] for p in doc.phases] == [
         [],
         [("Staff Rollout", True), ("Feedback Form", True)],
-        [("Beta Cohort", True), ("Support Macros", True), ("Accessibility Audit", False)],
+        # In document order: 'Support Macros' is ticked `[x]` and stays under Pending Tasks (#15).
+        [("Beta Cohort", True), ("Accessibility Audit", False), ("Support Macros", True)],
     ]
+    assert [t.written_as for t in doc.phases[2].tasks] == ["", "pending", "pending"]
 
 
 def test_it_reads_an_operation_on_hold() -> None:

@@ -1,8 +1,10 @@
 """Specs for the markdown round trip: what the parser reads, the renderer writes back unchanged.
 
 The contract: for any document `parse` accepts, `parse(render(parse(text))) == parse(text)`, and
-the canonical example comes back byte for byte. The property test builds random *valid*
-documents and checks `parse(render(doc)) == normalize(doc)`.
+the canonical example comes back byte for byte, and so do the documents of `exact/` (issue #15):
+ticked items left under Pending Tasks, items written with or without their list's usual mark,
+sections in any order, sections the tracker does not know, headings not in bold. The property
+test builds random *valid* documents and checks `parse(render(doc)) == normalize(doc)`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from tracker.lib.renderer import render
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "documents"
 FAMILY = sorted(FIXTURES.glob("*.md"))
+# Documents written the trackers' way in everything but what each is about: they come back byte for byte.
+EXACT = sorted((FIXTURES / "exact").glob("*.md"))
 
 
 def test_it_renders_the_example_back_byte_for_byte() -> None:
@@ -33,6 +37,39 @@ def test_it_renders_the_example_back_byte_for_byte() -> None:
 
 def test_it_has_a_family_of_documents_to_round_trip() -> None:
     assert 6 <= len(FAMILY) <= 10
+    assert len(EXACT) >= 3
+
+
+@pytest.mark.parametrize("path", EXACT, ids=lambda p: p.stem)
+def test_it_renders_every_exact_document_back_byte_for_byte(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+
+    assert render(parse(text)) == text
+
+
+def test_a_ticked_item_under_pending_tasks_stays_there_as_written() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("- [ ] **AWS Account Check**", "- [x] **AWS Account Check**")
+
+    rendered = render(parse(text))
+
+    assert rendered == text
+    pending = rendered[rendered.index("### **Pending Tasks:**") :]
+    assert "- [x] **AWS Account Check**: Verify account-level restrictions" in pending
+    assert "✅ **AWS Account Check**" not in rendered
+
+
+def test_a_task_ticked_or_unticked_later_keeps_its_place() -> None:
+    doc = parse(EXAMPLE.read_text(encoding="utf-8"))
+    pending = next(t for t in doc.phase(4).tasks if t.title == "AWS Account Check")
+    completed = next(t for t in doc.phase(4).tasks if t.title == "ECR Deployment")
+
+    pending.done, completed.done = True, False
+    rendered = render(doc)
+
+    assert "- [x] **AWS Account Check**" in rendered[rendered.index("### **Pending Tasks:**") :]
+    assert "- [ ] **ECR Deployment**" in rendered[rendered.index("### **Pending Tasks:**") :]
+    completed.done = True
+    assert "- ✅ **ECR Deployment**" in render(doc)[: render(doc).index("### **Pending Tasks:**")]
 
 
 @pytest.mark.parametrize("path", FAMILY, ids=lambda p: p.stem)
@@ -114,8 +151,11 @@ def _fields(labels: tuple[str, ...]) -> st.SearchStrategy[list[list[str]]]:
     return st.lists(st.tuples(st.sampled_from(labels), _SHORT).map(list), unique_by=lambda f: f[0], max_size=2)
 
 
-_TASK = st.builds(d.Task, title=_TITLE, detail=_DETAIL, done=st.booleans(), icon=_MAYBE_ICON)
-_CRITERION = st.builds(d.Task, title=_TITLE, detail=_DETAIL, done=st.booleans(), icon=_MAYBE_ICON)
+_WRITTEN_AS = st.sampled_from(sorted(d.WRITTEN_AS))
+_TASK = st.builds(d.Task, title=_TITLE, detail=_DETAIL, done=st.booleans(), icon=_MAYBE_ICON, written_as=_WRITTEN_AS)
+_CRITERION = st.builds(
+    d.Task, title=_TITLE, detail=_DETAIL, done=st.booleans(), icon=_MAYBE_ICON, written_as=_WRITTEN_AS
+)
 _CHALLENGE = st.builds(d.Challenge, title=_TITLE, detail=_DETAIL, icon=st.one_of(st.just("🔍"), _MAYBE_ICON))
 _VERDICT = st.sampled_from(d.VERDICTS)
 _FINDING = st.one_of(
@@ -214,7 +254,15 @@ def tracker_documents(draw: st.DrawFn) -> d.TrackerDocument:
             extra_fields=_fields(("Sponsor", "Environment", "Budget", "Repository", "Dashboard")),
             phases=st.just(phases),
             next_steps=st.lists(
-                st.builds(d.NextStep, title=_TITLE, detail=_DETAIL, done=st.booleans(), group=_GROUP, icon=_MAYBE_ICON),
+                st.builds(
+                    d.NextStep,
+                    title=_TITLE,
+                    detail=_DETAIL,
+                    done=st.booleans(),
+                    group=_GROUP,
+                    icon=_MAYBE_ICON,
+                    written_as=_WRITTEN_AS,
+                ),
                 max_size=3,
             ),
             decisions=st.lists(st.builds(d.Decision, title=_TITLE, detail=_DETAIL, group=_GROUP), max_size=3),
@@ -233,10 +281,11 @@ def tracker_documents(draw: st.DrawFn) -> d.TrackerDocument:
 
 
 def _rearrange(draw: st.DrawFn, doc: d.TrackerDocument) -> None:
-    """Put the sections in a random order, some without a closing `---`."""
+    """Put the sections in a random order, some without a closing `---`, some headings not in bold."""
     doc.sections = draw(st.permutations(doc.sections))
     for section in doc.sections:
         section.rule_after = draw(st.booleans())
+        section.bold = draw(st.booleans())
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)

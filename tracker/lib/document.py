@@ -66,6 +66,20 @@ VERDICT_MARK_FOR = {"correct": "✅", "warning": "⚠️", "wrong": "❌"}
 SEVERITIES = ("primary", "secondary")
 
 DONE_ICON = "✅"  # the default mark of a completed task; stored as "" so it has one spelling
+
+# How a task, completion criterion or next step was written, where that is not given by its state,
+# so that the export writes it back as the team did (issue #15). "" is the usual for its state: a
+# task done is under Completed Tasks with ✅ (or its own icon), an open one under Pending Tasks with
+# `[ ]`; a criterion has a box; a next step has one once it is ticked. A task written under Pending
+# Tasks stays there when it is ticked, in the document (`[x]`) or later in the app.
+WRITTEN_AS = {
+    "": "the usual way for its state",
+    "pending": "under Pending Tasks with a box, `[x]` once ticked",
+    "box": "with a box where the usual has none: `[x]` under Completed Tasks, `[ ]` on a next step",
+    "plain": "with no mark where the usual has one: no ✅ under Completed Tasks, no `[ ]` under Pending "
+    "Tasks or on a criterion",
+}
+WRITTEN_AS_CHOICES = [(value, label) for value, label in WRITTEN_AS.items() if value]
 CHALLENGE_ICON = "🔍"
 
 # Top-level sections in the order a new document gets them.
@@ -106,6 +120,7 @@ class Section:
     emoji: str = ""
     title: str = ""
     rule_after: bool = False  # a `---` line closes the section
+    bold: bool = True  # its heading's title is in **bold**, as the trackers write it
 
 
 @dataclass(kw_only=True)
@@ -114,6 +129,7 @@ class Task:
     detail: str = ""
     done: bool = False
     icon: str = ""
+    written_as: str = ""  # see WRITTEN_AS
 
 
 @dataclass(kw_only=True)
@@ -160,6 +176,7 @@ class NextStep:
     done: bool = False
     group: str = ""
     icon: str = ""
+    written_as: str = ""  # see WRITTEN_AS
 
 
 @dataclass(kw_only=True)
@@ -262,6 +279,37 @@ def _without_icon(items: list, default: str) -> list:
     return [replace(item, icon="") if item.icon == default else item for item in items]
 
 
+def listed_pending(task: Task) -> bool:
+    """Whether a phase's task is written under Pending Tasks rather than Completed Tasks."""
+    return not task.done or task.written_as == "pending"
+
+
+def _task_written_as(task: Task) -> str:
+    """What the markdown keeps of a task's `written_as` for its state (what a parse reads back)."""
+    if task.written_as == "plain":
+        # Under Completed Tasks an icon is a mark of its own: only a bare item is 'plain' there.
+        return "plain" if not (task.done and task.icon) else ""
+    if not task.done:
+        return "pending"  # an open task is under Pending Tasks with `[ ]`, wherever it was
+    return task.written_as if task.written_as in ("pending", "box") else ""
+
+
+def _with_written_as(items: list, written_as) -> list:
+    out = []
+    for item in items:
+        value = written_as(item)
+        out.append(item if value == item.written_as else replace(item, written_as=value))
+    return out
+
+
+def _criterion_written_as(task: Task) -> str:
+    return "plain" if task.written_as == "plain" and not task.done else ""
+
+
+def _next_step_written_as(step: NextStep) -> str:
+    return "box" if step.written_as == "box" and not step.done else ""
+
+
 def normalize(doc: TrackerDocument) -> TrackerDocument:
     """Return the document with lists in rendering order and a layout naming every section.
 
@@ -273,9 +321,11 @@ def normalize(doc: TrackerDocument) -> TrackerDocument:
             phase,
             started_at=_to_second(phase.started_at),
             finished_at=_to_second(phase.finished_at),
-            # Completed tasks are written before pending ones; keep that order everywhere.
-            tasks=sorted(_without_icon(phase.tasks, DONE_ICON), key=lambda t: not t.done),
-            completion_criteria=_without_icon(phase.completion_criteria, DONE_ICON),
+            # Completed Tasks are written before Pending Tasks; keep that order everywhere.
+            tasks=sorted(_with_written_as(_without_icon(phase.tasks, DONE_ICON), _task_written_as), key=listed_pending),
+            completion_criteria=_with_written_as(
+                _without_icon(phase.completion_criteria, DONE_ICON), _criterion_written_as
+            ),
             challenges=_without_icon(phase.challenges, CHALLENGE_ICON),
         )
         for phase in sorted(doc.phases, key=lambda p: p.number)
@@ -286,7 +336,7 @@ def normalize(doc: TrackerDocument) -> TrackerDocument:
     doc = replace(
         doc,
         phases=phases,
-        next_steps=_grouped(doc.next_steps, lambda s: s.group),
+        next_steps=_grouped(_with_written_as(doc.next_steps, _next_step_written_as), lambda s: s.group),
         decisions=_grouped(doc.decisions, lambda d: d.group),
         achievements=_grouped(doc.achievements, lambda a: a.category),
         blockers=sorted(blockers, key=_blocker_rank),

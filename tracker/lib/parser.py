@@ -591,7 +591,9 @@ class _Parser:
     def _section(self, heading: Block, blocks: list[Block]) -> None:
         emoji, title = plain_heading(heading.text)
         key = _section_key(title)
-        section = d.Section(key=key, emoji=emoji, title=title)
+        written = split_leading_icon(heading.text.strip())[1].strip()
+        bold = written.startswith("**") and written.endswith("**") and len(written) > 4  # as plain_heading reads it
+        section = d.Section(key=key, emoji=emoji, title=title, bold=bold)
         if blocks and blocks[-1].kind == "rule":
             section.rule_after = True
         content = [b for b in blocks if b.kind != "rule"]
@@ -847,13 +849,17 @@ class _Parser:
                 elif kind == "completed":
                     if checked is False:
                         self.problem(line, "an unticked '[ ]' item under Completed Tasks")
-                    phase.tasks.append(d.Task(title=item_title, detail=detail, done=True, icon=icon))
+                    written_as = "box" if checked else "" if icon else "plain"
+                    task = d.Task(title=item_title, detail=detail, done=True, icon=icon, written_as=written_as)
+                    phase.tasks.append(task)
                 elif kind == "pending":
-                    phase.tasks.append(d.Task(title=item_title, detail=detail, done=bool(checked), icon=icon))
+                    written_as = "plain" if checked is None else "pending"
+                    task = d.Task(title=item_title, detail=detail, done=bool(checked), icon=icon, written_as=written_as)
+                    phase.tasks.append(task)
                 elif kind == "criteria":
-                    self.criteria.append(
-                        (phase.number, line, d.Task(title=item_title, detail=detail, done=bool(checked), icon=icon))
-                    )
+                    written_as = "plain" if checked is None else ""
+                    task = d.Task(title=item_title, detail=detail, done=bool(checked), icon=icon, written_as=written_as)
+                    self.criteria.append((phase.number, line, task))
                 elif kind == "challenges":
                     phase.challenges.append(d.Challenge(title=item_title, detail=detail, icon=icon))
                 else:
@@ -1007,10 +1013,14 @@ class _Parser:
                 checked, icon, title, detail = self._entry(line, text)
                 if words.endswith("CRITERIA"):
                     number = _PHASE_NUMBER_IN.search(words)
-                    task = d.Task(title=title, detail=detail, done=bool(checked), icon=icon)
+                    written_as = "plain" if checked is None else ""
+                    task = d.Task(title=title, detail=detail, done=bool(checked), icon=icon, written_as=written_as)
                     self.criteria.append((_phase_number(number.group(1)) if number else None, line, task))
                 else:
-                    step = d.NextStep(title=title, detail=detail, done=bool(checked), group=group, icon=icon)
+                    written_as = "box" if checked is False else ""
+                    step = d.NextStep(
+                        title=title, detail=detail, done=bool(checked), group=group, icon=icon, written_as=written_as
+                    )
                     self.doc.next_steps.append(step)
 
     # Cross-references, once every section is read ---------------------------------------------

@@ -24,8 +24,8 @@ def render(doc: d.TrackerDocument) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def _heading(level: int, emoji: str, title: str) -> str:
-    return f"{'#' * level} {emoji + ' ' if emoji else ''}**{title}**"
+def _heading(level: int, emoji: str, title: str, *, bold: bool = True) -> str:
+    return f"{'#' * level} {emoji + ' ' if emoji else ''}{f'**{title}**' if bold else title}"
 
 
 def _titled(title: str, body: str) -> str:
@@ -71,8 +71,8 @@ def _groups(items: list, key) -> list[tuple[str, list]]:
 def _section(doc: d.TrackerDocument, section: d.Section) -> list[str]:
     if section.key == "note":
         note = doc.notes[section.ref]
-        return [_heading(2, note.emoji, note.title)] + ([note.body] if note.body else [])
-    blocks = [_heading(2, section.emoji, section.title or _default_title(section))]
+        return [_heading(2, note.emoji, note.title, bold=section.bold)] + ([note.body] if note.body else [])
+    blocks = [_heading(2, section.emoji, section.title or _default_title(section), bold=section.bold)]
     if section.key == "phase_detail":
         blocks += _phase_detail(doc.phase(section.ref))
     else:
@@ -126,21 +126,34 @@ def _phases(doc: d.TrackerDocument) -> list[str]:
 
 def _phase_detail(phase: d.Phase) -> list[str]:
     blocks = []
-    done = [t for t in phase.tasks if t.done]
-    pending = [t for t in phase.tasks if not t.done]
+    done = [t for t in phase.tasks if not d.listed_pending(t)]
+    pending = [t for t in phase.tasks if d.listed_pending(t)]
     if done:
-        blocks.append(
-            _titled("Completed Tasks", _bullets([_entry(t.title, t.detail, icon=t.icon or d.DONE_ICON) for t in done]))
-        )
+        blocks.append(_titled("Completed Tasks", _bullets([_completed(t) for t in done])))
     if phase.challenges:
         lines = [_entry(c.title, c.detail, icon=c.icon or d.CHALLENGE_ICON) for c in phase.challenges]
         blocks.append(_titled("Current Challenge", _bullets(lines)))
     if phase.findings:
         blocks.append(_titled("Investigation Results", _bullets([_finding(f) for f in phase.findings])))
     if pending:
-        lines = [_entry(t.title, t.detail, icon=t.icon, checkbox=False) for t in pending]
+        lines = [_entry(t.title, t.detail, icon=t.icon, checkbox=_box(t, usual=True)) for t in pending]
         blocks.append(_titled("Pending Tasks", _bullets(lines)))
     return blocks
+
+
+def _completed(task: d.Task) -> str:
+    if task.written_as == "box":
+        return _entry(task.title, task.detail, icon=task.icon, checkbox=True)
+    icon = task.icon if task.written_as == "plain" else task.icon or d.DONE_ICON
+    return _entry(task.title, task.detail, icon=icon)
+
+
+def _box(item: d.Task | d.NextStep, *, usual: bool) -> bool | None:
+    """The item's checkbox (None: none), as the team wrote it: `usual` is whether its list has one."""
+    if item.done:
+        return True
+    boxed = item.written_as == "box" if not usual else item.written_as != "plain"
+    return False if boxed else None
 
 
 def _finding(finding: d.Finding) -> str:
@@ -200,10 +213,12 @@ def _wisdom(doc: d.TrackerDocument) -> list[str]:
 def _next_steps(doc: d.TrackerDocument) -> list[str]:
     blocks = []
     for group, steps in _groups(doc.next_steps, lambda x: x.group):
-        lines = [_entry(s.title, s.detail, icon=s.icon, checkbox=True if s.done else None) for s in steps]
+        lines = [_entry(s.title, s.detail, icon=s.icon, checkbox=_box(s, usual=False)) for s in steps]
         blocks.append(_titled(group, _numbered(lines)))
     for phase in doc.phases:
         if phase.completion_criteria:
-            lines = [_entry(t.title, t.detail, icon=t.icon, checkbox=t.done) for t in phase.completion_criteria]
+            lines = [
+                _entry(t.title, t.detail, icon=t.icon, checkbox=_box(t, usual=True)) for t in phase.completion_criteria
+            ]
             blocks.append(_titled(f"Phase {phase.number} Completion Criteria", _bullets(lines)))
     return blocks

@@ -164,7 +164,7 @@ class CheckSerializer(StrictModelSerializer):
     interval_seconds = SecondsField(
         source="interval", min_value=30, max_value=7 * 24 * 3600, required=False, help_text="How often it looks."
     )
-    finding = OperationItemField(Finding, help_text="A finding that mirrors this check's verdict.")
+    finding = OperationItemField(Finding, help_text="A finding that shows this check's verdict beside its words.")
     task = OperationItemField(Task, help_text="A task or completion criterion ticked while it passes.")
     blocker = OperationItemField(Blocker, help_text="A blocker resolved when it passes.")
     shown_status = serializers.CharField(

@@ -105,7 +105,7 @@ class CheckForm(ShowsServiceErrors, forms.Form):
     )
     enabled = forms.BooleanField(required=False, initial=True, help_text="Unticked, it is not looked at.")
     finding = ItemChoice(
-        queryset=Finding.objects.none(), required=False, help_text="Mirrors this check's verdict and observed value."
+        queryset=Finding.objects.none(), required=False, help_text="Shows this check's verdict beside its words."
     )
     task = ItemChoice(
         queryset=Task.objects.none(),

@@ -114,8 +114,8 @@ class Check(models.Model):
         default=dt.timedelta(minutes=5), validators=[MinValueValidator(dt.timedelta(seconds=30))]
     )
     enabled = models.BooleanField(default=True)
-    # The tracker items it keeps true (ops.sync): a finding mirrors it, a task or criterion is ticked
-    # while it passes, a blocker resolves when it passes.
+    # The tracker items it keeps true (ops.sync): a finding shows its verdict and value beside the
+    # team's words, a task or criterion is ticked while it passes, a blocker resolves when it passes.
     finding = models.ForeignKey(Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="checks")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="checks")
     blocker = models.ForeignKey(Blocker, null=True, blank=True, on_delete=models.SET_NULL, related_name="checks")

@@ -228,8 +228,8 @@ class Task(CheckBacked, TimeStamped):
     done = models.BooleanField(default=False)
     done_at = models.DateTimeField(null=True, blank=True)
     icon = models.CharField(max_length=d.MAX_ICON, blank=True)
-    # How the document wrote it when not the usual way for its list (lib/document.WRITTEN_AS), so
-    # the export writes it back as the team did: a `[x]` left under Pending Tasks stays there.
+    # How the document wrote it where its state does not say (lib/document.WRITTEN_AS), so the
+    # export writes it back as the team did: a task under Pending Tasks stays there once ticked.
     written_as = models.CharField(max_length=10, choices=d.WRITTEN_AS_CHOICES, blank=True, editable=False)
     position = models.PositiveIntegerField(default=0)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.urls import include, path
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -126,6 +127,7 @@ class EnvironmentViewSet(
         services.environment_delete(environment=instance, actor=self.request.user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class OperationEnvironmentField(serializers.PrimaryKeyRelatedField):
     """An environment of the operation's workspace, by id; any other is "No such AWS environment."."""
 

@@ -251,6 +251,8 @@ SPECTACULAR_SETTINGS = {
         "OperationStatusEnum": "tracker.models.Status",
         "PhaseStatusEnum": "tracker.models.PhaseStatus",
         "CheckStatusEnum": "ops.models.CheckStatus",
+        "OperationRoleEnum": "tracker.models.Membership.Role",
+        "WorkspaceRoleEnum": "tracker.models.WorkspaceMembership.Role",
     },
 }
 

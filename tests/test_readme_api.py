@@ -34,7 +34,13 @@ def tools():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_readme_api_walkthrough_runs_and_prints_what_it_says(tools, live_server, django_user_model, tmp_path):
-    django_user_model.objects.create_superuser(username="demo", password="walkthrough-password")
+    from tracker.models import Workspace, WorkspaceMembership
+
+    demo = django_user_model.objects.create_superuser(username="demo", password="walkthrough-password")
+    # As make run leaves it (setup_demo): the "Demo" workspace, which demo administers.
+    WorkspaceMembership.objects.create(
+        workspace=Workspace.objects.create(name="Demo", slug="demo"), user=demo, role="admin"
+    )
     (tmp_path / "var").mkdir()
     (tmp_path / "var" / "demo-password").write_text("walkthrough-password\n")
     script = _block("<!-- api-walkthrough -->", "sh")

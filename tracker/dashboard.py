@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .charts import Charts, build_charts
+from .lib.live import figure_version
 from .models import Achievement, Blocker, Challenge, Decision, Finding, Operation, Phase, Quote, Task
 from .selectors import progress_history
 
@@ -119,11 +121,35 @@ def panels_for(operation: Operation) -> list[Panel]:
     return [panel for provider in panel_providers if (panel := provider(operation)) is not None]
 
 
-def board_charts(board: Dashboard) -> Charts:
+def board_charts(board: Dashboard, *, history: list | None = None, now: dt.datetime | None = None) -> Charts:
     """Burn-ups, timeline and forecasts of the board's operation (one query: its progress history)."""
     return build_charts(
         board.operation,
         board.phases,
-        list(progress_history(operation=board.operation)),
+        list(progress_history(operation=board.operation)) if history is None else history,
         open_primary_blockers=len(board.primary_blockers),
+        now=now,
     )
+
+
+@dataclass
+class PageCharts:
+    charts: Charts
+    figures: dict[str, dict[str, Any]]  # every figure of the page, its panels' too, by key
+    versions: dict[str, str]  # of each figure: moves with its data, never with the clock alone
+
+
+_STILL = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # any instant will do, as long as it is always the same
+
+
+def page_charts(board: Dashboard, panels: list[Panel]) -> PageCharts:
+    """The charts of the page and the version of each figure, for a page that polls for news."""
+    history = list(progress_history(operation=board.operation))
+    charts = board_charts(board, history=history)
+    figures = page_figures(charts, panels)
+    # The burn-ups run to "now", and so does the current phase's bar on the timeline: for their
+    # versions they are drawn again at one fixed instant. A figure's version then moves when its
+    # data does, and an open page never redraws a chart just because time passed.
+    still = board_charts(board, history=history, now=_STILL).figures()
+    versions = {key: figure_version(still.get(key, figure)) for key, figure in figures.items()}
+    return PageCharts(charts=charts, figures=figures, versions=versions)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("workspaces/<slug:workspace_slug>/egress/", workspaces.workspace_egress, name="workspace-egress"),
     path("p/<str:token>/", pages.public_dashboard, name="public"),
     path("operations/<slug:slug>/", pages.dashboard, name="operation"),
+    path("operations/<slug:slug>/live/", pages.dashboard_live, name="operation-live"),
     path("operations/<slug:slug>/export.md", pages.operation_export, {"fmt": "markdown"}, name="export-markdown"),
     path("operations/<slug:slug>/export.json", pages.operation_export, {"fmt": "json"}, name="export-json"),
     path("operations/<slug:slug>/tasks/<int:pk>/toggle/", edits.task_toggle, name="task-toggle"),

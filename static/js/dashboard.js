@@ -1,8 +1,31 @@
-// Draws the dashboard's charts from the JSON the server put in the page, in the page's colours,
-// and keeps the page current: it asks the server every few seconds whether anything changed
-// (a conditional request answered 304 while nothing did) and swaps in the new content when it has.
+// Draws the dashboard's charts from the JSON the server put in the page, in the page's colours, and
+// keeps the page current section by section. Every two seconds (while the tab is visible) it asks
+// the server what changed, sending the versions of the sections and figures it shows; the answer is
+// a 304 while the operation is unchanged, else only the sections and figures whose versions differ
+// (tracker/views/pages.py: dashboard_live). Only those are swapped in, and only charts whose data
+// changed are drawn again.
+//
+// A form the person is using (it has the focus, or they typed in it) is kept as they left it: it is
+// moved into the new copy of its section in place of its fresh twin, which replaces it once they let
+// go of it. Whether a form is in use comes from the person's own input events, never from comparing
+// values, so nothing the page does itself can make a form look edited.
 (function () {
   "use strict";
+
+  var POLL_MS = 2000;
+  var figures = {}; // key -> plotly.js spec
+  var figureVersions = {}; // key -> the version of figures[key]
+  var pending = {}; // section name -> {version, html}: held back while a form in use has no place in it
+  var fresher = new WeakMap(); // a kept form -> the server's newer copy, put in once it is let go
+  var touched = new WeakSet(); // forms the person typed in or changed
+  var chosen = {}; // id of a chart switch -> the figure the person picked with it
+
+  function readJson(id) {
+    var element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : {};
+  }
+
+  function each(list, callback) { Array.prototype.forEach.call(list, callback); }
 
   function colours() {
     var style = getComputedStyle(document.documentElement);
@@ -10,31 +33,45 @@
     return { fg: get("--fg"), muted: get("--muted"), line: get("--line"), accent: get("--accent"), warn: get("--warn") };
   }
 
-  function draw(root) {
-    var source = root.querySelector("#chart-data");
-    if (!source || !window.Plotly) { return; }
-    var figures = JSON.parse(source.textContent);
+  // Draws the figure a chart element names, unless the element already shows that very data.
+  function draw(element) {
+    var key = element.dataset.figure || element.dataset.chart;
+    var figure = figures[key];
+    if (!figure || !window.Plotly) { return; }
+    var shows = key + "@" + (figureVersions[key] || "");
+    if (element.dataset.drawn === shows) { return; }
     var c = colours();
-    root.querySelectorAll("[data-chart]").forEach(function (element) {
-      var figure = figures[element.dataset.figure || element.dataset.chart];
-      if (!figure) { return; }
-      var layout = Object.assign({
-        paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-        font: { color: c.fg, family: "system-ui, sans-serif" },
-        margin: { l: 48, r: 16, t: 64, b: 48 }, colorway: [c.muted, c.accent, c.warn],
-        legend: { orientation: "h", yanchor: "bottom", y: 1.02, xanchor: "right", x: 1 }
-      }, figure.layout);
-      ["xaxis", "yaxis"].forEach(function (axis) {
-        layout[axis] = Object.assign({ gridcolor: c.line, zerolinecolor: c.line }, layout[axis] || {});
-      });
-      window.Plotly.react(element, figure.data, layout, { displayModeBar: false, responsive: true });
+    var layout = Object.assign({
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+      font: { color: c.fg, family: "system-ui, sans-serif" },
+      margin: { l: 48, r: 16, t: 64, b: 48 }, colorway: [c.muted, c.accent, c.warn],
+      legend: { orientation: "h", yanchor: "bottom", y: 1.02, xanchor: "right", x: 1 }
+    }, figure.layout);
+    ["xaxis", "yaxis"].forEach(function (axis) {
+      layout[axis] = Object.assign({ gridcolor: c.line, zerolinecolor: c.line }, layout[axis] || {});
     });
+    window.Plotly.react(element, figure.data, layout, { displayModeBar: false, responsive: true });
+    element.dataset.drawn = shows;
   }
 
-  // True while the reader has changed a field of a form on the page and not sent it yet.
-  function typing(root) {
-    return Array.prototype.some.call(root.querySelectorAll("form input, form textarea, form select"), function (field) {
-      if (field.type === "hidden" || field.type === "submit") { return false; }
+  function drawAll(root) { each(root.querySelectorAll("[data-chart]"), draw); }
+
+  // --- forms in use ---------------------------------------------------------------------------
+
+  // Only the person's input fires these: the page setting a value (as a swap does) fires nothing.
+  function remember(event) {
+    if (!event.target.closest) { return; }
+    var form = event.target.closest("form");
+    if (form) { touched.add(form); }
+  }
+  document.addEventListener("input", remember, true);
+  document.addEventListener("change", remember, true);
+
+  // Typed in by the person and not back to what it came with.
+  function edited(form) {
+    if (!touched.has(form)) { return false; }
+    return Array.prototype.some.call(form.elements, function (field) {
+      if (field.type === "hidden" || field.type === "submit" || field.type === "button") { return false; }
       if (field.tagName === "SELECT") {
         return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
       }
@@ -43,59 +80,223 @@
     });
   }
 
+  function inUse(form) { return form.contains(document.activeElement) || edited(form); }
+
+  // The same form in a new copy of a section: forms post to their own address.
+  function twinOf(form, fragment) {
+    var action = form.getAttribute("action");
+    return Array.prototype.find.call(fragment.querySelectorAll("form"), function (other) {
+      return other.getAttribute("action") === action;
+    }) || null;
+  }
+
+  // --- swapping a section ---------------------------------------------------------------------
+
+  function focusKey(element) {
+    if (!element || element === document.body) { return null; }
+    if (element.id) { return { id: element.id }; }
+    if (element.tagName === "SUMMARY" && element.parentElement.id) { return { summaryOf: element.parentElement.id }; }
+    return null;
+  }
+
+  function refocus(key) {
+    if (!key) { return; }
+    var element = key.id ? document.getElementById(key.id) : document.getElementById(key.summaryOf);
+    if (element && key.summaryOf) { element = element.querySelector("summary"); }
+    if (element) { element.focus({ preventScroll: true }); }
+  }
+
+  function selectionOf(element) {
+    try {
+      return typeof element.selectionStart === "number" ? [element.selectionStart, element.selectionEnd] : null;
+    } catch (e) { return null; }  // inputs of some types have no selection
+  }
+
+  // A drawn chart whose placeholder is in the new copy goes into it as it is: drawn again only if
+  // its data changed (draw() decides).
+  function keepCharts(wrapper, fragment) {
+    each(fragment.querySelectorAll("[data-chart]"), function (placeholder) {
+      var old = Array.prototype.find.call(wrapper.querySelectorAll("[data-chart]"), function (element) {
+        return element.dataset.chart === placeholder.dataset.chart && element.dataset.drawn;
+      });
+      if (!old) { return; }
+      if (placeholder.hasAttribute("aria-label")) { old.setAttribute("aria-label", placeholder.getAttribute("aria-label")); }
+      if (placeholder.dataset.figure) { old.dataset.figure = placeholder.dataset.figure; } else { delete old.dataset.figure; }
+      placeholder.replaceWith(old);
+    });
+  }
+
+  // A chart switch the person used keeps their choice when its section is swapped.
+  function applyChoices(root) {
+    each(root.querySelectorAll("select[data-chart-switch]"), function (select) {
+      var choice = chosen[select.id];
+      if (!choice || !Array.prototype.some.call(select.options, function (o) { return o.value === choice; })) { return; }
+      select.value = choice;
+      var chart = document.querySelector('[data-chart="' + select.dataset.chartSwitch + '"]');
+      if (chart) { chart.dataset.figure = choice; }
+    });
+  }
+
+  // Puts the server's copy of a section in place; false (nothing changed) when a form in use there
+  // has no twin in it (say, the blocker someone is resolving was resolved meanwhile).
+  function swap(wrapper, html, version) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    var fragment = template.content;
+    var kept = [];
+    var forms = wrapper.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      if (!inUse(forms[i])) { continue; }
+      var twin = twinOf(forms[i], fragment);
+      if (!twin) { return false; }
+      kept.push([forms[i], twin]);
+    }
+    var active = wrapper.contains(document.activeElement) ? document.activeElement : null;
+    var selection = active && selectionOf(active);
+    var activeKey = focusKey(active);
+    var open = Array.prototype.map.call(wrapper.querySelectorAll("details[open][id]"), function (d) { return d.id; });
+    kept.forEach(function (pair) {
+      pair[1].replaceWith(pair[0]);
+      fresher.set(pair[0], pair[1]);
+    });
+    keepCharts(wrapper, fragment);
+    wrapper.replaceChildren(fragment);
+    wrapper.dataset.version = version;
+    open.forEach(function (id) { var d = document.getElementById(id); if (d) { d.open = true; } });
+    applyChoices(wrapper);
+    if (active && active.isConnected) {
+      active.focus({ preventScroll: true });
+      if (selection) { try { active.setSelectionRange(selection[0], selection[1]); } catch (e) { /* no selection */ } }
+    } else if (active) {
+      refocus(activeKey);
+    }
+    return true;
+  }
+
+  // Once the person lets go of a kept form, the newer copy of it (or of its section) goes in.
+  function release() {
+    each(document.querySelectorAll("[data-live-section] form"), function (form) {
+      var newer = fresher.get(form);
+      if (!newer || inUse(form)) { return; }
+      fresher.delete(form);
+      form.replaceWith(newer);
+    });
+    Object.keys(pending).forEach(function (name) {
+      var wrapper = document.querySelector('[data-live-section="' + name + '"]');
+      if (!wrapper || swap(wrapper, pending[name].html, pending[name].version)) { delete pending[name]; }
+    });
+    drawAll(document);
+  }
+  document.addEventListener("focusout", function () { window.setTimeout(release, 0); });
+  document.addEventListener("reset", function () { window.setTimeout(release, 0); });
+
+  // --- polling --------------------------------------------------------------------------------
+
+  function heldSections(root) {
+    return Array.prototype.map.call(root.querySelectorAll("[data-live-section]"), function (wrapper) {
+      var name = wrapper.dataset.liveSection;
+      return name + "=" + (pending[name] ? pending[name].version : wrapper.dataset.version);
+    }).join(",");
+  }
+
+  function heldFigures() {
+    return Object.keys(figureVersions).map(function (key) { return key + "=" + figureVersions[key]; }).join(",");
+  }
+
+  // Sections that appeared (a panel) get an empty wrapper in their place; those gone are removed.
+  function arrange(root, order) {
+    var existing = {};
+    each(root.querySelectorAll("[data-live-section]"), function (w) { existing[w.dataset.liveSection] = w; });
+    var previous = null;
+    order.forEach(function (name) {
+      var wrapper = existing[name];
+      if (!wrapper) {
+        wrapper = document.createElement("div");
+        wrapper.dataset.liveSection = name;
+        wrapper.dataset.version = "";
+        if (previous) { previous.after(wrapper); } else { root.prepend(wrapper); }
+      }
+      delete existing[name];
+      previous = wrapper;
+    });
+    Object.keys(existing).forEach(function (name) { existing[name].remove(); delete pending[name]; });
+  }
+
+  function apply(root, news) {
+    if (news.order) { arrange(root, news.order); }
+    Object.keys(news.figures).forEach(function (key) {
+      figures[key] = news.figures[key].figure;
+      figureVersions[key] = news.figures[key].version;
+    });
+    (news.dropped_figures || []).forEach(function (key) { delete figures[key]; delete figureVersions[key]; });
+    Object.keys(news.sections).forEach(function (name) {
+      var wrapper = root.querySelector('[data-live-section="' + name + '"]');
+      var part = news.sections[name];
+      if (!wrapper) { return; }
+      if (swap(wrapper, part.html, part.version)) { delete pending[name]; } else { pending[name] = part; }
+    });
+    drawAll(root);
+  }
+
   function live() {
-    var main = document.querySelector("[data-live-url]");
-    if (!main) { return; }
-    var url = main.dataset.liveUrl;
-    var etag = main.dataset.version;
+    var root = document.querySelector("[data-live-url]");
+    if (!root) { return; }
+    var timer = null;
+    var asking = false;
+    function later() { timer = window.setTimeout(poll, POLL_MS); }
     function poll() {
-      fetch(url, { headers: { "If-None-Match": etag }, credentials: "same-origin" })
+      timer = null;
+      if (document.hidden) { return; }  // a hidden tab asks nothing; visibilitychange starts again
+      asking = true;
+      var etag = root.dataset.version;
+      fetch(root.dataset.liveUrl, {
+        headers: { "If-None-Match": etag, "X-Live-Sections": heldSections(root), "X-Live-Figures": heldFigures() },
+        credentials: "same-origin",
+        cache: "no-store"
+      })
         .then(function (response) {
           if (response.status !== 200) { return null; }
-          etag = response.headers.get("ETag");
-          return response.text();
+          etag = response.headers.get("ETag") || etag;
+          return response.json();
         })
-        .then(function (html) {
-          if (!html) { return; }
-          if (typing(main)) { etag = main.dataset.version; return; }  // don't wipe a half-filled form: retry later
-          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-live-url]");
-          if (!fresh) { return; }
-          var open = Array.prototype.map.call(main.querySelectorAll("details[open]"), function (d) { return d.id; });
-          var focused = document.activeElement && document.activeElement.id;
-          var chosen = {};
-          main.querySelectorAll("select[id]").forEach(function (s) { chosen[s.id] = s.value; });
-          main.innerHTML = fresh.innerHTML;
-          open.forEach(function (id) { var d = id && document.getElementById(id); if (d) { d.open = true; } });
-          Object.keys(chosen).forEach(function (id) {
-            var select = document.getElementById(id);
-            if (!select) { return; }
-            select.value = chosen[id];
-            if (select.dataset.chartSwitch) {
-              var chart = main.querySelector('[data-chart="' + select.dataset.chartSwitch + '"]');
-              if (chart) { chart.dataset.figure = select.value; }
-            }
-          });
-          if (focused && document.getElementById(focused)) { document.getElementById(focused).focus(); }
-          main.dataset.version = etag;
-          draw(main);
+        .then(function (news) {
+          if (news) { apply(root, news); }
+          root.dataset.version = etag;
         })
-        .catch(function () { /* offline for a moment: try again on the next tick */ })
-        .then(function () { window.setTimeout(poll, 2000); });
+        .catch(function () { /* offline for a moment: ask again on the next tick */ })
+        .then(function () {
+          asking = false;
+          root.dataset.livePolls = String(Number(root.dataset.livePolls || 0) + 1);  // for tests and the curious
+          later();
+        });
     }
-    window.setTimeout(poll, 2000);
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden && !asking && timer === null) { poll(); }
+    });
+    later();
   }
 
   // A select with data-chart-switch="X" redraws chart X with the figure it names (e.g. one phase's burn-up).
   document.addEventListener("change", function (event) {
-    var select = event.target.closest("[data-chart-switch]");
+    var select = event.target.closest && event.target.closest("[data-chart-switch]");
     if (!select) { return; }
+    chosen[select.id] = select.value;
     var element = document.querySelector('[data-chart="' + select.dataset.chartSwitch + '"]');
+    if (!element) { return; }
     element.dataset.figure = select.value;
-    draw(document);
+    draw(element);
+  });
+
+  // The charts take the page's colours: draw them again when the theme changes.
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", function () {
+    each(document.querySelectorAll("[data-chart]"), function (element) { delete element.dataset.drawn; });
+    drawAll(document);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    draw(document);
+    figures = readJson("chart-data");
+    figureVersions = readJson("chart-versions");
+    drawAll(document);
     live();
   });
 })();

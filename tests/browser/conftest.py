@@ -129,16 +129,20 @@ def open_dashboard(page, live_server):
 POLL_WAIT_MS = 8000  # the dashboard asks every 2 s; this leaves room for a slow machine
 
 
-def wait_for_poll(page) -> int:
-    """Wait for the dashboard's next live-update poll to be answered and, when it brought new
-    content (200), for that content to be swapped in. Returns the poll's status.
+def polls_handled(page) -> int:
+    """How many live-update polls the dashboard has handled (static/js/dashboard.js counts them)."""
+    return page.evaluate("Number(document.querySelector('[data-live-url]').dataset.livePolls || 0)")
 
-    A poll that brings news replaces everything under `[data-live-url]` (unless a form is being
-    filled in), so tests that use the keyboard wait for it first.
+
+def wait_for_poll(page) -> int:
+    """Wait for the dashboard's next live-update poll to be answered and handled (its news, if any,
+    swapped in). Returns the poll's status: 304 when nothing changed, 200 with news.
     """
-    page.evaluate("document.querySelector('[data-live-url]').firstElementChild.dataset.beforePoll = '1'")
-    with page.expect_response(lambda response: response.request.resource_type == "fetch", timeout=POLL_WAIT_MS) as info:
-        pass
-    if info.value.status == 200:
-        expect(page.locator("[data-live-url] > [data-before-poll]")).to_have_count(0)
+    before = polls_handled(page)
+    with page.expect_response(lambda r: r.request.resource_type == "fetch", timeout=POLL_WAIT_MS) as info:
+        page.wait_for_function(
+            "n => Number(document.querySelector('[data-live-url]').dataset.livePolls || 0) > n",
+            arg=before,
+            timeout=POLL_WAIT_MS,
+        )
     return info.value.status

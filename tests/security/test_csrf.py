@@ -92,6 +92,7 @@ READ_ONLY = {
     "tracker:workspace",  # its forms post to the member and egress routes
     "tracker:workspaces",  # its creation form is a superuser's: alice's POST is a 403 that writes nothing
     "tracker:operation",  # the dashboard; its forms post to the edit routes
+    "tracker:operation-live",  # what an open dashboard asks for its news (JSON)
     "tracker:public",
     "tracker:export-markdown",
     "tracker:export-json",

@@ -6,14 +6,16 @@ from functools import lru_cache
 
 from django.contrib.auth.decorators import login_required
 from django.forms import BaseForm
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.http import quote_etag
 from django.utils.translation import get_language
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 
-from ..dashboard import board_charts, build_dashboard, page_figures, panels_for, panels_freshness
+from ..dashboard import build_dashboard, page_charts, panels_for, panels_freshness
 from ..exporters import export_json, export_markdown
 from ..forms import (
     AchievementForm,
@@ -24,6 +26,7 @@ from ..forms import (
     PhaseChoices,
     phase_choices,
 )
+from ..lib.live import changed, parse_versions
 from ..models import Operation
 from ..permissions import Role, has_role, require_role
 from ..selectors import (
@@ -61,8 +64,15 @@ def dashboard_etag(request, slug: str) -> str | None:
 def board_context(operation: Operation) -> dict:
     """What both dashboards draw: the board, its charts, the other apps' panels and every figure."""
     board = build_dashboard(operation)
-    charts, panels = board_charts(board), panels_for(operation)
-    return {"board": board, "charts": charts, "panels": panels, "figures": page_figures(charts, panels)}
+    panels = panels_for(operation)
+    drawn = page_charts(board, panels)
+    return {
+        "board": board,
+        "charts": drawn.charts,
+        "panels": panels,
+        "figures": drawn.figures,
+        "figure_versions": drawn.versions,
+    }
 
 
 # The add-item forms are a quarter of the page's rendering when rendered per request, yet their HTML
@@ -83,10 +93,8 @@ def phase_forms(operation_id: int, phases: PhaseChoices, current: int | None, la
     return FindingForm(**phased, auto_id="finding-%s").as_div(), format_html("{} {}", picker.label_tag(), picker)
 
 
-@login_required
-@condition(etag_func=dashboard_etag)
-def dashboard(request, slug: str):
-    operation = operation_for(request, slug, dashboard=True)
+def dashboard_context(request, operation: Operation) -> dict:
+    """What a member's dashboard shows them: the board, and the forms their role may use."""
     can_edit = has_role(request.user, operation, Role.EDITOR)
     drawn = board_context(operation)
     context = {
@@ -94,7 +102,7 @@ def dashboard(request, slug: str):
         "activity": activity_feed(operation=operation, limit=20),
         "can_edit": can_edit,
         "can_admin": has_role(request.user, operation, Role.ADMIN),
-        "version": quote_etag(dashboard_etag(request, slug)),  # as the ETag header says it, quotes and all
+        "version": quote_etag(dashboard_etag(request, operation.slug)),  # as the ETag header says it, quotes and all
     }
     if can_edit:
         language = get_language()
@@ -109,7 +117,56 @@ def dashboard(request, slug: str):
             "achievement_form": blank_form(AchievementForm, "achievement-%s", language),
             "phase_picker": phase_picker,
         }
-    return render(request, "tracker/dashboard.html", context)
+    return context
+
+
+@login_required
+@condition(etag_func=dashboard_etag)
+def dashboard(request, slug: str):
+    operation = operation_for(request, slug, dashboard=True)
+    return render(request, "tracker/dashboard.html", dashboard_context(request, operation))
+
+
+@login_required
+@gzip_page
+@condition(etag_func=dashboard_etag)
+def dashboard_live(request, slug: str):
+    """What an open dashboard lacks: 304 while the operation is unchanged, else JSON with only the
+    sections and figures whose versions differ from those the page holds (the X-Live-Sections and
+    X-Live-Figures headers, `name=version,...`).
+
+    {"sections": {name: {"version", "html"}}, "figures": {key: {"version", "figure"}},
+     "order": [every section's name, when the page holds others], "dropped_figures": [keys]}
+
+    A check run moves the operation's version, but what it changes on the page is mostly a time: most
+    answers are a few bytes (tests/browser/test_live_updates.py measures an idle page's cost).
+    Compressed: the JSON is HTML, and each response's CSRF tokens are masked afresh, which with
+    Django's gzip padding is its defence against BREACH.
+    """
+    operation = operation_for(request, slug, dashboard=True)
+    context = dashboard_context(request, operation)
+    sections: dict[str, tuple[str, str]] = {}
+    # The whole page is rendered, so each section is exactly the page's markup; `messages` is
+    # emptied so that a poll never uses up a message meant for the next page the person opens.
+    render_to_string("tracker/dashboard.html", {**context, "live_sections": sections, "messages": ()}, request)
+    versions = {name: version for name, (version, _) in sections.items()}
+    held = parse_versions(request.headers.get("X-Live-Sections", ""))
+    held_figures = parse_versions(request.headers.get("X-Live-Figures", ""))
+    figures, figure_versions = context["figures"], context["figure_versions"]
+    news: dict = {
+        "sections": {name: {"version": versions[name], "html": sections[name][1]} for name in changed(versions, held)},
+        "figures": {
+            key: {"version": figure_versions[key], "figure": figures[key]}
+            for key in changed(figure_versions, held_figures)
+        },
+    }
+    if held.keys() != versions.keys():
+        news["order"] = list(versions)
+    if dropped := sorted(held_figures.keys() - figure_versions.keys()):
+        news["dropped_figures"] = dropped
+    response = JsonResponse(news)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def public_dashboard(request, token: str):

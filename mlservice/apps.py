@@ -13,8 +13,10 @@ class MlserviceConfig(AppConfig):
         from rest_framework.authtoken.models import Token
 
         from tracker.dashboard import register_panel
+        from tracker.workspace_sections import register_workspace_section
 
         from . import access, panels
 
         post_delete.connect(access.forget_token, sender=Token, dispatch_uid="mlservice.forget_token")
         register_panel(panels.ml_endpoints, freshness=panels.freshness)
+        register_workspace_section(panels.workspace_models)

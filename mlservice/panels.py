@@ -160,3 +160,29 @@ def freshness(operation_id: int) -> str | None:
     if not RegisteredModel.objects.filter(operation_id=operation_id).exists():
         return None
     return f"ml{int(time.time() // FRESHNESS_SECONDS)}"
+
+
+def workspace_models(workspace, user, is_admin: bool):
+    """The workspace's models, for its page: each with its versions, its aliases and the operation
+    whose dashboard shows it (two queries, however many models)."""
+    from django.db.models import Prefetch
+
+    from tracker.workspace_sections import Section
+
+    from .models import ModelAlias, ModelVersion
+
+    models = list(
+        RegisteredModel.objects.filter(workspace=workspace)
+        .select_related("operation")
+        .prefetch_related(
+            Prefetch("versions", queryset=ModelVersion.objects.only("id", "model_id", "version", "created_at")),
+            Prefetch("aliases", queryset=ModelAlias.objects.select_related("version").order_by("name")),
+        )
+        .order_by("name")
+    )
+    return Section(
+        id="models",
+        title="🤖 Models",
+        template="mlservice/workspace_models.html",
+        context={"models": models, "is_admin": is_admin},
+    )

@@ -37,7 +37,7 @@ class WorkspaceMemberForm(forms.Form):
 
 class EgressForm(forms.Form):
     egress_allow = forms.CharField(
-        label="Internal hosts its checks may reach",
+        label="Allowed internal hosts",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line: a CIDR (10.20.0.0/16), an address or a host name, each optionally with :port. "

@@ -30,6 +30,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/", include("tracker.api.urls")),
     path("api/", include("ops.api")),
+    path("api/", include("mlservice.api")),
     path("api/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -164,9 +164,10 @@ def freshness(operation_id: int) -> str | None:
 
 def workspace_models(workspace, user, is_admin: bool):
     """The workspace's models, for its page: each with its versions, its aliases and the operation
-    whose dashboard shows it (two queries, however many models)."""
+    whose dashboard shows it (two queries, however many models; a third for an admin's forms)."""
     from django.db.models import Prefetch
 
+    from tracker.selectors import visible_operations
     from tracker.workspace_sections import Section
 
     from .models import ModelAlias, ModelVersion
@@ -180,9 +181,11 @@ def workspace_models(workspace, user, is_admin: bool):
         )
         .order_by("name")
     )
+    # For its admins' forms (mlservice/pages.py): the operations a model may be linked to.
+    operations = list(visible_operations(user).filter(workspace=workspace).order_by("name")) if is_admin else []
     return Section(
         id="models",
         title="🤖 Models",
         template="mlservice/workspace_models.html",
-        context={"models": models, "is_admin": is_admin},
+        context={"models": models, "is_admin": is_admin, "operations": operations},
     )

@@ -22,6 +22,7 @@ import json
 import sys
 import tarfile
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,15 +40,16 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
-def fetch(package: str = PACKAGE, version: str = VERSION) -> dict[str, bytes]:
-    """The files of FILES from the package's tarball, once its sha512 matches the registry's."""
+def fetch(package: str = PACKAGE, version: str = VERSION, names: Iterable[str] = FILES) -> dict[str, bytes]:
+    """These files of the package's tarball, once its sha512 matches the registry's. (bench/page_weight.py
+    fetches the full bundle with it, to compare.)"""
     dist = json.loads(_get(f"{REGISTRY}/{package}/{version}"))["dist"]
     tarball = _get(dist["tarball"])
     algorithm, _, expected = dist["integrity"].partition("-")
     if algorithm != "sha512" or base64.b64decode(expected) != hashlib.sha512(tarball).digest():
         raise SystemExit(f"{package}@{version}: the tarball does not match the registry's {dist['integrity']}")
     with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
-        return {name: archive.extractfile(name).read() for name in FILES}
+        return {name: archive.extractfile(name).read() for name in names}
 
 
 def main() -> int:

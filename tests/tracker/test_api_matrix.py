@@ -33,6 +33,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from mlservice.models import ModelAlias, ModelVersion, RegisteredModel
 from ops import services as ops_services
 from ops.models import AwsEnvironment, Check
 from tests.conftest import join
@@ -87,6 +88,8 @@ BODIES: dict[tuple[str, str], object] = {
     ("/api/workspaces/", "post"): {"name": "Team Matrix"},
     ("/api/aws-environments/", "post"): {"name": "matrix-2", "account_id": "123456789012", "regions": ["us-east-1"]},
     ("/api/aws-environments/{id}/", "patch"): {"regions": ["us-east-1"]},
+    ("/api/models/{name}/", "patch"): {"operation": None},
+    ("/api/models/{name}/aliases/", "post"): {"alias": "production", "version": "1"},
     ("/api/workspaces/{workspace_slug}/", "patch"): {"egress_allow": ["10.20.0.0/16"]},
     ("/api/workspaces/{workspace_slug}/members/", "post"): {"username": "newcomer", "role": "member"},
     ("/api/workspaces/{workspace_slug}/members/{username}/", "patch"): {"role": "admin"},
@@ -121,6 +124,8 @@ ID_MODELS = {
     "webhooks": Webhook,
     "checks": Check,
 }
+
+MATRIX_MODEL = "matrix-model"
 
 CALLERS = ("anonymous", "outsider", "viewer", "editor", "admin", "superuser")
 
@@ -176,6 +181,15 @@ def environment_expected(path: str, method: str, caller: str) -> str:
     return "2xx"
 
 
+def model_expected(path: str, method: str, caller: str) -> str:
+    """Models: the workspace's members read them, its admins (the superuser) link them and move aliases."""
+    if "{name}" in path and caller == "outsider":
+        return "404"
+    if method in WRITE_METHODS and caller != "superuser":
+        return "403"
+    return "2xx"
+
+
 def under_an_operation(path: str) -> bool:
     return path.startswith(("/api/operations/{slug}/", "/api/operations/{operation_slug}/"))
 
@@ -194,6 +208,8 @@ def expected(path: str, method: str, caller: str) -> str:
         return workspace_expected(path, method, caller)
     if path.startswith("/api/aws-environments/"):
         return environment_expected(path, method, caller)
+    if path.startswith("/api/models/"):
+        return model_expected(path, method, caller)
     if path == "/api/workspaces/":
         return "403" if method == "post" and caller != "superuser" else "2xx"
     if path in ("/api/operations/", "/api/operations/import/") and method == "post" and caller == "outsider":
@@ -251,6 +267,18 @@ def full_team(team):
         ops_services.environment_create(
             workspace=team.workspace, name="matrix", account_id="123456789012", regions=["us-east-1"]
         )
+    if not RegisteredModel.objects.filter(name=MATRIX_MODEL).exists():
+        # Rows only (registering fetches and loads an artifact): the API reads and moves them, never serves them.
+        model = RegisteredModel.objects.create(name=MATRIX_MODEL, workspace=team.workspace)
+        version = ModelVersion.objects.create(
+            model=model,
+            version="1",
+            artifact_uri="/nonexistent/matrix.skops",
+            sha256="0" * 64,
+            sklearn_version="1.5.0",
+            n_features=4,
+        )
+        ModelAlias.objects.create(model=model, name="production", version=version)
     if not team.webhooks.exists():
         webhooks.webhook_create(operation=team, url="https://93.184.216.34/matrix", actor=None, label="matrix")
     if not team.findings.exists():
@@ -291,6 +319,8 @@ def path_value(name: str, collection: str, operation, usernames: dict[str, str])
         return str(operation.phases.order_by("number").values_list("number", flat=True).first())
     if name == "username":
         return usernames["editor"]
+    if name == "name" and collection == "models":
+        return MATRIX_MODEL
     if name == "id" and collection == "aws-environments":
         return str(AwsEnvironment.objects.order_by("pk").values_list("pk", flat=True).first())
     if name == "id" and collection in ID_MODELS:

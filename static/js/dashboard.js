@@ -243,7 +243,8 @@
     if (!root) { return; }
     var timer = null;
     var asking = false;
-    function later() { timer = window.setTimeout(poll, POLL_MS); }
+    var stopped = false;
+    function later() { if (!stopped) { timer = window.setTimeout(poll, POLL_MS); } }
     function poll() {
       timer = null;
       if (document.hidden) { return; }  // a hidden tab asks nothing; visibilitychange starts again
@@ -255,7 +256,8 @@
         cache: "no-store"
       })
         .then(function (response) {
-          if (response.status !== 200) { return null; }
+          if (response.redirected) { stopped = true; }  // to the login page: the session is over
+          if (response.status !== 200 || stopped) { return null; }
           etag = response.headers.get("ETag") || etag;
           return response.json();
         })
@@ -271,7 +273,7 @@
         });
     }
     document.addEventListener("visibilitychange", function () {
-      if (!document.hidden && !asking && timer === null) { poll(); }
+      if (!document.hidden && !asking && !stopped && timer === null) { poll(); }
     });
     later();
   }

@@ -92,6 +92,9 @@ def form_fields(route: Route, world: World, side: Side) -> dict[str, Any] | None
             "service": "sweep-service",
             "port": "5000",
         },
+        # The workspace page's model forms: the world's model has version 1 (production on it) and a dashboard.
+        "mlservice:model-alias": {"alias": "production", "version": "1"},
+        "mlservice:model-operation": {"operation": ""},
     }
     return table.get(route.name)
 
@@ -145,6 +148,8 @@ def api_body(route: Route, method: str, world: World, side: Side) -> Any:
         ("aws-environment-list", "post"): {"name": "sweep-env", "account_id": "123456789012", "regions": ["us-east-1"]},
         ("aws-environment-detail", "patch"): {"regions": ["us-east-1"]},
         ("aws-environment-detail", "delete"): NO_BODY,
+        ("model-detail", "patch"): {"operation": None},  # the world's model is linked: unlinking writes
+        ("model-aliases", "post"): {"alias": "production", "version": "1"},
     }
     if (route.name, method) in table:
         return table[(route.name, method)]

@@ -36,8 +36,8 @@ gets exactly what a model that does not exist gets (before workspaces, the regis
 these routes were exempt). Serving a model records the version that loaded
 (`SERVING_BOOKKEEPING`), which is not a write of the caller's. The public link
 page is swept with A's *revoked* link (a link's token is its only credential); the active link is
-checked on its own. There is no search endpoint, no server-sent events and no listing of models;
-the dashboard polls itself with If-None-Match.
+checked on its own. There is no search endpoint and no server-sent events (`/api/models/` lists
+the models of the caller's workspaces: in `LISTS`); the dashboard polls itself with If-None-Match.
 
 Then, explicitly: the lists (operations and their filters, environments, server metadata, metrics)
 for olga, for nobody (a member of nothing) and anonymously; the dashboard's polling with A's ETag;
@@ -245,6 +245,7 @@ LISTS = (
     "/api/operations/?changed_since=2000-01-01T00:00:00Z",
     "/api/operations/?page_size=500",
     "/api/aws-environments/",
+    "/api/models/",
     "/v2",
     "/v2/health/ready",
 )

@@ -520,7 +520,7 @@ def _list_paths(operation) -> list[str]:
     """Every GET of the schema without an object in the path, for this operation."""
     paths = []
     for template, method in MATRIX_ENDPOINTS:
-        if method != "get" or "{id}" in template or "{number}" in template or "{username}" in template:
+        if method != "get" or any(part in template for part in ("{id}", "{number}", "{username}", "{name}")):
             continue
         paths.append(
             template.replace("{operation_slug}", operation.slug)

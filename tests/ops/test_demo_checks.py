@@ -1,7 +1,7 @@
 """`manage.py demo_checks` on the moto server, then one sync as the workers do it: the example's
 hand-checked facts stay true, the ECS finding turns out wrong (the running deployment never got
-assignPublicIp: ENABLED: shown beside the team's words, which stay theirs), and the reachability check names the root cause and keeps the
-criterion unticked and the blocker open."""
+assignPublicIp: ENABLED: shown beside the team's words, which stay theirs), and the reachability
+check names the root cause and keeps the criterion unticked and the blocker open."""
 
 from __future__ import annotations
 

@@ -56,3 +56,32 @@ def api(client, token):
     """The test client with `Authorization: Token ...` on every request."""
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
     return client
+
+
+# --- managing models (test_models_api, test_model_pages) ------------------------------------------
+
+
+@pytest.fixture
+def iris_v2(served_iris, plain_artifact, workspace):
+    """`iris` with versions 1 and 2, `production` on 1."""
+    from mlservice import registry
+    from mlservice.models import RegisteredModel
+
+    registry.register_version(workspace=workspace, name="iris", uri=str(plain_artifact), version="2", trust=[])
+    return RegisteredModel.objects.get(name="iris")
+
+
+@pytest.fixture
+def rollout(workspace):
+    """An operation of the team's workspace, to link a model to."""
+    from tracker import services
+
+    return services.operation_create(workspace=workspace, name="Iris rollout", actor=None)
+
+
+@pytest.fixture
+def boss(django_user_model, workspace):
+    """An admin of the team's workspace."""
+    from tests.conftest import join
+
+    return join(workspace, django_user_model.objects.create_user(username="boss", password="boss-password"), "admin")

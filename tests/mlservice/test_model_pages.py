@@ -4,28 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mlservice import registry
 from mlservice.models import ModelAlias, RegisteredModel
-from tests.conftest import join, logged_in
+from tests.conftest import logged_in
 from tracker import services as tracker_services
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def iris_v2(served_iris, plain_artifact, workspace):
-    registry.register_version(workspace=workspace, name="iris", uri=str(plain_artifact), version="2", trust=[])
-    return RegisteredModel.objects.get(name="iris")
-
-
-@pytest.fixture
-def rollout(workspace):
-    return tracker_services.operation_create(workspace=workspace, name="Iris rollout", actor=None)
-
-
-@pytest.fixture
-def boss(django_user_model, workspace):
-    return join(workspace, django_user_model.objects.create_user(username="boss", password="boss-password"), "admin")
 
 
 def state() -> tuple:

@@ -98,3 +98,15 @@ def test_the_admin_never_shows_a_token_key(client, superuser, viewer):
     assert "viewer" in listing
     assert token.key not in listing
     assert client.get(f"/admin/authtoken/tokenproxy/{token.pk}/change/").status_code in (302, 403, 404)
+
+
+def test_the_api_root_lists_the_collections_and_the_docs(api, owner):
+    api.force_authenticate(owner)
+
+    response = api.get("/api/")
+
+    assert response.status_code == 200
+    routes = response.json()
+    assert routes["operations"].endswith("/api/operations/") and routes["docs"].endswith("/api/docs/")
+    assert {"workspaces", "aws-environments", "models", "token", "schema"} <= set(routes)
+    assert APIClient().get("/api/").status_code == 401  # nothing is readable anonymously

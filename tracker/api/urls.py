@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import hooks, items, workspaces
 from .operations import OperationViewSet
+from .root import ApiRoot
 
 router = SimpleRouter()
 router.register("operations", OperationViewSet, basename="operation")
@@ -31,4 +32,4 @@ NESTED = {
 for prefix, viewset in NESTED.items():
     router.register(rf"operations/(?P<operation_slug>[-a-zA-Z0-9_]+)/{prefix}", viewset, basename=f"operation-{prefix}")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [path("", ApiRoot.as_view(), name="api-root"), path("", include(router.urls))]

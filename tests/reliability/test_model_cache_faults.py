@@ -27,6 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mlservice import registry
+from tests.conftest import join
 from tests.reliability.harness import Gunicorn, children, gunicorn, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -99,15 +100,20 @@ def served(answer: dict) -> tuple[str, bool, str]:
     return answer["model_version"], bool(parameters.get("degraded")), parameters.get("reason", "")
 
 
-def test_a_full_then_read_only_cache_degrades_to_the_last_good_version_and_recovers(server, cache, artifacts, owner):
+def test_a_full_then_read_only_cache_degrades_to_the_last_good_version_and_recovers(
+    server, cache, artifacts, owner, workspace
+):
+    join(workspace, owner, "admin")  # the reasons name the cache's paths: its workspace's admins read them
     token = Token.objects.create(user=owner).key
-    registry.register_version(name="iris", uri=str(artifacts[0]), version="1", trust=[], alias="production")
+    registry.register_version(
+        workspace=workspace, name="iris", uri=str(artifacts[0]), version="1", trust=[], alias="production"
+    )
     assert served(infer(server, token)) == ("1", False, "")  # copied into the cache and loaded
     (worker,) = children(server.process.pid)
 
     # Full: the new version cannot be copied in, the one in memory goes on answering.
     filler = fill(cache)
-    registry.register_version(name="iris", uri=str(artifacts[1]), version="2", trust=[])
+    registry.register_version(workspace=workspace, name="iris", uri=str(artifacts[1]), version="2", trust=[])
     registry.alias_move(model="iris", alias="production", version="2")
     version, degraded, reason = served(infer(server, token))
     assert (version, degraded) == ("1", True) and "No space left on device" in reason, reason
@@ -118,7 +124,7 @@ def test_a_full_then_read_only_cache_degrades_to_the_last_good_version_and_recov
 
     # Read-only: the same, with the kernel's other answer.
     assert mount("-o", "remount,ro", str(cache)).returncode == 0
-    registry.register_version(name="iris", uri=str(artifacts[2]), version="3", trust=[])
+    registry.register_version(workspace=workspace, name="iris", uri=str(artifacts[2]), version="3", trust=[])
     registry.alias_move(model="iris", alias="production", version="3")
     version, degraded, reason = served(infer(server, token))
     assert (version, degraded) == ("2", True) and "Read-only file system" in reason, reason

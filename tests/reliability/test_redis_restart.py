@@ -95,8 +95,8 @@ def queued_groups(client: redis.Redis) -> list[list]:
     return found
 
 
-def test_checks_queued_when_redis_restarts_run_within_30_seconds_once(redis_server, slow_server, tmp_path):
-    operation = tracker_services.operation_create(name="Redis restart", actor=None)
+def test_checks_queued_when_redis_restarts_run_within_30_seconds_once(redis_server, slow_server, tmp_path, workspace):
+    operation = tracker_services.operation_create(workspace=workspace, name="Redis restart", actor=None)
     # Two groups (the regions only split them) and one pool process: one group is held in flight
     # by the endpoint, the other waits in Redis's queue behind it.
     held = http_check(operation, slow_server, "held", "/slow/held", "us-east-1")

@@ -135,8 +135,8 @@ def waiting_on(holder_pid: int) -> int:
 
 
 @pytest.fixture
-def operation(broker_url):
-    return tracker_services.operation_create(name="Worker kill", actor=None)
+def operation(broker_url, workspace):
+    return tracker_services.operation_create(workspace=workspace, name="Worker kill", actor=None)
 
 
 def assert_each_recorded_once(checks: list[Check], claim_id: uuid.UUID, before) -> None:

@@ -101,13 +101,15 @@ def main() -> int:
 
     small_data = (ROOT / "docs" / "examples" / "operation-snail-trail.md").read_bytes()
     large_data = large_document(phases=args.phases, tasks=args.tasks).encode()
+    workspace = services.workspace_create(name="Bench", actor=None)
     operations = {
-        "small": import_document(data=small_data, actor=None),
-        "large": import_document(data=large_data, actor=None),
+        "small": import_document(data=small_data, actor=None, workspace=workspace),
+        "large": import_document(data=large_data, actor=None, workspace=workspace),
     }
     clients = {}
     for size, operation in operations.items():
         user = get_user_model().objects.create_user(f"bench-{size}", f"{size}@example.com", "bench-password")
+        services.workspace_member_set(workspace=workspace, user=user, role="member", actor=None)
         services.membership_set(operation=operation, user=user, role="admin", actor=None)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
@@ -137,7 +139,7 @@ def main() -> int:
         for index in range(args.activity)
     )
     for index in range(args.operations - 1):
-        services.operation_create(name=f"Operation Empty {index:02}", actor=owner)
+        services.operation_create(workspace=workspace, name=f"Operation Empty {index:02}", actor=owner)
 
     # The test client's host is "testserver"; setup_test_environment would allow it, but it also
     # instruments template rendering, which we don't want.

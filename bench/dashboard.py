@@ -65,13 +65,15 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils.html import escape
 
+    from tracker import services
     from tracker.importers import import_document
     from tracker.lib.samples import large_document
 
     small_data = (ROOT / "docs" / "examples" / "operation-snail-trail.md").read_bytes()
     large_data = large_document(phases=args.phases, tasks=args.tasks).encode()
-    small = import_document(data=small_data, actor=None)
-    large = import_document(data=large_data, actor=None)
+    workspace = services.workspace_create(name="Bench", actor=None)
+    small = import_document(data=small_data, actor=None, workspace=workspace)
+    large = import_document(data=large_data, actor=None, workspace=workspace)
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password")
 
     # The test client's host is "testserver"; setup_test_environment would allow it, but it also

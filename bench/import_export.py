@@ -47,7 +47,9 @@ def main() -> None:
     from tracker.lib.renderer import render
     from tracker.lib.samples import large_document
     from tracker.models import Operation
+    from tracker.services import workspace_create
 
+    workspace = workspace_create(name="Bench", actor=None)
     text = large_document(phases=args.phases, tasks=args.tasks)
     data = text.encode()
     rows = args.tasks + 2 * args.phases + 3  # tasks, criteria, findings and the rest, roughly
@@ -63,10 +65,10 @@ def main() -> None:
 
     def import_fresh() -> None:
         Operation.objects.all().delete()
-        import_document(data=data, actor=None)
+        import_document(data=data, actor=None, workspace=workspace)
 
     def replace() -> None:
-        import_document(data=data, actor=None, replace=True)
+        import_document(data=data, actor=None, workspace=workspace, replace=True)
 
     slug = "operation-big-rollout"
     figures = {
@@ -79,7 +81,7 @@ def main() -> None:
     }
     Operation.objects.all().delete()
     with CaptureQueriesContext(connection) as queries:
-        import_document(data=data, actor=None)
+        import_document(data=data, actor=None, workspace=workspace)
 
     assert export_markdown(slug) == text, "the export differs from the imported document"
     base = figures["raw insert baseline"]

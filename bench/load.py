@@ -411,11 +411,12 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from mlservice import artifacts
 from mlservice.demo import ensure_demo_model
-from tracker.models import Membership, Operation
+from tracker.models import Membership, Operation, WorkspaceMembership
 call_command("setup_demo", stdout=io.StringIO())
 operation = Operation.objects.get(slug={slug!r})
 version, _ = ensure_demo_model(operation)
 user = get_user_model().objects.create_user("bench-load", "bench-load@example.com", None)
+WorkspaceMembership.objects.create(workspace=operation.workspace, user=user)
 Membership.objects.create(operation=operation, user=user, role=Membership.Role.EDITOR)
 browser = Client()
 browser.force_login(user)

@@ -454,15 +454,18 @@ def main() -> int:
         logging.getLogger(name).setLevel(logging.WARNING)
 
     from ops import services
-    from tracker.services import operation_create
+    from tracker.services import operation_create, workspace_create
 
     counter = RequestCounter()
     counter.install()
     setup_began = time.perf_counter()
     fleet = build_fleet(regions)
     specs = check_specs(fleet)
-    operation = operation_create(name="Ops sync bench", actor=None)
-    environment = services.environment_create(name="bench", account_id="123456789012", regions=regions)
+    workspace = workspace_create(name="Bench", actor=None)
+    operation = operation_create(workspace=workspace, name="Ops sync bench", actor=None)
+    environment = services.environment_create(
+        workspace=workspace, name="bench", account_id="123456789012", regions=regions
+    )
     for number, (kind, region, params, expected) in enumerate(specs):
         services.check_create(
             operation=operation,

@@ -102,3 +102,17 @@ def test_webhooks_and_their_log_are_for_admins_only(team, request, who):
     assert api.get(hooks_url(team)).status_code == 403
     assert api.get(f"/api/operations/{team.slug}/webhook-deliveries/").status_code == 403
     assert api.post(hooks_url(team), {"url": "https://93.184.216.34/hook"}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["-7.585997684942143e+150", "9223372036854775808", "0"])
+def test_a_webhook_id_filter_beyond_any_id_is_a_400_not_a_500(team, owner, value):
+    """schemathesis found webhook=-7.6e150 overflowing the database driver (a 500)."""
+    response = client_for(owner).get(f"/api/operations/{team.slug}/webhook-deliveries/", {"webhook": value})
+
+    assert response.status_code == 400 and "webhook" in response.json()["fields"]
+
+
+def test_a_phase_number_filter_beyond_any_phase_is_a_400(team, owner):
+    response = client_for(owner).get(f"/api/operations/{team.slug}/tasks/", {"phase": "1e150"})
+
+    assert response.status_code == 400 and "phase" in response.json()["fields"]

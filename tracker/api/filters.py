@@ -47,6 +47,12 @@ class ChangedSince(filters.FilterSet):
     )
 
 
+# The largest values the columns hold: a number past them is a 400, not an OverflowError from the
+# database driver (a 500 schemathesis found with webhook=-7.6e150).
+MAX_ID = 2**63 - 1
+MAX_NUMBER = 2**31 - 1
+
+
 def _by_phase_number(queryset, name, value):
     return queryset.filter(phase__number=value)
 
@@ -58,7 +64,9 @@ class PhaseFilter(ChangedSince):
 
 
 class TaskFilter(ChangedSince):
-    phase = filters.NumberFilter(method=_by_phase_number, help_text="The phase's number.")
+    phase = filters.NumberFilter(
+        method=_by_phase_number, min_value=0, max_value=MAX_NUMBER, help_text="The phase's number."
+    )
 
     class Meta:
         model = Task
@@ -66,7 +74,9 @@ class TaskFilter(ChangedSince):
 
 
 class FindingFilter(ChangedSince):
-    phase = filters.NumberFilter(method=_by_phase_number, help_text="The phase's number.")
+    phase = filters.NumberFilter(
+        method=_by_phase_number, min_value=0, max_value=MAX_NUMBER, help_text="The phase's number."
+    )
 
     class Meta:
         model = Finding

@@ -15,6 +15,7 @@ from .. import webhooks
 from ..models import Webhook, WebhookDelivery
 from ..permissions import Role
 from .base import ItemViewSet, OperationScoped, StrictModelSerializer
+from .filters import MAX_ID
 
 EVENTS_HELP = "Event names to send; empty for every event."
 
@@ -104,7 +105,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class DeliveryFilter(filters.FilterSet):
-    webhook = filters.NumberFilter(field_name="webhook_id")
+    webhook = filters.NumberFilter(field_name="webhook_id", min_value=1, max_value=MAX_ID)
 
     class Meta:
         model = WebhookDelivery

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import textwrap
 
 import pytest
 
@@ -17,10 +16,12 @@ README = (ROOT / "README.md").read_text()
 
 
 def _block(after: str, fence_info: str) -> str:
-    """The first fenced block after `after`, without its fences, dedented."""
+    """The first fenced block after `after`, without its fences and exactly as written: the fences
+    start their lines, so what a reader copies (a heredoc's closing `EOF` included) is what runs."""
     start = README.index(after)
-    match = re.compile(rf"^\s*```{fence_info}\n(.*?)^\s*```\s*$", re.S | re.M).search(README, start)
-    return textwrap.dedent(match.group(1))
+    match = re.compile(rf"^```{fence_info}\n(.*?)^```$", re.S | re.M).search(README, start)
+    assert match is not None, f"no ```{fence_info} block starting a line after {after}"
+    return match.group(1)
 
 
 @pytest.fixture

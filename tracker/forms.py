@@ -98,5 +98,18 @@ class ImportForm(forms.Form):
 
 
 class MembershipForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    """Adding someone to the operation: a member of its workspace, by name (the page offers the names)."""
+
+    username = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"list": "workspace-people", "autocomplete": "off"})
+    )
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class MembershipRoleForm(forms.Form):
+    """A member's new role, from their row on the sharing page."""
+
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices,
+        error_messages={"invalid_choice": "Not a role: choose viewer, editor or admin."},
+    )

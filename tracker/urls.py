@@ -31,6 +31,7 @@ urlpatterns = [
     path("operations/<slug:slug>/achievements/add/", edits.achievement_add, name="achievement-add"),
     path("operations/<slug:slug>/current-phase/", edits.current_phase, name="current-phase"),
     path("operations/<slug:slug>/sharing/", people.sharing, name="sharing"),
+    path("operations/<slug:slug>/sharing/members/<int:pk>/role/", people.membership_role, name="member-role"),
     path("operations/<slug:slug>/sharing/members/<int:pk>/remove/", people.membership_remove, name="member-remove"),
     path("operations/<slug:slug>/sharing/links/", people.public_link_create, name="link-create"),
     path("operations/<slug:slug>/sharing/links/<int:pk>/revoke/", people.public_link_revoke, name="link-revoke"),

@@ -76,6 +76,7 @@ def form_fields(route: Route, world: World, side: Side) -> dict[str, Any] | None
         },
         "ops:environment-edit": {"name": side.environment.name, "account_id": "123456789012", "regions": "us-east-1"},
         "ops:environment-delete": {},
+        "tracker:member-role": {"role": "viewer"},
         "tracker:member-remove": {},
         "tracker:link-create": {"label": "Made by the sweep"},
         "tracker:link-revoke": {},

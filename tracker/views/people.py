@@ -11,10 +11,10 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from .. import services, webhooks
-from ..forms import MembershipForm
-from ..models import Membership, PublicLink, Webhook
-from ..permissions import Role
-from ..selectors import memberships_of, workspace_member_named
+from ..forms import MembershipForm, MembershipRoleForm
+from ..models import Membership, Operation, PublicLink, Webhook
+from ..permissions import Role, has_role
+from ..selectors import memberships_of, workspace_member_named, workspace_members
 from .pages import get_object_in, operation_for
 
 # How much of the delivery log the sharing page shows; the admin and the API have all of it.
@@ -50,12 +50,25 @@ def sharing(request, slug: str):
     return _sharing_page(request, operation, form=form, status=status)
 
 
-def _sharing_page(request, operation, *, form=None, webhook_form=None, status: int = 200):
+def _sharing_page(
+    request, operation, *, form=None, webhook_form=None, role_errors: dict | None = None, status: int = 200
+):
     new_webhook = request.session.pop("new_webhook", None)
+    members = list(memberships_of(operation=operation))
+    for membership in members:  # a refused role change is said on the member's own row
+        membership.role_errors = (role_errors or {}).get(membership.pk, [])
+    has_role_already = {membership.user_id for membership in members}
     context = {
         "operation": operation,
         "form": form or MembershipForm(),
-        "members": memberships_of(operation=operation),
+        "members": members,
+        "roles": Membership.Role.choices,
+        # Offered by the add form (a datalist): the workspace's people who have no role here yet.
+        "addable": [
+            member.user.get_username()
+            for member in workspace_members(workspace=operation.workspace)
+            if member.user_id not in has_role_already
+        ],
         "links": operation.public_links.order_by("-created_at"),
         "new_link": request.session.pop("new_public_link", None),
         "webhook_form": webhook_form or WebhookForm(),
@@ -67,6 +80,35 @@ def _sharing_page(request, operation, *, form=None, webhook_form=None, status: i
     if new_webhook or context["new_link"]:
         add_never_cache_headers(response)  # a secret on the page: no copy of it in any cache
     return response
+
+
+@login_required
+@require_POST
+def membership_role(request, slug: str, pk: int):
+    """A member's row on the sharing page: their new role, chosen from a list (no username to type)."""
+    operation = operation_for(request, slug, Role.ADMIN)
+    membership = get_object_in(Membership.objects.select_related("user"), operation, pk)
+    form = MembershipRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_set(
+                operation=operation, user=membership.user, role=form.cleaned_data["role"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            name = membership.user.get_username()
+            messages.success(request, f"{name} is now {Membership.Role(form.cleaned_data['role']).label.lower()}.")
+            if membership.user_id == request.user.pk and not _still_admin(request.user, operation):
+                return redirect(operation.get_absolute_url())  # they lowered their own role
+            return redirect("tracker:sharing", slug=operation.slug)
+    errors = [message for messages_ in form.errors.values() for message in messages_]
+    return _sharing_page(request, operation, role_errors={membership.pk: errors}, status=400)
+
+
+def _still_admin(user, operation) -> bool:
+    """Whether `user` administers `operation` now (its `my_role` was read before the change)."""
+    return has_role(user, Operation.objects.only("pk", "workspace_id").get(pk=operation.pk), Role.ADMIN)
 
 
 @login_required

@@ -326,7 +326,7 @@ DATA_READS: dict[tuple[str, str], str] = {
 }
 
 # What the typed checks and the ECS diagnosis call (ops/checks/network.py, ecs.py, reachability.py
-# via ops/diagnosis/walk.py), whether or not aws_call may: the role needs them all. The test reads
+# via ops/diagnosis/*_steps.py), whether or not aws_call may: the role needs them all. The test reads
 # those modules' calls and fails if one is missing here.
 BUILT_IN_CALLS: frozenset[tuple[str, str]] = frozenset(
     {
@@ -339,12 +339,18 @@ BUILT_IN_CALLS: frozenset[tuple[str, str]] = frozenset(
         ("ec2", "DescribeVpcAttribute"),
         ("ec2", "DescribeVpcBlockPublicAccessExclusions"),
         ("ec2", "DescribeVpcBlockPublicAccessOptions"),
+        ("ec2", "DescribeVpcEndpoints"),  # the diagnosis: firewall endpoints, ECR endpoints
+        ("ec2", "GetManagedPrefixListEntries"),  # the diagnosis: security group rules through prefix lists
         ("ecr", "DescribeImages"),
         ("ecs", "DescribeClusters"),
         ("ecs", "DescribeServices"),
         ("ecs", "DescribeTaskDefinition"),  # the diagnosis: port mappings and images only
         ("ecs", "DescribeTasks"),  # the diagnosis: the tasks' ENIs
         ("ecs", "ListTasks"),
+        ("elbv2", "DescribeListeners"),  # the diagnosis: the path through a load balancer
+        ("elbv2", "DescribeLoadBalancers"),
+        ("elbv2", "DescribeRules"),
+        ("elbv2", "DescribeTargetGroups"),
         ("elbv2", "DescribeTargetHealth"),
     }
 )

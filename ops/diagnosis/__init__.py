@@ -21,16 +21,23 @@ for AccessDenied, the missing permission, so one unanswered call never hides the
 Evidence keys are field paths into the response of the call the step names, e.g.
 `services[0].deployments[0].networkConfiguration.awsvpcConfiguration.assignPublicIp`.
 
-Only IPv4 reachability through an internet gateway is judged (a public IP on the task). Traffic
-through a load balancer, IPv6-only tasks and AWS Reachability Analyzer (asynchronous and billed)
-are out of scope here.
+Behind a load balancer the public path is the load balancer's: its scheme, a listener on the port,
+its subnets' routes and ACLs, its security groups, then the target group's health and the tasks'
+port and groups as the load balancer reaches them (balancer.py). Each finding is tied to the paths
+it blocks, so one task of two without a public IP is "partially reachable", not "unreachable", and
+a subnet no task runs in is checked too, for the next task (paths.py). Tasks that never start are
+read from their stoppedReason (starts.py). IPv6-only tasks are judged over IPv6 (a ::/0 route, IPv6
+NACL entries, ::/0 rules), and a ::/0 rule never opens a port to IPv4 clients. AWS Reachability
+Analyzer (asynchronous and billed) and the rules inside a Network Firewall are out of scope.
 """
 
+from .balancer import listener_findings, target_health_findings
 from .model import (
     ACTIVE_EXCLUSION_STATES,
     ECR_IMAGE,
     EPHEMERAL_PORTS,
     FARGATE_PROVIDERS,
+    VERDICTS,
     Code,
     Diagnosis,
     RootCause,
@@ -42,14 +49,16 @@ from .network import (
     AppliedRouteTable,
     applied_route_table,
     block_public_access_findings,
+    endpoint_route_findings,
     igw_findings,
     nacl_decision,
     nacl_findings,
     route_findings,
-    security_group_findings,
 )
+from .paths import slug
 from .rules import (
     EcrImage,
+    assign_public_ip_findings,
     awsvpc,
     deployment_findings,
     ecr_images,
@@ -63,10 +72,22 @@ from .rules import (
     task_enis,
     task_findings,
 )
-from .walk import ACCESS_DENIED, NOT_IMPLEMENTED, STEP_NAMES, chunked, diagnose_ecs, explain_aws_error
+from .security_groups import Clients, security_group_findings
+from .starts import read_stop, registry_path_findings
+from .walk import ACCESS_DENIED, NOT_IMPLEMENTED, STEP_NAMES, STEP_SLUGS, chunked, diagnose_ecs, explain_aws_error
 
 __all__ = [
     "ACCESS_DENIED",
+    "Clients",
+    "STEP_SLUGS",
+    "VERDICTS",
+    "assign_public_ip_findings",
+    "endpoint_route_findings",
+    "listener_findings",
+    "read_stop",
+    "registry_path_findings",
+    "slug",
+    "target_health_findings",
     "ACTIVE_EXCLUSION_STATES",
     "AppliedRouteTable",
     "Code",

@@ -114,10 +114,11 @@ def deployment_findings(service: dict[str, Any], *, cluster: str) -> list[RootCa
     name = service.get("serviceName", "")
     controller = (service.get("deploymentController") or {}).get("type", "ECS")
     findings = []
+    rolling = bool(_rolling(service))
     for kind, items in (("deployments", service.get("deployments") or []), ("taskSets", service.get("taskSets") or [])):
         for index, item in enumerate(items):
-            if item.get("status") != "PRIMARY" and not item.get("runningCount"):
-                continue
+            if item.get("status") != "PRIMARY" and (not item.get("runningCount") or rolling):
+                continue  # drained, or being replaced by the rollout in progress
             running = awsvpc(item.get("networkConfiguration"))
             if running is None or running == wanted:
                 continue
@@ -145,6 +146,41 @@ def deployment_findings(service: dict[str, Any], *, cluster: str) -> list[RootCa
     return findings
 
 
+def assign_public_ip_findings(service: dict[str, Any], *, cluster: str) -> list[RootCause]:
+    """A Fargate service whose own and PRIMARY configurations both say DISABLED: no task it starts gets a
+    public IP (when they differ, DEPLOYMENT_NETWORK_CONFIG_STALE names it)."""
+    wanted = awsvpc(service.get("networkConfiguration"))
+    if wanted is None or wanted["assignPublicIp"] != "DISABLED":
+        return []
+    evidence: dict[str, Any] = {"services[0].networkConfiguration.awsvpcConfiguration.assignPublicIp": "DISABLED"}
+    for index, deployment in enumerate(service.get("deployments") or []):
+        if deployment.get("status") == "PRIMARY":
+            running = awsvpc(deployment.get("networkConfiguration")) or wanted
+            if running["assignPublicIp"] != "DISABLED":
+                return []
+            evidence[f"services[0].deployments[{index}].networkConfiguration.awsvpcConfiguration.assignPublicIp"] = (
+                "DISABLED"
+            )
+    conf = wanted
+    return [
+        RootCause(
+            Code.ASSIGN_PUBLIC_IP_DISABLED,
+            f"{service.get('serviceName')} starts its Fargate tasks with assignPublicIp DISABLED (AWS omits the "
+            "field when it is): no task gets a public IP, so nothing on the internet can address one, and "
+            "without a NAT gateway or VPC endpoints they cannot pull their image either.",
+            evidence,
+            f"aws ecs update-service --cluster {cluster} --service {service.get('serviceName')} "
+            "--network-configuration 'awsvpcConfiguration={subnets=["
+            + ",".join(conf["subnets"])
+            + "],securityGroups=["
+            + ",".join(conf["securityGroups"])
+            + "],assignPublicIp=ENABLED}' (this service's new tasks only; each then has a public IP, so its "
+            "security group alone decides what comes in). Or keep the tasks private behind an internet-facing "
+            "load balancer.",
+        )
+    ]
+
+
 def _redeploy_advice(controller: str, *, cluster: str, service: str) -> str:
     if controller == "CODE_DEPLOY":
         return (
@@ -162,10 +198,46 @@ def _redeploy_advice(controller: str, *, cluster: str, service: str) -> str:
     )
 
 
+def _no_task_remedy(service: dict[str, Any], tasks: list[tuple[int, dict[str, Any]]], *, cluster: str) -> str:
+    name, desired = service.get("serviceName", ""), service.get("desiredCount") or 0
+    if not desired:
+        return (
+            f"desiredCount is 0: aws ecs update-service --cluster {cluster} --service {name} --desired-count 1 "
+            "(it changes this service only)."
+        )
+    if tasks:
+        return (
+            f"desiredCount is already {desired}: ECS starts tasks and they stop. Fix why they stop "
+            "(TASK_START_FAILED and the other causes here); ECS retries on its own."
+        )
+    return (
+        f"desiredCount is already {desired} and no stopped task is left to read (ECS keeps them about an hour): "
+        f"read the service's events (aws ecs describe-services --cluster {cluster} --services {name} "
+        "--query 'services[0].events[:5]')."
+    )
+
+
+def _rolling(service: dict[str, Any]) -> set[str]:
+    """Task definitions that may still serve: those of ACTIVE deployments with running tasks while
+    the PRIMARY one rolls out (rolloutState IN_PROGRESS). Their tasks are the old revision serving
+    until the new one is healthy, which is how a rolling update works, not a fault."""
+    deployments = service.get("deployments") or []
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+    if primary.get("rolloutState") != "IN_PROGRESS":
+        return set()
+    return {
+        task_definition_key(d.get("taskDefinition"))
+        for d in deployments
+        if d.get("status") == "ACTIVE" and d.get("runningCount")
+    }
+
+
 def task_findings(service: dict[str, Any], tasks: list[tuple[int, dict[str, Any]]], *, cluster: str) -> list[RootCause]:
     """No task running at all, or running tasks on another task definition than the service's.
 
-    `tasks` are the service's tasks as (index in the DescribeTasks response, task) pairs.
+    `tasks` are the service's tasks as (index in the DescribeTasks response, task) pairs. Tasks of
+    an older revision during a rollout are not a finding; after it, they serve the older revision
+    (impact "none": reachable, but not the version asked for).
     """
     running = [(index, task) for index, task in tasks if task.get("lastStatus") == "RUNNING"]
     name = service.get("serviceName", "")
@@ -184,56 +256,94 @@ def task_findings(service: dict[str, Any], tasks: list[tuple[int, dict[str, Any]
                 Code.NO_RUNNING_TASKS,
                 f"No task of {name} is RUNNING, so there is nothing to reach.",
                 evidence,
-                "Read why tasks stop (aws ecs describe-tasks on a stopped task: stoppedReason; the service's events), "
-                f"and make sure desiredCount is above 0 (aws ecs update-service --cluster {cluster} "
-                f"--service {name} --desired-count 1).",
+                _no_task_remedy(service, tasks, cluster=cluster),
             )
         ]
-    wanted = service.get("taskDefinition")
+    wanted, rolling = service.get("taskDefinition"), _rolling(service)
     outdated = [
-        (index, task) for index, task in running if not same_task_definition(task.get("taskDefinitionArn"), wanted)
+        (index, task)
+        for index, task in running
+        if not same_task_definition(task.get("taskDefinitionArn"), wanted)
+        and task_definition_key(task.get("taskDefinitionArn")) not in rolling
     ]
     if not outdated:
         return []
     evidence = {"services[0].taskDefinition": wanted}
     for index, task in outdated:
         evidence[f"tasks[{index}].taskDefinitionArn"] = task.get("taskDefinitionArn")
+    for index, deployment in enumerate(service.get("deployments") or []):
+        evidence[f"services[0].deployments[{index}].rolloutState"] = deployment.get("rolloutState")
     revisions = sorted({task_definition_key(task.get("taskDefinitionArn")) for _, task in outdated})
     return [
         RootCause(
             Code.TASK_DEFINITION_OUTDATED,
             f"{len(outdated)} of {len(running)} running tasks run {', '.join(revisions)}, "
-            f"not the service's {task_definition_key(wanted)}: the update has not reached them.",
+            f"not the service's {task_definition_key(wanted)}, and no rollout is in progress: they serve the "
+            "older revision.",
             evidence,
             f"Roll the tasks onto {task_definition_key(wanted)}: aws ecs update-service --cluster {cluster} "
-            f"--service {name} --force-new-deployment, then watch the deployment's rolloutState.",
+            f"--service {name} --force-new-deployment (this service only), then watch the deployment's "
+            "rolloutState; if it fails, its rolloutStateReason says why.",
+            impact="none",
         )
     ]
 
 
-def port_mapping_findings(task_definition: dict[str, Any], *, port: int) -> list[RootCause]:
-    """No container maps the port (awsvpc: hostPort = containerPort), so the ENI has nothing listening there."""
+def port_mapping_findings(
+    task_definition: dict[str, Any], *, port: int, container: str | None = None, balanced: bool = False
+) -> list[RootCause]:
+    """No container maps the port (awsvpc: hostPort = containerPort), so the ENI has nothing listening there.
+
+    `container` (the load balancer's containerName) narrows it to that container. The fix moves the
+    probe or the listener to the port the application already serves on, not the mapping: a new
+    mapping does not make the application listen there.
+    """
     containers = task_definition.get("containerDefinitions") or []
-    for container in containers:
-        for mapping in container.get("portMappings") or []:
+    mapped: list[int] = []
+    for container_definition in containers:
+        if container and container_definition.get("name") != container:
+            continue
+        for mapping in container_definition.get("portMappings") or []:
             if (mapping.get("protocol") or "tcp") != "tcp":
                 continue
             if mapping.get("containerPort") == port:
                 return []
+            mapped += [mapping["containerPort"]] if "containerPort" in mapping else []
             low, _, high = (mapping.get("containerPortRange") or "").partition("-")
             if low.isdigit() and int(low) <= port <= int(high or low):
                 return []
     evidence: dict[str, Any] = {"taskDefinition.taskDefinitionArn": task_definition.get("taskDefinitionArn")}
-    for index, container in enumerate(containers):
-        evidence[f"taskDefinition.containerDefinitions[{index}].portMappings"] = container.get("portMappings") or []
+    for index, container_definition in enumerate(containers):
+        evidence[f"taskDefinition.containerDefinitions[{index}].portMappings"] = (
+            container_definition.get("portMappings") or []
+        )
+    key = task_definition_key(task_definition.get("taskDefinitionArn"))
+    served = ", ".join(str(p) for p in sorted(set(mapped))) or "no TCP port"
+    if balanced:
+        remedy = (
+            f"The load balancer sends to containerPort {port}, which {key} does not map ({served} mapped): point "
+            "the service's loadBalancers containerPort and the target group at the port the application serves "
+            "on (update-service; this service only)."
+        )
+    elif mapped:
+        remedy = (
+            f"The container serves on {served}: point the probe and clients at {mapped[0]} (and open it in the "
+            f"task's own security group), or, if clients must use {port}, put a load balancer listener on {port} "
+            f"forwarding to {mapped[0]}. Mapping {port} instead would also need the application to listen on "
+            f"{port} (a code change)."
+        )
+    else:
+        remedy = (
+            "Add portMappings [{containerPort: <the port the application listens on>, protocol: tcp}] in a new "
+            "revision of this task definition and update the service to it (this service only); the application "
+            "must listen on 0.0.0.0, not 127.0.0.1."
+        )
     return [
         RootCause(
             Code.CONTAINER_PORT_MISMATCH,
-            f"No container of {task_definition_key(task_definition.get('taskDefinitionArn'))} maps TCP port {port}.",
+            f"No container of {key} maps TCP port {port} (mapped: {served}).",
             evidence,
-            f"Add portMappings [{{containerPort: {port}, protocol: tcp}}] to the container that serves on {port}, "
-            "register a new revision and update the service to it; the application must also listen on "
-            "0.0.0.0, not 127.0.0.1.",
+            remedy,
         )
     ]
 

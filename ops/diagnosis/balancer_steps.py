@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .balancer import (
+    forwards_to,
     listener_findings,
     load_balancer_findings,
     registration_findings,
@@ -37,11 +38,14 @@ class BalancerSteps:
         balancers = self.call(elbv2, "describe_load_balancers", LoadBalancerArns=arns)["LoadBalancers"] if arns else []
         lines = []
         for index, balancer in enumerate(balancers):
+            self.listener_ports = []
+            findings += self._balancer(elbv2, index, balancer)
+            listening = f", listeners on {sorted(set(self.listener_ports))}" if self.listener_ports else ""
             lines.append(
                 f"{balancer.get('LoadBalancerName')} ({balancer.get('Type')}, {balancer.get('Scheme')}, "
-                f"{(balancer.get('State') or {}).get('Code')})"
+                f"{(balancer.get('State') or {}).get('Code')}{listening}, subnets "
+                f"{', '.join(z.get('SubnetId', '') for z in balancer.get('AvailabilityZones') or [])})"
             )
-            findings += self._balancer(elbv2, index, balancer)
         if not any(b["public"] for b in self.balancers):
             self.out_of_scope = (
                 "No internet-facing load balancer fronts the service: it is reached from inside the network or "
@@ -88,7 +92,8 @@ class BalancerSteps:
             listeners = self.pages(elbv2, "describe_listeners", "Listeners", LoadBalancerArn=arn)
             rules = {}
             for listener in listeners:
-                if listener.get("Port") == self.port and balancer.get("Type") == "application":
+                forwards = forwards_to(listener.get("DefaultActions") or [], group["TargetGroupArn"])
+                if listener.get("Port") == self.port and balancer.get("Type") == "application" and not forwards:
                     rules[listener["ListenerArn"]] = self.call(
                         elbv2, "describe_rules", ListenerArn=listener["ListenerArn"]
                     ).get("Rules", [])
@@ -96,6 +101,7 @@ class BalancerSteps:
                 balancer, listeners, rules, port=self.port, target_group_arn=group["TargetGroupArn"]
             )
             findings += [Found(c, frozenset(keys)) for c in found]
+            self.listener_ports += [listener.get("Port") for listener in listeners]
         if public:
             origin = {f"LoadBalancers[{index}].SecurityGroups": groups}
             for key, subnet in zip(keys, subnets, strict=True):

@@ -52,6 +52,7 @@ class _Walk(AwsCalls, EcsSteps, BalancerSteps, NetworkSteps):
         self.balancers: list[dict[str, Any]] = []  # the load balancers in front, with their target group
         self.target_groups: list[dict[str, Any]] = []
         self.out_of_scope = ""
+        self.listener_ports: list[int] = []
         self.tasks_read = False
         self.tasks: list[tuple[int, dict[str, Any]]] = []  # the service's tasks, (index in DescribeTasks, task)
         self.running: list[tuple[int, dict[str, Any]]] = []

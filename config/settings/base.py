@@ -52,16 +52,25 @@ MIDDLEWARE = [
     # Second: counts and times every response (core/metrics.py), early answers of the later ones too.
     "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with each policy's header built once instead of on every response (core/csp.py).
+    "core.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's three, skipped on the routes that use no session (SESSIONLESS_PATHS below).
+    "core.middleware.SessionMiddleware",
     "core.http_errors.BodySizeLimit",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.AuthenticationMiddleware",
+    "core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Routes with no session, logged-in user or flash messages (core/middleware.py): what ends in "/"
+# is a prefix, anything else an exact path. Inference and /metrics take a token (or an allowed
+# network), the probes nothing; a static file is answered by WhiteNoise before, a missing one is a 404.
+SESSIONLESS_PATHS = ["/v2", "/v2/", "/healthz", "/readyz", "/metrics", "/static/"]
+# Under these, a request sending `Authorization: Token <key>` has no session either: DRF's
+# TokenAuthentication comes first and either authenticates it or refuses it.
+SESSIONLESS_TOKEN_PREFIXES = ["/api/"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

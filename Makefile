@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/snailtrail
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate lint format bench bench-inference bench-load bench-hostile clean
+.PHONY: run test install install-dev migrate lint format bench bench-inference bench-load bench-hostile bench-middleware clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ bench-load: install-dev
 ## headings or problems, deep lists...): MB/s and peak memory per shape against the real example.
 bench-hostile: install-dev
 	$(BIN)/python bench/hostile_import.py
+
+## bench-middleware: each middleware's CPU per request, the WSGI app called in-process on five route
+## shapes, before and after issue #18's cheaper stack, against no middleware in the same run. About 5 minutes.
+bench-middleware: install-dev
+	$(BIN)/python bench/middleware.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .hypothesis

@@ -1,5 +1,7 @@
-"""Take the README's screenshots of a running Snail Trail: the dashboard at laptop and phone width,
-in the light and the dark theme, and its Live checks and ML endpoints panels.
+"""Take the README's screenshots of a running Snail Trail: the operation list, the dashboard, the import
+page and the sharing page, at laptop (1280x800) and phone (390x844) size, in the light and the dark
+theme (Chromium's prefers-color-scheme emulation), and the dashboard's Live checks and ML endpoints
+panels.
 
     make run &    # then, with the password it printed:
     .venv/bin/python scripts/screenshots.py --password PASSWORD [--url http://127.0.0.1:8000]
@@ -15,8 +17,37 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-SIZES = {"laptop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+SIZES = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+SCHEMES = ("light", "dark")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+def pages(slug: str) -> dict[str, str]:
+    """Each screenshot's name and the path it shows."""
+    return {
+        "home": "/",
+        "dashboard": f"/operations/{slug}/",
+        "import": "/import/",
+        "sharing": f"/operations/{slug}/sharing/",
+    }
+
+
+def shoot(page, name: str, *, full_page: bool = True) -> None:
+    path = OUT / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    print(path.relative_to(OUT.parent.parent))
+
+
+def panels(page, scheme: str) -> None:
+    """The dashboard's Live checks (make run's demo AWS) and ML endpoints panels, alone."""
+    if page.locator("#checks").count():
+        page.locator("#checks").screenshot(path=str(OUT / f"live-checks-{scheme}.png"))
+        print(f"docs/screenshots/live-checks-{scheme}.png")
+    if page.locator("#ml-endpoints").count():
+        if page.locator("[data-chart=ml-latency]").count():
+            page.wait_for_selector("[data-chart=ml-latency] svg")
+        page.locator("#ml-endpoints").screenshot(path=str(OUT / f"ml-endpoints-{scheme}.png"))
+        print(f"docs/screenshots/ml-endpoints-{scheme}.png")
 
 
 def main() -> None:
@@ -30,28 +61,21 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for size, viewport in SIZES.items():
-            for scheme in ("light", "dark"):
-                page = browser.new_page(viewport=viewport, color_scheme=scheme)
+            for scheme in SCHEMES:
+                context = browser.new_context(viewport=viewport, color_scheme=scheme)
+                page = context.new_page()
                 page.goto(f"{args.url}/accounts/login/")
                 page.fill("#id_username", args.username)
                 page.fill("#id_password", args.password)
                 page.click("button[type=submit]")
-                page.goto(f"{args.url}/operations/{args.slug}/")
-                page.wait_for_selector("[data-chart=burnup] svg")
-                path = OUT / f"dashboard-{size}-{scheme}.png"
-                page.screenshot(path=str(path), full_page=True)
-                print(path.relative_to(OUT.parent.parent))
-                if size == "laptop" and page.locator("#checks").count():  # the live checks panel (make run's demo AWS)
-                    path = OUT / f"live-checks-{scheme}.png"
-                    page.locator("#checks").screenshot(path=str(path))
-                    print(path.relative_to(OUT.parent.parent))
-                if size == "laptop" and page.locator("#ml-endpoints").count():  # the demo model's endpoints
-                    if page.locator("[data-chart=ml-latency]").count():
-                        page.wait_for_selector("[data-chart=ml-latency] svg")
-                    path = OUT / f"ml-endpoints-{scheme}.png"
-                    page.locator("#ml-endpoints").screenshot(path=str(path))
-                    print(path.relative_to(OUT.parent.parent))
-                page.close()
+                for name, path in pages(args.slug).items():
+                    page.goto(f"{args.url}{path}")
+                    if name == "dashboard":
+                        page.wait_for_selector("[data-chart=burnup] svg")
+                    shoot(page, f"{name}-{size}-{scheme}")
+                    if name == "dashboard" and size == "laptop":
+                        panels(page, scheme)
+                context.close()
         browser.close()
 
 

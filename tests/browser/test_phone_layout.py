@@ -44,6 +44,8 @@ OVERFLOWS = """() => {
       problems.push(`${name(table)} is ${table.offsetWidth}px in a ${box.clientWidth}px box that does not scroll`);
     } else if (!getComputedStyle(scroller).backgroundImage.includes("gradient")) {
       problems.push(`${name(table)} scrolls in a box with no cue`);
+    } else if (scroller.tabIndex < 0 && !scroller.querySelector("a[href], button, input, select, textarea")) {
+      problems.push(`${name(table)} scrolls in a box the keyboard cannot reach`);
     }
   }
   for (const el of document.body.querySelectorAll("*")) {

@@ -58,6 +58,14 @@ def on_starting(server) -> None:
             logger.addFilter(RedactingFilter())
 
 
+def post_worker_init(worker) -> None:
+    # A worker serves models: scikit-learn and skops are imported before it takes requests, not by
+    # its first inference (mlservice imports them lazily so that every manage.py command starts fast).
+    from mlservice.artifacts import import_runtime
+
+    import_runtime()
+
+
 def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 

@@ -100,6 +100,14 @@ class TokenCache:
                 self._reaches[key] = (reach, now + settings.MLSERVICE_TOKEN_CACHE_SECONDS)
         return reach
 
+    def cached(self, key: str) -> Reach | None:
+        """The reach this process remembers for the token, or None (unknown, expired or never seen):
+        no query. For `mlservice.fast`, which leaves a token it does not know to Django's view."""
+        hit = self._reaches.get(key)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
+
     def user_id(self, key: str) -> int | None:
         """The active user whose token this is, or None."""
         reach = self.reach(key)
@@ -127,6 +135,12 @@ def token_from(header: str) -> str | None:
 def forget_token(sender, instance: Token, **kwargs) -> None:
     """post_delete of a Token: stop accepting it in this process now."""
     tokens.forget(instance.key)
+
+
+# A WSGI environ key (so no client can send it: headers arrive as HTTP_*) that `mlservice.fast` sets
+# when it has counted the request in the throttle, let it through, then handed it to Django's view
+# (whose answer is an error: bad input, a failed prediction): the view does not count it twice.
+THROTTLE_COUNTED = "mlservice.throttle_counted"
 
 
 @dataclass

@@ -15,7 +15,7 @@ from rest_framework.routers import SimpleRouter
 
 from tracker.api.base import StrictSerializer
 
-from . import services
+from . import selectors, services
 from .models import RegisteredModel
 
 
@@ -75,7 +75,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return RegisteredModel.objects.none()
-        return services.models_of(self.request.user)
+        return selectors.models_of(self.request.user)
 
     def get_object(self):
         model = super().get_object()  # a 404 outside the caller's workspaces

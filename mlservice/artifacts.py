@@ -19,11 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import sklearn
-import skops.io
 from django.conf import settings
 from packaging.version import InvalidVersion, Version
-from sklearn.utils import get_tags
 
 if TYPE_CHECKING:
     from .models import ModelVersion
@@ -110,8 +107,12 @@ def cache_dir() -> Path:
     return path
 
 
-def version_warnings(recorded: str, running: str = sklearn.__version__) -> tuple[str, ...]:
+def version_warnings(recorded: str, running: str | None = None) -> tuple[str, ...]:
     """A warning when the running scikit-learn's major.minor differs from the one the model was saved with."""
+    if running is None:
+        import sklearn
+
+        running = sklearn.__version__
     try:
         saved, now = Version(recorded).release[:2], Version(running).release[:2]
     except InvalidVersion:
@@ -137,6 +138,11 @@ def _cached_file(version: ModelVersion) -> Path:
     return path
 
 
+def loaded(version: ModelVersion) -> Loaded | None:
+    """The version's estimator if this process has loaded it already, else None (no disk, no lock)."""
+    return _loaded.get((version.pk, version.sha256))
+
+
 def load(version: ModelVersion) -> Loaded:
     """The version's estimator, loaded once per process; raises `ArtifactError` with the reason."""
     key = (version.pk, version.sha256)
@@ -153,6 +159,8 @@ def load(version: ModelVersion) -> Loaded:
                 f"{version}: the artifact at {version.artifact_uri} has sha256 {actual}, "
                 f"the registry expects {version.sha256}; refused and removed from the cache."
             )
+        import skops.io
+
         try:
             model = skops.io.load(path, trusted=list(version.trusted_types))
         except Exception as exc:  # skops raises several kinds; each means "cannot serve this"
@@ -162,7 +170,17 @@ def load(version: ModelVersion) -> Loaded:
         return loaded
 
 
+def import_runtime() -> None:
+    """Import what loading and serving a model needs (scikit-learn, skops): for a process that is
+    about to serve (a gunicorn worker, from config/gunicorn.conf.py), so that its first inference
+    does not pay seconds of imports while clients wait."""
+    import sklearn.utils  # noqa: F401
+    import skops.io  # noqa: F401
+
+
 def allows_nan(model: Any) -> bool:
+    from sklearn.utils import get_tags
+
     try:
         return bool(get_tags(model).input_tags.allow_nan)
     except Exception:  # an estimator from outside scikit-learn without tags: assume it does not

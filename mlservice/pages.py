@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import selectors, services
 from .models import RegisteredModel
 
 
@@ -30,7 +30,7 @@ class LinkForm(forms.Form):
 
 
 def _managed_model(request, name: str) -> RegisteredModel:
-    model = get_object_or_404(services.models_of(request.user), name=name)
+    model = get_object_or_404(selectors.models_of(request.user), name=name)
     services.require_manager(model)
     return model
 

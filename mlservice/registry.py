@@ -7,6 +7,9 @@ list is stored in the database, never read back from the artifact (MLflow's GHSA
 A model belongs to the workspace it was first registered in: its later versions are registered in
 that workspace only, and it is linked only to operations of that workspace (whose dashboards show
 it). Callers are the operator (`register_model`, `demo_model`), who names the workspace.
+
+scikit-learn and skops are imported by `register_version`, where a model is registered, not with
+this module: moving an alias, the admin and every page that imports it stay cheap to start.
 """
 
 from __future__ import annotations
@@ -14,19 +17,18 @@ from __future__ import annotations
 import json
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sklearn
-import skops.io
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tracker.models import Operation, Workspace
 
-from . import artifacts, serving
+from . import artifacts
 from .models import ModelAlias, ModelVersion, RegisteredModel
 
 
@@ -128,27 +130,19 @@ def _resolve_model(model: RegisteredModel | str) -> RegisteredModel:
         raise ValidationError(f"No registered model named {model!r}.") from None
 
 
-def register_version(
-    *,
-    name: str,
-    uri: str,
-    version: str,
-    trust: list[str],
-    workspace: Workspace,
-    alias: str | None = None,
-    operation: Operation | None = None,
-    actor: AbstractBaseUser | None = None,
-) -> ModelVersion:
-    """Fetch, check and register one artifact as `name`:`version` of `workspace` (creating the model
-    on first use; a model of another workspace is refused). `operation`, of the same workspace,
-    links the model to a rollout, whose dashboard then shows its endpoints."""
-    registered = RegisteredModel(name=name, workspace=workspace)
-    registered.full_clean(validate_unique=False)
-    _check_workspace(name, workspace)
-    if operation is not None:
-        _check_link(registered, operation)
-    if ModelVersion.objects.filter(model__name=name, version=version).exists():
-        raise ValidationError(f"{name} already has a version {version!r}; versions are immutable, pick a new one.")
+@dataclass(frozen=True)
+class _Checked:
+    """An artifact that passed the trust gate and was loaded: what its ModelVersion records."""
+
+    sha256: str
+    schema: dict[str, Any]
+    model: Any
+    untrusted: list[str]  # the types the person registering it approved (only those the file holds)
+
+
+def _fetch_and_load(uri: str, trust: list[str]) -> _Checked:
+    """Fetch the artifact, refuse what is not a skops file or holds unapproved types, and load it."""
+    import skops.io
 
     with tempfile.TemporaryDirectory(prefix="mlservice-register-") as workdir:
         path = Path(workdir) / "artifact.skops"
@@ -170,18 +164,61 @@ def register_version(
             model = skops.io.load(path, trusted=untrusted)
         except Exception as exc:
             raise ValidationError(f"{uri}: skops could not load the model: {exc}") from exc
+    return _Checked(sha256, schema, model, untrusted)
 
+
+def _describe(checked: _Checked, uri: str) -> dict[str, Any]:
+    """The ModelVersion fields read from the loaded model: what it takes and what it answers."""
+    import sklearn
+
+    model = checked.model
     if not hasattr(model, "predict"):
         raise ValidationError(f"{uri}: {type(model).__name__} has no predict method; it is not a model to serve.")
     n_features = getattr(model, "n_features_in_", None)
     if not isinstance(n_features, int | np.integer):
         raise ValidationError(f"{uri}: {type(model).__name__} has no n_features_in_; was it fitted?")
     names = getattr(model, "feature_names_in_", None)
-    recorded = _recorded_sklearn_version(schema)
+    recorded = _recorded_sklearn_version(checked.schema)
     try:
         output_schema = _output_schema(model, int(n_features))
     except Exception as exc:  # a model that cannot predict one row of zeros cannot be served either
         raise ValidationError(f"{uri}: the model failed to predict a row of zeros: {exc}") from exc
+    return {
+        "sha256": checked.sha256,
+        "sklearn_version": recorded or sklearn.__version__,
+        "sklearn_version_recorded": recorded is not None,
+        "n_features": int(n_features),
+        "dtype": _input_dtype(model),
+        "feature_names": [str(n) for n in names] if names is not None else None,
+        "outputs": [output["name"] for output in output_schema],
+        "output_schema": output_schema,
+        # Only what this file needs: an approval of a type it does not hold would widen the load for nothing.
+        "trusted_types": checked.untrusted,
+    }
+
+
+def register_version(
+    *,
+    name: str,
+    uri: str,
+    version: str,
+    trust: list[str],
+    workspace: Workspace,
+    alias: str | None = None,
+    operation: Operation | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> ModelVersion:
+    """Fetch, check and register one artifact as `name`:`version` of `workspace` (creating the model
+    on first use; a model of another workspace is refused). `operation`, of the same workspace,
+    links the model to a rollout, whose dashboard then shows its endpoints."""
+    registered = RegisteredModel(name=name, workspace=workspace)
+    registered.full_clean(validate_unique=False)
+    _check_workspace(name, workspace)
+    if operation is not None:
+        _check_link(registered, operation)
+    if ModelVersion.objects.filter(model__name=name, version=version).exists():
+        raise ValidationError(f"{name} already has a version {version!r}; versions are immutable, pick a new one.")
+    described = _describe(_fetch_and_load(uri, trust), uri)
 
     with transaction.atomic():
         registered, _ = RegisteredModel.objects.get_or_create(name=name, defaults={"workspace": workspace})
@@ -189,22 +226,7 @@ def register_version(
             _check_workspace(name, workspace)
         if operation is not None:
             model_link(model=registered, operation=operation)
-        created = ModelVersion(
-            model=registered,
-            version=version,
-            artifact_uri=uri,
-            sha256=sha256,
-            sklearn_version=recorded or sklearn.__version__,
-            sklearn_version_recorded=recorded is not None,
-            n_features=int(n_features),
-            dtype=_input_dtype(model),
-            feature_names=[str(n) for n in names] if names is not None else None,
-            outputs=[output["name"] for output in output_schema],
-            output_schema=output_schema,
-            # Only what this file needs: an approval of a type it does not hold would widen the load for nothing.
-            trusted_types=untrusted,
-            created_by=actor,
-        )
+        created = ModelVersion(model=registered, version=version, artifact_uri=uri, created_by=actor, **described)
         created.full_clean()
         created.save()
         if alias:
@@ -247,8 +269,5 @@ def alias_move(
             current.full_clean()
         else:
             current.version, current.updated_by = version, actor
-        current.save()
-        # This process serves the new version from its next request; the others within
-        # MLSERVICE_REFRESH_SECONDS. Each loads it before it swaps (mlservice.serving).
-        transaction.on_commit(serving.router.expire)
+        current.save()  # the routers serve it once committed (mlservice.serving.alias_saved)
     return current

@@ -1,54 +1,37 @@
-"""The models of a user's workspaces, and the changes their admins make from the pages and the API
-(issue #13): moving an alias, linking a model to an operation. Both go through `mlservice.registry`.
+"""Every write of mlservice that a person or the inference path makes (house style rule 2).
 
-Registering a version is not here: it needs a person to review and approve the artifact's types
-(`manage.py register_model`). A model outside the user's workspaces does not exist for them; an
-operation they cannot see, or one of another workspace, is "No such operation.".
+- From the pages and the API (issue #13), for the workspace's admins: moving an alias
+  (`model_alias_set`), linking a model to an operation (`model_set_operation`). Both go through
+  `mlservice.registry`, which also registers versions: that needs a person to review and approve
+  the artifact's types (`manage.py register_model`), so it has no page. A model outside the user's
+  workspaces does not exist for them; an operation they cannot see, or one of another workspace,
+  is "No such operation.".
+- From the inference path (`mlservice.serving`): `alias_last_good_set`, the version a default
+  alias was last served well by, once per move per process.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from tracker.models import Operation, WorkspaceMembership
-from tracker.selectors import visible_operations, workspaces_of
+from tracker.models import WorkspaceMembership
 
 from . import registry
-from .models import ModelAlias, ModelVersion, RegisteredModel
+from .models import ModelAlias, RegisteredModel
+from .selectors import operations_for
 
 ADMINS_ONLY = "Only the workspace's admins move its models' aliases or link them to operations."
 NO_SUCH_OPERATION = "No such operation."
 
 
-def models_of(user) -> QuerySet[RegisteredModel]:
-    """The models of the user's workspaces, each annotated with `my_role` there (superusers: every
-    model, as admin), with their workspace, operation, versions and aliases."""
-    role = workspaces_of(user).filter(pk=OuterRef("workspace_id")).values("my_role")[:1]
-    return (
-        RegisteredModel.objects.annotate(my_role=Subquery(role))
-        .filter(my_role__isnull=False)
-        .select_related("workspace", "operation")
-        .prefetch_related(
-            Prefetch("versions", queryset=ModelVersion.objects.order_by("created_at", "pk")),
-            Prefetch("aliases", queryset=ModelAlias.objects.select_related("version").order_by("name")),
-        )
-        .order_by("name")
-    )
-
-
 def may_manage(model: RegisteredModel) -> bool:
+    """`model` comes from `selectors.models_of`, which annotates the user's role in its workspace."""
     return getattr(model, "my_role", None) == WorkspaceMembership.Role.ADMIN
 
 
 def require_manager(model: RegisteredModel) -> None:
     if not may_manage(model):
         raise PermissionDenied(ADMINS_ONLY)
-
-
-def operations_for(model: RegisteredModel, user) -> QuerySet[Operation]:
-    """The operations the model may be linked to by `user`: those of its workspace they can see."""
-    return visible_operations(user).filter(workspace_id=model.workspace_id).order_by("name")
 
 
 def model_set_operation(*, model: RegisteredModel, operation_slug: str | None, user) -> RegisteredModel:
@@ -71,3 +54,11 @@ def model_alias_set(*, model: RegisteredModel, alias: str, version: str, user) -
         return registry.alias_move(model=model, alias=alias, version=version, actor=user)
     except ValidationError as error:
         raise ValidationError({"alias": error.messages}) from None
+
+
+def alias_last_good_set(*, alias_id: int, version_id: int) -> None:
+    """Record that the alias's version `version_id` was served well, so that a fresh process that
+    cannot load the alias's version knows what to fall back on. One conditional UPDATE, no read:
+    it runs on the inference path (once per move per process), and concurrent workers that record
+    the same version write nothing twice."""
+    ModelAlias.objects.filter(pk=alias_id).exclude(last_good_id=version_id).update(last_good_id=version_id)

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import transaction
 
-from . import artifacts
+from . import artifacts, selectors, services
 from .models import ModelAlias, ModelVersion, RegisteredModel
 
 if TYPE_CHECKING:
@@ -191,6 +192,30 @@ class Router:
             failure.workspace_id = entry.workspace_id
             raise
 
+    def served_at_once(self, name: str, version: str | None, reach: Reach) -> Served | None:
+        """What `serve` would answer, when that costs no query, no write, no load and no fallback:
+        the snapshot is fresh, `reach` sees the model, the version is loaded in this process (for
+        the default, one that is not degraded and whose `last_good` is already recorded). None
+        otherwise: `mlservice.fast` then hands the request to the view, which calls `serve`."""
+        snapshot = self._snapshot
+        if snapshot is None or time.monotonic() - self._taken >= settings.MLSERVICE_REFRESH_SECONDS:
+            return None
+        entry = snapshot.get(name)
+        if entry is None or not reach.sees(entry.workspace_id):
+            return None
+        if version is not None:
+            row = entry.versions.get(version)
+        else:
+            row = entry.default
+            if row is None or (entry.alias is not None and entry.alias.last_good_id != row.pk):
+                return None  # `_mark_good` would write
+        loaded = artifacts.loaded(row) if row is not None else None
+        if loaded is None:
+            return None
+        if version is None and self._good.get(name) is not row:
+            self._good[name] = row  # what `_mark_good` does, in memory only (nothing to write)
+        return Served(name, row, loaded, row)
+
     def _serve(self, entry: Entry, version: str | None) -> Served:
         name = entry.model.name
         if version is not None:
@@ -232,7 +257,7 @@ class Router:
         alias = entry.alias
         if alias is not None and alias.last_good_id != row.pk:
             # Once per move per process: a fresh process then knows what to fall back on.
-            ModelAlias.objects.filter(pk=alias.pk).update(last_good=row)
+            services.alias_last_good_set(alias_id=alias.pk, version_id=row.pk)
             alias.last_good_id = row.pk
 
     def _load(self, row: ModelVersion) -> artifacts.Loaded:
@@ -257,13 +282,7 @@ def _key(row: ModelVersion) -> tuple[int, str]:
 
 def _read_registry() -> dict[str, Entry]:
     """Every model with its versions (newest first) and default alias, in three queries."""
-    alias_name = settings.MLSERVICE_DEFAULT_ALIAS
-    models = {m.pk: m for m in RegisteredModel.objects.all()}
-    versions: dict[int, dict[str, ModelVersion]] = {pk: {} for pk in models}
-    for row in ModelVersion.objects.order_by("model_id", "-created_at", "-pk"):
-        row.model = models[row.model_id]
-        versions[row.model_id][row.version] = row
-    aliases = {a.model_id: a for a in ModelAlias.objects.filter(name=alias_name)}
+    models, versions, aliases = selectors.registry_rows(settings.MLSERVICE_DEFAULT_ALIAS)
     snapshot = {}
     for pk, model in models.items():
         alias = aliases.get(pk)
@@ -277,3 +296,10 @@ def _read_registry() -> dict[str, Entry]:
 
 
 router = Router()
+
+
+def alias_saved(sender: type[ModelAlias], instance: ModelAlias, **kwargs: Any) -> None:
+    """post_save of a ModelAlias (a move, from any service): this process serves the new version
+    from its next request after the commit; the others within MLSERVICE_REFRESH_SECONDS. Each loads
+    it before it swaps. (A signal, so that the registry's writes need not import the router.)"""
+    transaction.on_commit(router.expire)

@@ -154,7 +154,8 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
         if user.status_code == 401:
             ERRORS.labels(UNKNOWN, UNKNOWN, "unauthorized").inc()
         return user
-    wait = access.throttle.check(user.user_id)
+    # Counted already when mlservice.fast let the request through, then handed it over to answer an error.
+    wait = None if request.META.get(access.THROTTLE_COUNTED) else access.throttle.check(user.user_id)
     if wait is not None:
         ERRORS.labels(UNKNOWN, UNKNOWN, "throttled").inc()
         return _error(

@@ -85,3 +85,57 @@ def boss(django_user_model, workspace):
     from tests.conftest import join
 
     return join(workspace, django_user_model.objects.create_user(username="boss", password="boss-password"), "admin")
+
+
+# --- the inference routes through mlservice.fast, as gunicorn serves them (config/wsgi.py) ----------
+
+
+class FastPathHandler:
+    """The test client's handler with `mlservice.fast` in front, as config/wsgi.py mounts it: an
+    infer request it can answer is answered there, every other one by Django's test handler.
+    `answered` lists, per request, who answered it ("fast" or "django")."""
+
+    def __init__(self, django_handler):
+        from mlservice.fast import FastInference
+
+        self.django_handler = django_handler
+        self.fast = FastInference(django_app=None)
+        self.answered: list[str] = []
+
+    def __call__(self, environ):
+        from django.conf import settings
+        from django.core.handlers.wsgi import WSGIRequest
+        from django.http import HttpResponse
+        from django.test.utils import override_settings
+
+        from mlservice import serving
+
+        if settings.MLSERVICE_REFRESH_SECONDS == 0:
+            # The suite's "read the registry at every request": the read happens here, as a request
+            # before this one would have done it, and the snapshot is fresh for this request.
+            serving.router.expire()
+            serving.router.snapshot()
+            with override_settings(MLSERVICE_REFRESH_SECONDS=3600):
+                answer = self.fast.answer(environ)
+        else:
+            answer = self.fast.answer(environ)
+        if answer is None:
+            self.answered.append("django")
+            return self.django_handler(environ)
+        self.answered.append("fast")
+        status, headers, body = answer
+        response = HttpResponse(body, status=int(status.split()[0]))
+        for name, value in headers:
+            response[name] = value
+        response.wsgi_request = WSGIRequest(environ)
+        return response
+
+
+@pytest.fixture
+def client():
+    """pytest-django's client, with `mlservice.fast` in front of Django (`FastPathHandler`)."""
+    from django.test import Client
+
+    test_client = Client()
+    test_client.handler = FastPathHandler(test_client.handler)
+    return test_client

@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tracker import events
 from tracker import services as tracker_services
-from tracker import webhooks
 from tracker.models import Blocker, LiveVerdict
 
 from .checks.base import ERROR, FAIL, PASS
@@ -89,14 +89,11 @@ def _follow_task(check: Check, run: CheckRun) -> None:
 
 
 def _announce(check: Check, run: CheckRun, flip: CheckFlip) -> None:
-    webhooks.emit(
+    events.announce(
         operation=check.operation,
-        event=webhooks.CHECK_FLIPPED,
-        payload={
-            "subject": {"type": "check", "id": check.pk, "title": check.name},
-            "changes": {"status": [flip.from_status, flip.to_status]},
-            "actor": f"check: {check.name}",
-            "observed": run.observed,
-            "evidence": run.evidence,
-        },
+        event=events.Event.CHECK_FLIPPED,
+        subject={"type": "check", "id": check.pk, "title": check.name},
+        changes={"status": [flip.from_status, flip.to_status]},
+        actor=f"check: {check.name}",
+        details={"observed": run.observed, "evidence": run.evidence},
     )

@@ -24,7 +24,7 @@ from django.utils.text import slugify
 
 from core.signals import security_event
 
-from . import signals
+from . import events, signals
 from .lib import document as d
 from .models import (
     Achievement,
@@ -127,9 +127,7 @@ def activity_record(
         subject_label=str(subject)[:500],
         changes=changes or {},
     )
-    from . import webhooks  # webhooks builds on these services
-
-    webhooks.activity_recorded(entry)
+    events.announce_activity(entry, subject=subject)
     return entry
 
 

@@ -12,3 +12,7 @@ from django.dispatch import Signal
 
 content_replacing = Signal()
 content_replaced = Signal()
+
+# One event happened to an operation (tracker.events): sent with `occurrence`, an
+# `events.Occurrence`, inside the transaction that made the change.
+event_happened = Signal()

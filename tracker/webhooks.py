@@ -1,10 +1,10 @@
 """Outgoing webhooks: which changes are events, who is told, how a delivery is signed and sent.
 
-An activity entry is the single place every change passes through, so events are derived from it
-(`events_for`, a pure function) and nothing else in the services needs to know about webhooks. A
-change that is no event costs no query at all; one that is writes a `WebhookDelivery` per
-subscribed webhook in the same transaction and queues the send for after the commit, so a
-rolled-back change is never announced.
+Which changes are events is tracker.events' business: this module hears `event_happened` (wired
+in TrackerConfig.ready), so nothing in the services needs to know about webhooks. A change that is
+no event costs no query at all; one that is writes a `WebhookDelivery` per subscribed webhook in
+the same transaction and queues the send for after the commit, so a rolled-back change is never
+announced.
 
 Each delivery is a POST of the JSON payload, signed with the webhook's secret:
 `X-SnailTrail-Signature: sha256=<hex HMAC-SHA256 of the exact body>`. Receivers verify it with a
@@ -43,110 +43,28 @@ from django.utils import timezone
 from core import egress
 
 from . import services
-from .models import ActivityEntry, Blocker, Operation, PhaseStatus, Webhook, WebhookDelivery
+from .events import Event, Occurrence
+from .models import Operation, Webhook, WebhookDelivery
 from .services import Actor
 
 logger = logging.getLogger(__name__)
 
 # --- events ---------------------------------------------------------------------------------------
 
-BLOCKER_OPENED = "blocker.opened"
-BLOCKER_RESOLVED = "blocker.resolved"
-TASK_DONE = "task.done"  # tasks and next steps
-TASK_REOPENED = "task.reopened"
-CRITERION_DONE = "criterion.done"
-CRITERION_REOPENED = "criterion.reopened"
-PHASE_COMPLETED = "phase.completed"
-CHECK_FLIPPED = "check.flipped"  # sent by the ops app through `emit`
-
-EVENTS = (
-    BLOCKER_OPENED,
-    BLOCKER_RESOLVED,
-    TASK_DONE,
-    TASK_REOPENED,
-    CRITERION_DONE,
-    CRITERION_REOPENED,
-    PHASE_COMPLETED,
-    CHECK_FLIPPED,
-)
-EVENT_CHOICES = [(event, event) for event in EVENTS]
-
-# What the activity log calls a ticked item, and the events its `done` gives.
-_DONE_EVENTS = {
-    "task": (TASK_DONE, TASK_REOPENED),
-    "next step": (TASK_DONE, TASK_REOPENED),
-    "completion criterion": (CRITERION_DONE, CRITERION_REOPENED),
-}
+# Every event a webhook may subscribe to; tracker.events names them and says when they happen.
+EVENTS = tuple(Event)
+EVENT_CHOICES = [(event.value, event.value) for event in Event]
 
 
-def _change(entry: ActivityEntry, field: str) -> tuple[Any, Any] | None:
-    pair = entry.changes.get(field)
-    return (pair[0], pair[1]) if isinstance(pair, list | tuple) and len(pair) == 2 else None
-
-
-def _event_names(entry: ActivityEntry) -> list[str]:
-    created = entry.action == ActivityEntry.Action.CREATED
-    if entry.action not in (ActivityEntry.Action.CREATED, ActivityEntry.Action.UPDATED):
-        return []
-    if entry.subject_type == "blocker":
-        state = _change(entry, "state")
-        if created:
-            return [BLOCKER_OPENED] if state is None or state[1] == Blocker.State.OPEN else []
-        if state == (Blocker.State.RESOLVED, Blocker.State.OPEN):
-            return [BLOCKER_OPENED]
-        if state == (Blocker.State.OPEN, Blocker.State.RESOLVED):
-            return [BLOCKER_RESOLVED]
-        return []
-    if entry.subject_type in _DONE_EVENTS:
-        done, reopened = _DONE_EVENTS[entry.subject_type]
-        change = _change(entry, "done")
-        if change is None:
-            return []
-        old, new = change
-        if new is True and old is not True:  # ticked, or created already done
-            return [done]
-        if old is True and new is False and not created:
-            return [reopened]
-        return []
-    if entry.subject_type == "phase":
-        change = _change(entry, "status")
-        if change is not None and change[1] == PhaseStatus.COMPLETE and change[0] != PhaseStatus.COMPLETE:
-            return [PHASE_COMPLETED]
-    return []
-
-
-def events_for(entry: ActivityEntry) -> list[tuple[str, dict[str, Any]]]:
-    """The webhook events an activity entry is, each with its payload's own part. No query."""
-    names = _event_names(entry)
-    if not names:
-        return []
+def event_happened(*, occurrence: Occurrence, **_: Any) -> list[WebhookDelivery]:
+    """Receiver of `signals.event_happened`: queue a delivery per subscribed webhook."""
     body = {
-        "subject": {"type": entry.subject_type, "id": entry.subject_id, "title": entry.subject_label},
-        "changes": entry.changes,
-        "actor": entry.actor_name,
+        "subject": occurrence.subject,
+        "changes": occurrence.changes,
+        "actor": occurrence.actor,
+        **occurrence.details,
     }
-    return [(name, body) for name in names]
-
-
-def activity_recorded(entry: ActivityEntry) -> list[WebhookDelivery]:
-    """Called by `services.activity_record` for every entry: queue deliveries for its events."""
-    events = events_for(entry)
-    if not events:
-        return []  # the common case, and it must cost nothing
-    return _queue(entry.operation, events, at=entry.at or timezone.now())
-
-
-def emit(*, operation: Operation, event: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
-    """Announce an event that is no tracker change, e.g. a live check flipping (the ops app).
-
-    `payload` is the event's own part: "subject" ({"type", "id", "title"}), "changes" and "actor"
-    as in the other events. The envelope ("event", "delivery", "at", "operation") is added here.
-    Call it inside the transaction that makes the change: the send waits for the commit.
-    """
-    if event not in EVENTS:
-        raise ValueError(f"unknown webhook event {event!r}")
-    body = {"subject": None, "changes": {}, "actor": "system", **payload}
-    return _queue(operation, [(event, body)], at=timezone.now())
+    return _queue(occurrence.operation, [(occurrence.event.value, body)], at=occurrence.at)
 
 
 def _queue(operation: Operation, events: list[tuple[str, dict[str, Any]]], *, at: dt.datetime) -> list[WebhookDelivery]:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import logged_in
-from tracker import services, tasks, webhooks
+from tracker import events, services, tasks, webhooks
 from tracker.models import ActivityEntry, Phase, PhaseStatus, Task, Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
@@ -158,31 +158,35 @@ def test_the_ops_app_emits_a_check_flip(team, owner, receiver, local_targets, se
     subject = {"type": "finding", "id": 7, "title": "Route table"}
 
     with sent():
-        webhooks.emit(
+        events.announce(
             operation=team,
-            event="check.flipped",
-            payload={"subject": subject, "changes": {"verdict": ["correct", "wrong"]}},
+            event=events.Event.CHECK_FLIPPED,
+            subject=subject,
+            changes={"verdict": ["correct", "wrong"]},
+            details={"observed": {"routes": 2}},
         )
 
     [request] = receiver.requests
     assert request.event == "check.flipped"
     assert request.json["subject"] == subject
     assert request.json["actor"] == "system"
+    assert request.json["observed"] == {"routes": 2}
     with pytest.raises(ValueError):
-        webhooks.emit(operation=team, event="check.flopped", payload={})
+        events.announce(operation=team, event="check.flopped")
 
 
 # --- events from activity entries -------------------------------------------------------------------
 
 
-def entry(subject_type: str, action: str = "updated", **changes) -> ActivityEntry:
-    return ActivityEntry(
-        subject_type=subject_type, subject_id=1, subject_label="x", action=action, actor_name="owner", changes=changes
+def entry(kind: str, action: str = "updated", **changes) -> tuple[ActivityEntry, str]:
+    activity = ActivityEntry(
+        subject_type="label", subject_id=1, subject_label="x", action=action, actor_name="owner", changes=changes
     )
+    return activity, kind
 
 
 @pytest.mark.parametrize(
-    ("activity", "events"),
+    ("activity", "expected"),
     [
         (entry("blocker", "created", state=[None, "open"]), ["blocker.opened"]),
         (entry("blocker", state=["open", "resolved"]), ["blocker.resolved"]),
@@ -192,9 +196,9 @@ def entry(subject_type: str, action: str = "updated", **changes) -> ActivityEntr
         (entry("task", done=[True, False]), ["task.reopened"]),
         (entry("task", "created", done=[None, True]), ["task.done"]),
         (entry("task", "created", done=[None, False]), []),
-        (entry("next step", done=[False, True]), ["task.done"]),
-        (entry("completion criterion", done=[False, True]), ["criterion.done"]),
-        (entry("completion criterion", done=[True, False]), ["criterion.reopened"]),
+        (entry("next_step", done=[False, True]), ["task.done"]),
+        (entry("criterion", done=[False, True]), ["criterion.done"]),
+        (entry("criterion", done=[True, False]), ["criterion.reopened"]),
         (entry("phase", status=["in_progress", "complete"]), ["phase.completed"]),
         (entry("phase", "created", status=[None, "complete"]), ["phase.completed"]),
         (entry("phase", status=["complete", "in_progress"]), []),
@@ -203,9 +207,18 @@ def entry(subject_type: str, action: str = "updated", **changes) -> ActivityEntr
         (entry("decision", "created", title=[None, "x"]), []),
     ],
 )
-def test_it_derives_events_from_activity_entries(activity, events, django_assert_num_queries):
+def test_it_derives_events_from_activity_entries(activity, expected, django_assert_num_queries):
+    entry, kind = activity
     with django_assert_num_queries(0):
-        assert [name for name, _body in webhooks.events_for(activity)] == events
+        assert events.events_for(entry, kind=kind) == expected
+
+
+def test_events_are_keyed_on_codes_not_on_the_labels_the_feed_shows(team, owner):
+    """Renaming a label (Task.Kind's display, a model's verbose_name) cannot change which events fire."""
+    criterion = Task(operation=team, kind=Task.Kind.CRITERION, title="x")
+    assert events.subject_kind(criterion) == "criterion"
+    relabelled = ActivityEntry(subject_type="Definition of done", action="updated", changes={"done": [False, True]})
+    assert events.events_for(relabelled, kind=events.subject_kind(criterion)) == [events.Event.CRITERION_DONE]
 
 
 def test_a_write_that_is_no_event_costs_no_extra_query(team, owner, receiver, local_targets):

@@ -23,7 +23,7 @@ from tracker.selectors import administered_workspaces, workspaces_of
 
 from . import selectors, services
 from .checks.base import registry
-from .diagnosis import diagnose_ecs
+from .diagnosis import VERDICTS, diagnose_ecs
 from .models import REGION, AwsEnvironment, Check, CheckRun
 
 
@@ -283,6 +283,9 @@ class RootCauseSerializer(serializers.Serializer):
     summary = serializers.CharField()
     evidence = serializers.DictField(help_text="AWS field path -> the value that shows the cause.")
     remediation = serializers.CharField()
+    impact = serializers.ChoiceField(
+        choices=["all", "some", "none"], help_text="The paths it blocks now: every one, some, or none yet."
+    )
 
 
 class StepSerializer(serializers.Serializer):
@@ -293,7 +296,7 @@ class StepSerializer(serializers.Serializer):
 
 
 class DiagnosisSerializer(serializers.Serializer):
-    verdict = serializers.ChoiceField(choices=["reachable", "unreachable", "unknown"])
+    verdict = serializers.ChoiceField(choices=VERDICTS)
     root_causes = RootCauseSerializer(many=True)
     steps = StepSerializer(many=True)
 

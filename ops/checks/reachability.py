@@ -3,7 +3,8 @@
 It runs `ops.diagnosis.diagnose_ecs` per check: the diagnosis walks a dozen AWS resources of its
 own service, so there is nothing to batch across checks (its calls are batched within the walk).
 PASS when the verdict is "reachable"; FAIL with the root causes' codes as the observed value
-("unreachable"); ERROR when the diagnosis cannot tell ("unknown"), with the step that could not.
+("unreachable", "partially reachable"); ERROR when the diagnosis cannot tell ("unknown"), with the
+step that could not, or when no internet-facing load balancer fronts the service ("out of scope").
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class EcsReachability(CheckType):
             return Observation.error(
                 "DiagnosisUnknown", "; ".join(unknown) or "The diagnosis could not tell.", evidence
             )
+        if diagnosis.verdict == "out of scope: behind a load balancer":
+            return Observation.error("DiagnosisOutOfScope", diagnosis.step("load balancer").detail, evidence)
         codes = [cause.code for cause in diagnosis.root_causes]
         # Each summary is a sentence of its own ("...whatever the service now says."): no "; " between.
         message = " ".join(f"{cause.code}: {cause.summary}" for cause in diagnosis.root_causes)

@@ -166,18 +166,21 @@ class BalancerSteps:
             raise Skipped("The tasks' subnets were not read.")
         vpc_ids = sorted({self.subnets[p.subnet]["VpcId"] for p in tasks})
         endpoints = registry_endpoints(self._endpoints(vpc_ids), self.region)
+        by_target: dict[str | None, list[Path]] = {}
+        for path in tasks:
+            target = self._default_target(path.subnet, self.subnets[path.subnet]["VpcId"])
+            by_target.setdefault(target, []).append(path)
         findings: list[Found] = []
         lines = []
-        for path in tasks:
-            subnet = self.subnets[path.subnet]
-            target = self._default_target(path.subnet, subnet["VpcId"])
+        public_ip = conf.get("assignPublicIp", "DISABLED")
+        for target, paths in by_target.items():
+            subnets = ", ".join(sorted({p.subnet for p in paths}))
             found = registry_path_findings(
-                subnet_id=path.subnet, assign_public_ip=conf.get("assignPublicIp", "DISABLED"),
-                default_target=target, endpoints=endpoints,
+                subnet_id=subnets, assign_public_ip=public_ip, default_target=target, endpoints=endpoints,
                 origin={"services[0].deployments[PRIMARY].networkConfiguration.awsvpcConfiguration.assignPublicIp":
-                        conf.get("assignPublicIp", "DISABLED")},
+                        public_ip},
             )  # fmt: skip
-            findings += [Found(c, frozenset([path.key])) for c in found]
-            lines.append(f"{path.subnet}: 0.0.0.0/0 -> {target or 'none'}")
+            findings += [Found(c, frozenset(p.key for p in paths)) for c in found]
+            lines.append(f"{subnets}: 0.0.0.0/0 -> {target or 'none'}")
         shown = ", ".join(f"{k} {v}" for k, v in sorted(endpoints.items())) or "no ECR endpoints"
         return f"{'; '.join(lines)}; {shown}; assignPublicIp {conf.get('assignPublicIp', 'DISABLED')}.", findings

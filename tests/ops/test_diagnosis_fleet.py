@@ -405,3 +405,36 @@ def test_one_task_of_two_without_a_public_ip_is_partially_reachable(healthy, ec2
     assert (code, data["verdict"]) == (3, "partially reachable")
     [cause] = data["root_causes"]
     assert (cause["code"], cause["impact"]) == (Code.TASK_ENI_NO_PUBLIC_IP, "some")
+
+
+# --- the ecs_reachability check that wraps the diagnosis ---------------------------------------------
+
+
+def _check(ids: dict, port: int):
+    from ops.checks.base import ERROR, FAIL, PASS, CallLog, Target
+    from ops.checks.reachability import EcsReachability
+
+    target = Target(1, {"cluster": ids["cluster"], "service": ids["service"], "port": port}, True)
+    [observation] = EcsReachability().collect([target], client_for=None, region=REGION, calls=CallLog()).values()
+    return observation, {"pass": PASS, "fail": FAIL, "error": ERROR}
+
+
+def test_the_check_errs_on_out_of_scope_and_fails_on_partial(aws, aws_stub, ec2):
+    internal = fronted(scheme="internal")
+    bpa_off(aws_stub)
+
+    observation, status = _check(internal, 80)
+
+    assert (observation.status, observation.error_code) == (status["error"], "DiagnosisOutOfScope")
+    assert "No internet-facing load balancer" in observation.message
+
+
+def test_the_check_fails_on_a_partially_reachable_service(healthy, ec2):
+    eni = healthy["network_interface_ids"][0]
+    association = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]["Association"]
+    ec2.disassociate_address(AssociationId=association["AssociationId"])
+
+    observation, status = _check(healthy, 5000)
+
+    assert observation.status == status["fail"]
+    assert (observation.observed, observation.evidence["verdict"]) == (False, "partially reachable")

@@ -152,15 +152,15 @@ def test_it_replaces_a_large_document_in_a_bounded_number_of_queries(tmp_path: P
 
 
 def test_a_concurrent_import_of_the_same_operation_is_refused_cleanly(monkeypatch, example_bytes, workspace):
-    from tracker import services
     from tracker.importers import ImportFailed, import_document
+    from tracker.services import imports
 
     import_document(data=example_bytes, actor=None, workspace=workspace)
     before = database_state()
     # As if a second import looked before the first committed: it sees no operation and the
     # address free, then collides on insert.
-    monkeypatch.setattr(services, "_locked_operation", lambda **_: None)
-    monkeypatch.setattr(services, "_free_slug", lambda base: base)
+    monkeypatch.setattr(imports, "_locked_operation", lambda **_: None)
+    monkeypatch.setattr(imports, "_free_slug", lambda base: base)
 
     with pytest.raises(ImportFailed) as raised:
         import_document(data=example_bytes, actor=None, workspace=workspace)

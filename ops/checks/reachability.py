@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnosis import diagnose_ecs
+from ..diagnosis import STEP_SLUGS, diagnose_ecs
 from .base import CallLog, CheckType, ClientFor, Observation, Target, register
 from .rules import Params, expected_true
+
+
+def _steps(names: str) -> list[str]:
+    return [name.strip() for name in names.split(",") if name.strip()]
 
 
 @register
@@ -21,15 +25,22 @@ class EcsReachability(CheckType):
     code = "ecs_reachability"
     label = "ECS service reachable from the internet"
     help = (
-        'params: {"cluster", "service", "port"}; expected: true (reachable). Fails naming every root '
-        "cause (e.g. DEPLOYMENT_NETWORK_CONFIG_STALE) with its evidence."
+        'params: {"cluster", "service", "port", "unknown_ok" (optional, steps that may not tell, e.g. '
+        '"vpc-block-public-access")}; expected: true (reachable). Fails naming every root cause (e.g. '
+        "DEPLOYMENT_NETWORK_CONFIG_STALE) with its evidence."
     )
 
     def clean(self, params: dict[str, Any], expected: Any) -> tuple[dict[str, Any], Any]:
-        p = Params(params, ["cluster", "service", "port"])
+        p = Params(params, ["cluster", "service", "port", "unknown_ok"])
         p.text("cluster", max_length=255)
         p.text("service", max_length=255)
         p.integer("port", minimum=1, maximum=65535)
+        # Steps whose "cannot tell" must not make the check an ERROR (e.g. a role without the Block
+        # Public Access permission on purpose): "vpc-block-public-access", comma-separated, or "all".
+        accepted = p.text("unknown_ok", required=False, max_length=500) or ""
+        wrong = [step for step in _steps(accepted) if step not in (*STEP_SLUGS[1:], "all")]
+        if wrong:
+            p.fail("unknown_ok", f"no step {', '.join(wrong)}; the steps are {', '.join(STEP_SLUGS[1:])}, or all.")
         return p.done(), expected_true(expected, "the service is reachable")
 
     def collect(
@@ -46,6 +57,7 @@ class EcsReachability(CheckType):
             region=region,
             port=params["port"],
             environment=environment,
+            unknown_ok=_steps(params.get("unknown_ok") or ""),
         )
         for step in diagnosis.steps:
             calls.calls.extend(step.calls)

@@ -438,3 +438,25 @@ def test_the_check_fails_on_a_partially_reachable_service(healthy, ec2):
 
     assert observation.status == status["fail"]
     assert (observation.observed, observation.evidence["verdict"]) == (False, "partially reachable")
+
+
+def test_the_check_can_accept_a_step_the_role_may_not_answer(aws, aws_stub):
+    from django.core.exceptions import ValidationError
+
+    from ops.checks.base import PASS, CallLog, Target
+    from ops.checks.reachability import EcsReachability
+
+    ids = demo.seed_example(running_assign_public_ip="ENABLED")
+    aws_stub("ec2", "DescribeVpcBlockPublicAccessOptions", error_code="UnauthorizedOperation", status=403)
+    check = EcsReachability()
+    params, expected = check.clean(
+        {"cluster": ids["cluster"], "service": ids["service"], "port": 5000, "unknown_ok": "vpc-block-public-access"},
+        True,
+    )
+
+    targets = [Target(1, params, expected)]
+    [observation] = check.collect(targets, client_for=None, region=REGION, calls=CallLog()).values()
+
+    assert observation.status == PASS
+    with pytest.raises(ValidationError, match="no step vpc-bpa"):
+        check.clean({"cluster": "c", "service": "s", "port": 80, "unknown_ok": "vpc-bpa"}, True)

@@ -38,6 +38,14 @@ def csp_headers(client: Client, path: str, **extra) -> tuple[int, str | None, st
     )
 
 
+@pytest.fixture(autouse=True)
+def fresh_policies():
+    """Each test starts with no policy built, and leaves none (a full cache builds every time)."""
+    core.csp._policies.clear()
+    yield
+    core.csp._policies.clear()
+
+
 def with_middleware(settings, replace: str, by: str) -> None:
     assert replace in settings.MIDDLEWARE
     settings.MIDDLEWARE = [by if name == replace else name for name in settings.MIDDLEWARE]
@@ -78,7 +86,6 @@ def test_it_sends_django_csps_exact_header_on_every_kind_of_route(settings, clie
 
 @pytest.mark.django_db
 def test_it_builds_each_policy_once_not_on_every_response(client, monkeypatch):
-    core.csp._policies.clear()
     built = []
     real = core.csp.build_policy
     monkeypatch.setattr(core.csp, "build_policy", lambda *args, **kwargs: built.append(args) or real(*args, **kwargs))
@@ -175,7 +182,6 @@ def test_a_changed_setting_is_a_new_policy(settings):
 
 
 def test_a_view_that_makes_a_new_policy_per_request_does_not_grow_the_cache():
-    core.csp._policies.clear()
     for number in range(core.csp.MAX_POLICIES * 2):
         response = csp_response(
             RequestFactory().get("/"), plain_view, _csp_update={"img-src": [f"https://{number}.example"]}

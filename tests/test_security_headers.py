@@ -1,8 +1,9 @@
 """Browser security headers on every kind of response, in every mode, and production's https-only ones.
 
-The Content Security Policy (django-csp, config/settings/base.py) is on in every mode, so the
-whole suite renders the real pages under it; tests/browser/test_csp.py checks in Chromium that
-nothing on them is refused.
+The Content Security Policy (django-csp's, config/settings/base.py; sent by core.csp, which builds
+each policy once: tests/test_middleware_cost.py holds its headers to django-csp's own) is on in
+every mode, so the whole suite renders the real pages under it; tests/browser/test_csp.py checks
+in Chromium that nothing on them is refused.
 """
 
 from __future__ import annotations
@@ -78,6 +79,22 @@ def test_an_api_response(client, team, owner):
     response = logged_in(client, owner).get("/api/operations/")
 
     assert response.status_code == 200
+    assert_hardened(response)
+
+
+@pytest.mark.django_db
+def test_an_api_response_to_a_token_which_has_no_session(client, team, token):
+    response = client.get("/api/operations/", HTTP_AUTHORIZATION=f"Token {token}")
+
+    assert response.status_code == 200 and not hasattr(response.wsgi_request, "session")
+    assert_hardened(response)
+
+
+@pytest.mark.django_db
+def test_the_metrics_which_have_no_session(client):
+    response = client.get("/metrics")
+
+    assert response.status_code == 200 and not hasattr(response.wsgi_request, "session")
     assert_hardened(response)
 
 

@@ -11,6 +11,7 @@ from .charts import Charts, build_charts
 from .lib.live import figure_version
 from .models import Achievement, Blocker, Challenge, Decision, Finding, Operation, Phase, Quote, Task
 from .selectors import progress_history
+from .summary import Summary, Tally, build_summary
 
 
 @dataclass
@@ -83,6 +84,8 @@ class Panel:
     context: dict[str, Any]
     # Chart specs the panel's template draws with <div data-chart="key">, added to the page's.
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # How many of its things fail, of how many ("2 of 7 checks"): the top of the dashboard says it.
+    tally: Tally | None = None
 
 
 # Apps register a provider in their AppConfig.ready(); the tracker never imports them (they
@@ -153,3 +156,17 @@ def page_charts(board: Dashboard, panels: list[Panel]) -> PageCharts:
     still = board_charts(board, history=history, now=_STILL).figures()
     versions = {key: figure_version(still.get(key, figure)) for key, figure in figures.items()}
     return PageCharts(charts=charts, figures=figures, versions=versions)
+
+
+def board_summary(board: Dashboard, charts: Charts, panels: list[Panel], activity: list) -> Summary:
+    """The first screen: read from what the board, its charts and its panels already hold (no query)."""
+    operation = board.operation
+    return build_summary(
+        current=board.current.phase if board.current else None,
+        blockers_open=board.blockers_open,
+        tallies=[panel.tally for panel in panels if panel.tally is not None],
+        check_backed=[*operation.findings.all(), *operation.tasks.all()],
+        operation_forecast=charts.operation_forecast,
+        phase_forecast=charts.phase_forecast,
+        activity=activity,
+    )

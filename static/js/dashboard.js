@@ -33,6 +33,15 @@
     return { fg: get("--fg"), muted: get("--muted"), line: get("--line"), accent: get("--accent"), warn: get("--warn") };
   }
 
+  // A trace may name one of the page's colours ("--accent") instead of a colour: it follows the theme.
+  function themed(data, style) {
+    return data.map(function (trace) {
+      var colour = trace.marker && trace.marker.color;
+      if (typeof colour !== "string" || colour.indexOf("--") !== 0) { return trace; }
+      return Object.assign({}, trace, { marker: Object.assign({}, trace.marker, { color: style.getPropertyValue(colour).trim() }) });
+    });
+  }
+
   // Draws the figure a chart element names, unless the element already shows that very data.
   function draw(element) {
     var key = element.dataset.figure || element.dataset.chart;
@@ -50,7 +59,8 @@
     ["xaxis", "yaxis"].forEach(function (axis) {
       layout[axis] = Object.assign({ gridcolor: c.line, zerolinecolor: c.line }, layout[axis] || {});
     });
-    window.Plotly.react(element, figure.data, layout, { displayModeBar: false, responsive: true });
+    var data = themed(figure.data, getComputedStyle(document.documentElement));
+    window.Plotly.react(element, data, layout, { displayModeBar: false, responsive: true });
     element.dataset.drawn = shows;
   }
 
@@ -235,6 +245,7 @@
       if (!wrapper) { return; }
       if (swap(wrapper, part.html, part.version)) { delete pending[name]; } else { pending[name] = part; }
     });
+    hideDismissed(root);
     drawAll(root);
   }
 
@@ -277,6 +288,23 @@
     });
     later();
   }
+
+  // --- the undo toast ---------------------------------------------------------------------------
+
+  // "✕" hides the toast for that change; a newer copy of its section keeps it hidden.
+  var dismissed = {};
+  function hideDismissed(root) {
+    each(root.querySelectorAll(".toast[data-undo]"), function (toast) {
+      if (dismissed[toast.dataset.undo]) { toast.hidden = true; }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".toast [data-dismiss]");
+    if (!button) { return; }
+    var toast = button.closest(".toast");
+    dismissed[toast.dataset.undo] = true;
+    hideDismissed(document);
+  });
 
   // A select with data-chart-switch="X" redraws chart X with the figure it names (e.g. one phase's burn-up).
   document.addEventListener("change", function (event) {

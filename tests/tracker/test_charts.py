@@ -71,7 +71,7 @@ def test_an_open_primary_blocker_puts_the_forecast_at_risk(example_operation):
 def test_too_little_history_says_so_instead_of_inventing_a_date(client, team, viewer):
     page = logged_in(client, viewer).get(reverse("tracker:operation", args=[team.slug])).content.decode()
 
-    assert "Not enough history for a forecast yet." in page
+    assert "Not enough history for a forecast yet:" in page
     assert "Done by" not in page
 
 
@@ -116,12 +116,22 @@ def test_an_outsider_polling_with_an_etag_still_gets_a_404(client, team, outside
     assert logged_in(client, outsider).get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
 
 
-def test_every_phase_with_history_has_its_own_burnup(example_operation):
+def test_a_phase_has_its_own_burnup_only_when_it_differs_from_the_operations(example_operation):
+    """Phases 1-3 list no tasks (a flat zero) and phase 4 holds them all (the operation's chart again)."""
     charts = charts_of(example_operation)
 
-    assert sorted(charts.phase_burnups) == [1, 2, 3, 4]
+    assert charts.phase_burnups == {} and "phase-burnup" not in charts.figures()
+    assert charts.burnup_note == "Phase 4 holds all of the operation's tasks: its burn-up is the one above."
+
+    services.task_create(
+        operation=example_operation, phase=example_operation.phases.get(number=2), title="Late check", actor=None
+    )
+    charts = charts_of(example_operation)
+
+    assert sorted(charts.phase_burnups) == [2, 4]
     assert charts.phase_burnup is charts.phase_burnups[4]  # the current phase's is shown first
-    assert {"burnup", "phase-burnup", "phase-burnup-1", "phase-burnup-4"} <= charts.figures().keys()
+    assert {"burnup", "phase-burnup", "phase-burnup-2", "phase-burnup-4"} <= charts.figures().keys()
+    assert charts.burnup_note == ""
 
 
 def test_a_check_backed_finding_shows_its_last_check_and_goes_stale(client, team, viewer):

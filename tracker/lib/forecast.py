@@ -83,7 +83,12 @@ class Forecast:
 
     `at_risk` is True when the caller reports open primary blockers, or when a deadline is given and
     the work may miss it: the pessimistic end (`latest`) is after the deadline or open, the work is
-    stalled, or there is too little history to forecast and the deadline has already passed.
+    stalled, or there is too little history to forecast and the deadline has already passed. Work
+    that is done is never at risk: a blocker can no longer stop it (a phase moved back to, say, is
+    "complete", never "complete" and "at risk" at once).
+
+    `changes` and `span` say how much history there was when it was too little (status
+    "not_enough_history"), so that the page can say so in its own words; otherwise 0.
     """
 
     status: str  # "done" | "forecast" | "not_enough_history" | "stalled"
@@ -93,6 +98,16 @@ class Forecast:
     rate_per_day: float | None  # fitted percentage points per day; None when no fit was made
     at_risk: bool
     reason: str  # one short sentence for the page
+    changes: int = 0
+    span: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """The weighted line through the history: its slope (points a day) and the slope's standard error."""
+
+    slope: float
+    se: float | None
 
 
 def forecast_completion(
@@ -110,6 +125,45 @@ def forecast_completion(
     Raises ValueError for naive datetimes and progress outside 0..100, because either means the caller
     mixed up its data, and a forecast built on it would look plausible while being wrong.
     """
+    _check_arguments(now, deadline, half_life_days, min_points, min_span, open_primary_blockers)
+    points = _clean(history)
+    if points is not None and points.progress[-1] >= 100.0:
+        return Forecast("done", None, None, None, None, False, "Done: progress reached 100%.")
+
+    risks = [_blockers_phrase(open_primary_blockers)] if open_primary_blockers > 0 else []
+    deadline_passed = deadline is not None and now > deadline
+    count = 0 if points is None else len(points.micros)
+    span = timedelta(0) if points is None else points.last - points.first
+    if points is None or count < min_points or span < min_span:
+        if deadline_passed:
+            risks.append(f"the {_day(deadline)} deadline has passed")
+        reason = _not_enough_reason(count, span, min_points, min_span)
+        return Forecast(
+            "not_enough_history", None, None, None, None, bool(risks), _sentence(reason, risks), count, span
+        )
+
+    fit = _fit(points, half_life_days)
+    if fit.se is None:
+        if deadline_passed:
+            risks.append(f"the {_day(deadline)} deadline has passed")
+        reason = (
+            f"Not enough recent history: the {count} progress changes are so far apart that the older ones "
+            f"barely count at a {half_life_days:g}-day half-life"
+        )
+        return Forecast(
+            "not_enough_history", None, None, None, None, bool(risks), _sentence(reason, risks), count, span
+        )
+    return _dated(points, fit, now=now, deadline=deadline, risks=risks)
+
+
+def _check_arguments(
+    now: datetime,
+    deadline: datetime | None,
+    half_life_days: float,
+    min_points: int,
+    min_span: timedelta,
+    open_primary_blockers: int,
+) -> None:
     _require_aware(now, "now")
     if deadline is not None:
         _require_aware(deadline, "deadline")
@@ -123,22 +177,9 @@ def forecast_completion(
     if open_primary_blockers < 0:
         raise ValueError(f"open_primary_blockers must not be negative, not {open_primary_blockers!r}")
 
-    points = _clean(history)
-    count = 0 if points is None else len(points.micros)
-    risks = [_blockers_phrase(open_primary_blockers)] if open_primary_blockers > 0 else []
 
-    def verdict(status: str, reason: str, rate: float | None = None) -> Forecast:
-        return Forecast(status, None, None, None, rate, bool(risks), _sentence(reason, risks))
-
-    if points is not None and points.progress[-1] >= 100.0:
-        return verdict("done", "Done: progress reached 100%")
-
-    span = timedelta(0) if points is None else points.last - points.first
-    if points is None or count < min_points or span < min_span:
-        if deadline is not None and now > deadline:
-            risks.append(f"the {_day(deadline)} deadline has passed")
-        return verdict("not_enough_history", _not_enough_reason(count, span, min_points, min_span))
-
+def _fit(points: _History, half_life_days: float) -> _Fit:
+    """Steps 3 and 5 of the method: the weighted slope and its standard error (None: unknowable)."""
     progress = points.progress
     x = (points.micros - points.micros[0]) / MICROS_PER_DAY
     age_days = x[-1] - x
@@ -152,32 +193,28 @@ def forecast_completion(
     slope = float(model.coef_[0])
     if abs(slope) * float(x[-1]) <= FLAT_RISE_POINTS:
         slope = 0.0
+    return _Fit(slope, _slope_standard_error(x, progress, w, slope, float(model.intercept_)))
 
-    se = _slope_standard_error(x, progress, w, slope, float(model.intercept_))
-    if se is None:
-        if deadline is not None and now > deadline:
-            risks.append(f"the {_day(deadline)} deadline has passed")
-        reason = (
-            f"Not enough recent history: the {count} progress changes are so far apart that the older ones "
-            f"barely count at a {half_life_days:g}-day half-life"
-        )
-        return verdict("not_enough_history", reason)
 
-    if slope <= 0.0:
-        if deadline is not None:
-            risks.append(f"will not make the {_day(deadline)} deadline at this rate")
-        if slope == 0.0:
-            return verdict("stalled", "Stalled: no progress over the recent history", slope)
-        return verdict("stalled", f"Stalled: progress is going backwards ({_rate(slope)} points/day)", slope)
+def _dated(points: _History, fit: _Fit, *, now: datetime, deadline: datetime | None, risks: list[str]) -> Forecast:
+    """Step 4 and 5: stalled, or the estimate and its range from the slope band."""
+    slope = fit.slope
+    stall_risks = [*risks, f"will not make the {_day(deadline)} deadline at this rate"] if deadline else risks
 
-    remaining = 100.0 - float(progress[-1])
+    def stalled(reason: str) -> Forecast:
+        return Forecast("stalled", None, None, None, slope, bool(stall_risks), _sentence(reason, stall_risks))
+
+    if slope == 0.0:
+        return stalled("Stalled: no progress over the recent history")
+    if slope < 0.0:
+        return stalled(f"Stalled: progress is going backwards ({_rate(slope)} points/day)")
+    remaining = 100.0 - float(points.progress[-1])
     start = max(now, points.last).astimezone(UTC)
     estimate = _after(start, remaining / slope)
     if estimate is None:
-        if deadline is not None:
-            risks.append(f"will not make the {_day(deadline)} deadline at this rate")
-        return verdict("stalled", f"Stalled: at {_rate(slope)} points/day, 100% is past the end of the calendar", slope)
+        return stalled(f"Stalled: at {_rate(slope)} points/day, 100% is past the end of the calendar")
 
+    se = fit.se or 0.0
     fast, slow = slope + Z_90 * se, slope - Z_90 * se
     # Division and rounding to whole microseconds are monotonic, so earliest <= estimate <= latest holds
     # exactly, and a zero standard error gives three equal dates. A faster pace than the estimate's
@@ -186,7 +223,7 @@ def forecast_completion(
     latest = _after(start, remaining / slow) if slow > 0.0 else None
 
     if deadline is not None and (latest is None or latest > deadline):
-        risks.append(f"could finish after the {_day(deadline)} deadline")
+        risks = [*risks, f"could finish after the {_day(deadline)} deadline"]
     if latest is None:
         reason = (
             f"Expected {_day(estimate)} at {_rate(slope)} points/day, not before {_day(earliest)}; "

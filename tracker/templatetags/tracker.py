@@ -1,15 +1,22 @@
-"""Template filters for tracker text: inline markdown as the team wrote it, durations in words."""
+"""Template filters for tracker text: inline markdown as the team wrote it, durations in words,
+activity entries as sentences."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from functools import lru_cache
 
 from django import template
-from django.utils.safestring import mark_safe
+from django.utils.html import conditional_escape, format_html, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
+from tracker.lib.activity import Entry, describe
+from tracker.lib.forecast import Forecast
 from tracker.lib.values import write_duration
+from tracker.models import Phase
+from tracker.summary import forecast_sentence as sentence
 
 register = template.Library()
 
@@ -33,5 +40,29 @@ _render_cached = lru_cache(maxsize=4096)(_inline.renderInline)
 
 
 @register.filter
+def plain(text: str) -> str:
+    """The words of one line of inline markdown without its marks: for attributes such as an
+    accessible name, where `code` would be read out as backticks. Autoescaped where it is used."""
+    return html.unescape(strip_tags(md(text)))
+
+
+@register.filter
 def duration(value: dt.timedelta | None) -> str:
     return write_duration(int(value.total_seconds())) if value is not None else "—"
+
+
+@register.simple_tag
+def activity_sentence(entry: Entry, viewer_id: int | None = None) -> SafeString:
+    """`{% activity_sentence entry user.pk %}`: "Ana ticked ‘Container Optimization’" (the title as
+    the team's markdown, the rest escaped text; "You" for the viewer's own changes)."""
+    parts = [
+        format_html("‘{}’", md(part.value)) if part.kind == "title" else conditional_escape(part.value)
+        for part in describe(entry, viewer_id)
+    ]
+    return mark_safe("".join(parts))  # noqa: S308 - every part is escaped or markdown-it's escaped HTML
+
+
+@register.filter
+def forecast_sentence(forecast: Forecast, subject: str | Phase) -> str:
+    """`{{ forecast|forecast_sentence:phase }}` (or a name): the forecast as one plain sentence."""
+    return sentence(forecast, f"Phase {subject.number}" if isinstance(subject, Phase) else str(subject))

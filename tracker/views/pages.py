@@ -9,13 +9,14 @@ from django.forms import BaseForm
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import quote_etag
 from django.utils.translation import get_language
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 
-from ..dashboard import build_dashboard, page_charts, panels_for, panels_freshness
+from ..dashboard import board_summary, build_dashboard, page_charts, panels_for, panels_freshness
 from ..exporters import export_json, export_markdown
 from ..forms import (
     AchievementForm,
@@ -36,6 +37,7 @@ from ..selectors import (
     public_link_operation,
     visible_operations,
 )
+from ..summary import undo_for
 
 
 def operation_for(request, slug: str, needed: str = Role.VIEWER, *, dashboard: bool = False) -> Operation:
@@ -61,13 +63,15 @@ def dashboard_etag(request, slug: str) -> str | None:
     return request._dashboard_etag
 
 
-def board_context(operation: Operation) -> dict:
-    """What both dashboards draw: the board, its charts, the other apps' panels and every figure."""
+def board_context(operation: Operation, *, activity: list | None = None) -> dict:
+    """What both dashboards draw: the board, its summary, its charts, the other apps' panels and every
+    figure. `activity` is the feed the page shows (none on a public link)."""
     board = build_dashboard(operation)
     panels = panels_for(operation)
     drawn = page_charts(board, panels)
     return {
         "board": board,
+        "summary": board_summary(board, drawn.charts, panels, activity or []),
         "charts": drawn.charts,
         "panels": panels,
         "figures": drawn.figures,
@@ -96,13 +100,23 @@ def phase_forms(operation_id: int, phases: PhaseChoices, current: int | None, la
 def dashboard_context(request, operation: Operation) -> dict:
     """What a member's dashboard shows them: the board, and the forms their role may use."""
     can_edit = has_role(request.user, operation, Role.EDITOR)
-    drawn = board_context(operation)
+    activity = list(activity_feed(operation=operation, limit=20))
+    drawn = board_context(operation, activity=activity)
     context = {
         **drawn,
-        "activity": activity_feed(operation=operation, limit=20),
+        "activity": activity,
         "can_edit": can_edit,
         "can_admin": has_role(request.user, operation, Role.ADMIN),
         "version": quote_etag(dashboard_etag(request, operation.slug)),  # as the ETag header says it, quotes and all
+        "undo": undo_for(
+            activity,
+            viewer_id=request.user.pk if can_edit else None,
+            tasks={task.pk: task for task in operation.tasks.all()},  # prefetched: no query
+            blockers={
+                blocker.pk: blocker for blocker in drawn["board"].blockers_open + drawn["board"].blockers_resolved
+            },
+            now=timezone.now(),
+        ),
     }
     if can_edit:
         language = get_language()

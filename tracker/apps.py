@@ -15,10 +15,11 @@ class TrackerConfig(AppConfig):
 
         from core.http_errors import register_body_limit
 
-        from . import importers, services, signals, webhooks
+        from . import importers, services, signals
         from .models import Membership
+        from .webhooks import receiver as webhooks_receiver
 
         # Every removed membership is audited, the ones that go with their user or operation too.
         post_delete.connect(services.membership_deleted, sender=Membership, dispatch_uid="tracker.membership_deleted")
         register_body_limit(IMPORT_API_PATH, importers.body_too_large)
-        signals.event_happened.connect(webhooks.event_happened, dispatch_uid="tracker.webhooks")
+        signals.event_happened.connect(webhooks_receiver.event_happened, dispatch_uid="tracker.webhooks")

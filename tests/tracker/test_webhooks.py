@@ -475,7 +475,7 @@ def test_the_send_judges_the_address_it_connects_to_even_if_the_save_time_check_
     # The save-time check is not what guards the send: the send resolves and judges on its own.
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
     settings.EGRESS_TEST_ALLOW_LOOPBACK = False
-    monkeypatch.setattr(webhooks, "validate_target", lambda url: None)
+    monkeypatch.setattr(webhooks.services, "validate_target", lambda url: None)
 
     with sent():
         services.blocker_open(operation=team, title="Quota", actor=owner)

@@ -1,10 +1,6 @@
-"""Outgoing webhooks: which changes are events, who is told, how a delivery is signed and sent.
-
-Which changes are events is tracker.events' business: this module hears `event_happened` (wired
-in TrackerConfig.ready), so nothing in the services needs to know about webhooks. A change that is
-no event costs no query at all; one that is writes a `WebhookDelivery` per subscribed webhook in
-the same transaction and queues the send for after the commit, so a rolled-back change is never
-announced.
+"""Signing and sending one webhook delivery: the address checks (core.egress), the signature, the
+POST, and the retries with backoff. It knows nothing of events or of Celery (tracker.webhooks.tasks
+calls `delivery_attempt` and retries on `RetryLater`).
 
 Each delivery is a POST of the JSON payload, signed with the webhook's secret:
 `X-SnailTrail-Signature: sha256=<hex HMAC-SHA256 of the exact body>`. Receivers verify it with a
@@ -27,79 +23,19 @@ import hashlib
 import hmac
 import json
 import logging
-import secrets
-import uuid
-from collections.abc import Iterable
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from core import egress
 
-from . import services
-from .events import Event, Occurrence
-from .models import Operation, Webhook, WebhookDelivery
-from .services import Actor
+from ..models import WebhookDelivery
 
-logger = logging.getLogger(__name__)
-
-# --- events ---------------------------------------------------------------------------------------
-
-# Every event a webhook may subscribe to; tracker.events names them and says when they happen.
-EVENTS = tuple(Event)
-EVENT_CHOICES = [(event.value, event.value) for event in Event]
-
-
-def event_happened(*, occurrence: Occurrence, **_: Any) -> list[WebhookDelivery]:
-    """Receiver of `signals.event_happened`: queue a delivery per subscribed webhook."""
-    body = {
-        "subject": occurrence.subject,
-        "changes": occurrence.changes,
-        "actor": occurrence.actor,
-        **occurrence.details,
-    }
-    return _queue(occurrence.operation, [(occurrence.event.value, body)], at=occurrence.at)
-
-
-def _queue(operation: Operation, events: list[tuple[str, dict[str, Any]]], *, at: dt.datetime) -> list[WebhookDelivery]:
-    hooks = list(Webhook.objects.filter(operation=operation, active=True).only("id", "events"))
-    deliveries = []
-    for event, body in events:
-        for hook in hooks:
-            if not hook.wants(event):
-                continue
-            delivery_id = uuid.uuid4()
-            payload = {
-                **body,
-                "event": event,
-                "delivery": str(delivery_id),
-                "at": at.isoformat(),
-                "operation": {"slug": operation.slug, "name": operation.name},
-            }
-            deliveries.append(
-                WebhookDelivery(webhook=hook, delivery_id=delivery_id, event=event, payload=payload, next_attempt_at=at)
-            )
-    if not deliveries:
-        return []
-    WebhookDelivery.objects.bulk_create(deliveries)
-    for delivery in deliveries:
-        transaction.on_commit(partial(_enqueue, str(delivery.delivery_id)), robust=True)
-    return deliveries
-
-
-def _enqueue(delivery_id: str) -> None:
-    from .tasks import deliver_webhook  # the task module imports this one
-
-    deliver_webhook.delay(delivery_id)
-
-
-# --- signing and sending --------------------------------------------------------------------------
+logger = logging.getLogger("tracker.webhooks")
 
 USER_AGENT = "SnailTrail-Webhooks/1"
 EXCERPT_CHARS = 500
@@ -189,24 +125,33 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
     delivery = WebhookDelivery.objects.select_related("webhook").filter(delivery_id=delivery_id).first()
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return delivery  # its webhook was deleted, or it is done
-    webhook = delivery.webhook
-    now = timezone.now()
-    if not webhook.active:
+    if not delivery.webhook.active:
         return _finish(delivery, WebhookDelivery.Status.FAILED, error="The webhook was paused before this was sent.")
+    if not _claim(delivery):
+        return delivery  # another worker has this attempt
+    try:
+        _check_url(delivery.webhook.url)  # the settings may have changed since it was saved
+    except ValidationError as error:
+        return _finish(delivery, WebhookDelivery.Status.FAILED, error="Target refused: " + " ".join(error.messages))
+    return _send(delivery)
+
+
+def _claim(delivery: WebhookDelivery) -> bool:
+    """Count this attempt, unless another worker counted it first (a conditional update)."""
+    now = timezone.now()
     claimed = WebhookDelivery.objects.filter(
         pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempts=delivery.attempts
     ).update(attempts=F("attempts") + 1, last_attempt_at=now)
-    if not claimed:
-        return delivery  # another worker has this attempt
-    delivery.attempts += 1
-    delivery.last_attempt_at = now
-    delivery.response_status, delivery.response_excerpt = None, ""
+    if claimed:
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        delivery.response_status, delivery.response_excerpt = None, ""
+    return bool(claimed)
 
-    try:
-        _check_url(webhook.url)  # the settings may have changed since it was saved
-    except ValidationError as error:
-        return _finish(delivery, WebhookDelivery.Status.FAILED, error="Target refused: " + " ".join(error.messages))
 
+def _send(delivery: WebhookDelivery) -> WebhookDelivery:
+    """POST the signed payload and record what came of it."""
+    webhook = delivery.webhook
     body = encode(delivery.payload)
     headers = {
         "Content-Type": "application/json",
@@ -237,8 +182,11 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
         return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"{error.code}: {error}")
     delivery.response_status = answer.status
     delivery.response_excerpt = answer.text[:EXCERPT_CHARS]
+    return _judge(delivery, answer.status)
 
-    status = delivery.response_status
+
+def _judge(delivery: WebhookDelivery, status: int) -> WebhookDelivery:
+    """Done, failed, or another attempt later, by the receiver's HTTP status."""
     if 200 <= status < 300:
         return _finish(delivery, WebhookDelivery.Status.SUCCEEDED)
     if status >= 500 or status in _RETRY_STATUSES:
@@ -287,110 +235,3 @@ def _retry_or_fail(delivery: WebhookDelivery, *, error: str) -> WebhookDelivery:
         countdown,
     )
     raise RetryLater(countdown)
-
-
-def deliveries_stalled(*, older_than: dt.timedelta = dt.timedelta(minutes=15)) -> QuerySet[WebhookDelivery]:
-    """Pending deliveries whose attempt should have run long ago: its message was never queued
-    (the broker was down at commit) or was lost."""
-    return WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.PENDING, next_attempt_at__lt=timezone.now() - older_than
-    ).order_by("next_attempt_at")
-
-
-def delivery_requeue(*, delivery: WebhookDelivery) -> None:
-    """Queue another attempt at a pending delivery now."""
-    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
-        next_attempt_at=timezone.now()
-    )
-    transaction.on_commit(partial(_enqueue, str(delivery.delivery_id)), robust=True)
-
-
-# --- managing webhooks ----------------------------------------------------------------------------
-
-
-def _clean_events(events: Iterable[str]) -> list[str]:
-    events = list(dict.fromkeys(events))
-    unknown = [event for event in events if event not in EVENTS]
-    if unknown:
-        raise ValidationError(
-            {"events": f"Unknown event {', '.join(map(repr, unknown))}; the events are {', '.join(EVENTS)}."}
-        )
-    return events
-
-
-def _clean_url(url: str) -> str:
-    try:
-        validate_target(url)
-    except ValidationError as error:
-        raise ValidationError({"url": error.messages}) from None
-    return url
-
-
-@transaction.atomic
-def webhook_create(
-    *, operation: Operation, url: str, actor: Actor, events: Iterable[str] = (), label: str = "", active: bool = True
-) -> tuple[Webhook, str]:
-    """Add a webhook; returns it with its secret, which is shown this once and never again."""
-    secret = secrets.token_urlsafe(32)
-    webhook = services._create(
-        Webhook,
-        actor=actor,
-        operation=operation,
-        url=_clean_url(url),
-        events=_clean_events(events),
-        label=label,
-        active=active,
-        secret=secret,
-        created_by=services._user(actor),
-    )
-    return webhook, secret
-
-
-_UPDATABLE = {"url", "events", "label", "active"}
-
-
-def webhook_update(*, webhook: Webhook, actor: Actor, **changes: Any) -> Webhook:
-    """Change a webhook's URL, events, label or active flag (the secret cannot be changed here)."""
-    unknown = changes.keys() - _UPDATABLE
-    if unknown:
-        raise ValidationError({name: "This cannot be changed." for name in sorted(unknown)})
-    if "url" in changes and changes["url"] != webhook.url:
-        _clean_url(changes["url"])
-    if "events" in changes:
-        changes["events"] = _clean_events(changes["events"])
-    return services.item_update(item=webhook, actor=actor, **changes)
-
-
-def webhook_delete(*, webhook: Webhook, actor: Actor) -> None:
-    """Delete a webhook and its delivery log."""
-    services.item_delete(item=webhook, actor=actor)
-
-
-# --- reading --------------------------------------------------------------------------------------
-
-
-def webhooks_of(*, operation: Operation) -> QuerySet[Webhook]:
-    """An operation's webhooks, each with `last_status` and `last_delivery_at`, in one query.
-
-    The secret is deferred: nothing that lists webhooks loads it.
-    """
-    latest = WebhookDelivery.objects.filter(webhook=OuterRef("pk")).order_by("-created_at", "-id")
-    return (
-        Webhook.objects.filter(operation=operation)
-        .defer("secret")
-        .annotate(
-            last_status=Subquery(latest.values("status")[:1]),
-            last_delivery_at=Subquery(latest.values("created_at")[:1]),
-        )
-        .order_by("created_at", "id")
-    )
-
-
-def deliveries_of(*, operation: Operation) -> QuerySet[WebhookDelivery]:
-    """The delivery log of an operation, latest first, with each delivery's webhook (no secret)."""
-    return (
-        WebhookDelivery.objects.filter(webhook__operation=operation)
-        .select_related("webhook")
-        .defer("webhook__secret")
-        .order_by("-created_at", "-id")
-    )

@@ -231,7 +231,7 @@ class CheckViewSet(ItemViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Check.objects.none()
-        return Check.objects.filter(operation=self.operation).select_related("environment")
+        return selectors.checks_of(self.operation)
 
     def save_new(self, data):
         return services.check_create(operation=self.operation, actor=self.request.user, **data)
@@ -252,12 +252,8 @@ class CheckViewSet(ItemViewSet):
     @extend_schema(responses={200: RunSerializer(many=True)})
     @action(detail=True, pagination_class=None)
     def runs(self, request, operation_slug: str, pk: str):
-        """The latest 50 runs, newest first: what was seen, the evidence, the AWS calls made."""
-        check = self.get_object()
-        return Response(RunSerializer(CheckRun.objects.filter(live_check=check)[:RECENT_RUNS], many=True).data)
-
-
-RECENT_RUNS = 50
+        """The latest runs (`selectors.RECENT_RUNS`), newest first: what was seen, the evidence, the AWS calls."""
+        return Response(RunSerializer(selectors.recent_runs(self.get_object()), many=True).data)
 
 
 class DiagnoseRequestSerializer(StrictSerializer):

@@ -6,17 +6,15 @@ from __future__ import annotations
 from tracker.dashboard import Panel
 from tracker.models import Operation, Workspace
 
-from .models import AwsEnvironment, Check, CheckFlip
-
-RECENT_FLIPS = 8
+from . import selectors
 
 
 def live_checks(operation: Operation) -> Panel | None:
     """Each check's verdict, what it saw and when; the latest flips. Two queries; none without checks."""
-    checks = list(Check.objects.filter(operation=operation).select_related("environment", "finding", "task", "blocker"))
+    checks = list(selectors.checks_of(operation))
     if not checks:
         return None
-    flips = CheckFlip.objects.filter(live_check__operation=operation).select_related("live_check")[:RECENT_FLIPS]
+    flips = selectors.operation_flips(operation)
     return Panel(
         id="checks",
         title="🛰️ Live checks",
@@ -29,7 +27,7 @@ def workspace_environments(workspace: Workspace, user, is_admin: bool):
     """The workspace's environments, for its page: what its checks may look at (admins: and change it)."""
     from tracker.workspace_sections import Section
 
-    environments = list(AwsEnvironment.objects.filter(workspace=workspace).order_by("name"))
+    environments = list(selectors.environments_of_workspace(workspace))
     return Section(
         id="aws-environments",
         title="☁️ AWS environments",

@@ -1,4 +1,5 @@
-"""Which AWS environments a user or an operation may see and use.
+"""Every read of the ops app used in more than one place: which AWS environments a user or an
+operation may see and use, and an operation's checks with their recent runs and flips.
 
 An environment belongs to one workspace: its members read it, its admins manage it, and only its
 operations attach checks to it. Outside the workspace it does not exist: it is not listed, its id
@@ -14,7 +15,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from tracker.models import Operation, Workspace, WorkspaceMembership
 from tracker.selectors import administered_workspaces, workspaces_of
 
-from .models import AwsEnvironment
+from .models import AwsEnvironment, Check, CheckFlip, CheckRun
 
 NO_SUCH_ENVIRONMENT = "No such AWS environment."
 ADMINS_ONLY = "Only the workspace's admins add, change or delete its AWS environments."
@@ -62,3 +63,42 @@ def workspace_for_new_environment(user, slug: str | None = None) -> Workspace:
     if len(choices) > 1:
         raise ValidationError({"workspace": "You administer several workspaces: name the one to add it to."})
     return choices[0]
+
+
+# --- checks, their runs and flips -----------------------------------------------------------------
+
+# How many runs and flips of one check its page and the API show, newest first (one number for both).
+RECENT_RUNS = 50
+# How many of an operation's latest flips its dashboard's live checks panel shows.
+RECENT_OPERATION_FLIPS = 8
+
+
+def checks_of(operation: Operation) -> QuerySet[Check]:
+    """An operation's checks with what their rows show (environment, linked items): no query per row."""
+    return Check.objects.filter(operation=operation).select_related("environment", "finding", "task", "blocker")
+
+
+def recent_runs(check: Check) -> QuerySet[CheckRun]:
+    """The check's latest RECENT_RUNS runs, newest first."""
+    return CheckRun.objects.filter(live_check=check)[:RECENT_RUNS]
+
+
+def recent_flips(check: Check) -> QuerySet[CheckFlip]:
+    """The check's latest RECENT_RUNS flips, newest first, each with the run that made it."""
+    return CheckFlip.objects.filter(live_check=check).select_related("run")[:RECENT_RUNS]
+
+
+def operation_flips(operation: Operation) -> QuerySet[CheckFlip]:
+    """The latest flips of any of the operation's checks, for its dashboard."""
+    return CheckFlip.objects.filter(live_check__operation=operation).select_related("live_check")[
+        :RECENT_OPERATION_FLIPS
+    ]
+
+
+def reachability_check(operation: Operation) -> Check | None:
+    """The operation's first ECS reachability check, whose target prefills a diagnosis."""
+    return Check.objects.filter(operation=operation, type=DIAGNOSIS_TYPE).select_related("environment").first()
+
+
+def environments_of_workspace(workspace: Workspace) -> QuerySet[AwsEnvironment]:
+    return AwsEnvironment.objects.filter(workspace=workspace).order_by("name")

@@ -20,10 +20,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tracker import services as tracker_services
+from tracker.models import Blocker, Finding, Operation, Task
 
 from .checks import registry
 from .checks.base import ERROR, Observation
 from .models import AwsEnvironment, Check, CheckFlip, CheckRun
+from .sync import follow
 
 # How long a claim holds before another dispatcher may take the check again: longer than a run.
 CLAIM_LEASE = dt.timedelta(minutes=10)
@@ -41,6 +43,13 @@ def environment_create(*, workspace, actor=None, **fields: Any) -> AwsEnvironmen
     environment.full_clean()
     environment.save()
     return environment
+
+
+@transaction.atomic
+def environment_ensure(*, workspace, name: str, defaults: dict[str, Any], actor=None) -> AwsEnvironment:
+    """The workspace's environment of that name, made with `defaults` if it has none (the demo's)."""
+    found = AwsEnvironment.objects.filter(workspace=workspace, name=name).first()
+    return found or environment_create(workspace=workspace, name=name, actor=actor, **defaults)
 
 
 @transaction.atomic
@@ -96,7 +105,8 @@ def environment_delete(*, environment: AwsEnvironment, actor=None) -> None:
 
 @transaction.atomic
 def check_create(*, operation, name: str, type: str, actor, **fields: Any) -> Check:
-    check = Check(operation=operation, name=name, type=type, created_by=tracker_services._user(actor), **fields)
+    owner = actor if actor is not None and actor.pk else None  # a person, not a worker or an import
+    check = Check(operation=operation, name=name, type=type, created_by=owner, **fields)
     check.full_clean()
     check.save()
     tracker_services.activity_record(operation=operation, actor=actor, action="created", subject=check)
@@ -127,6 +137,71 @@ def check_run_now(*, check: Check, actor) -> Check:
 
 def check_delete(*, check: Check, actor) -> None:
     tracker_services.item_delete(item=check, actor=actor)
+
+
+def check_hand_over(*, check: Check, owner) -> Check:
+    """Make `owner` the check's owner (whose API token a check that sends one sends), without
+    redefining it: the demo gives its inference check to the user it names."""
+    if check.created_by_id != owner.pk:
+        Check.objects.filter(pk=check.pk).update(created_by=owner)
+        check.created_by = owner
+    return check
+
+
+# --- links to the tracker's items, across an import that replaces them ----------------------------
+
+# (check id, its finding's subject, its task's (kind, title), its blocker's title)
+HeldLinks = list[tuple[int, str | None, tuple[str, str] | None, str | None]]
+
+
+@transaction.atomic
+def checks_release_items(*, operation: Operation) -> HeldLinks:
+    """Let go of the items the operation's checks keep true (an import is about to delete them),
+    remembering each by its words for `checks_relink`."""
+    checks = (
+        Check.objects.filter(operation=operation)
+        .filter(Q(finding__isnull=False) | Q(task__isnull=False) | Q(blocker__isnull=False))
+        .select_related("finding", "task", "blocker")
+    )
+    held = [
+        (
+            check.pk,
+            check.finding.subject if check.finding else None,
+            (check.task.kind, check.task.title) if check.task else None,
+            check.blocker.title if check.blocker else None,
+        )
+        for check in checks
+    ]
+    Check.objects.filter(pk__in=[row[0] for row in held]).update(finding=None, task=None, blocker=None)
+    return held
+
+
+@transaction.atomic
+def checks_relink(*, operation: Operation, held: HeldLinks) -> None:
+    """Link each check again to the operation's (new) items with the words it remembered."""
+    findings: dict[str, int] = {}
+    for pk, subject in Finding.objects.filter(operation=operation).values_list("pk", "subject"):
+        findings.setdefault(subject, pk)
+    tasks: dict[tuple[str, str], int] = {}
+    for pk, kind, title in Task.objects.filter(operation=operation).values_list("pk", "kind", "title"):
+        tasks.setdefault((kind, title), pk)
+    blockers: dict[str, int] = {}
+    for pk, title in Blocker.objects.filter(operation=operation).values_list("pk", "title"):
+        blockers.setdefault(title, pk)
+    for check_id, subject, task, blocker in held:
+        Check.objects.filter(pk=check_id).update(
+            finding_id=findings.get(subject) if subject else None,
+            task_id=tasks.get(task) if task else None,
+            blocker_id=blockers.get(blocker) if blocker else None,
+        )
+
+
+def check_link_blocker(*, check: Check, blocker: Blocker) -> None:
+    """Link the check to a blocker it resolves when it passes (one its regression raised), unless
+    it already keeps an open one."""
+    if check.blocker is None or not check.blocker.is_open:
+        Check.objects.filter(pk=check.pk).update(blocker=blocker)
+        check.blocker = blocker
 
 
 # --- scheduling -----------------------------------------------------------------------------------
@@ -225,9 +300,9 @@ def record_run(
         flip = CheckFlip.objects.create(
             live_check=check, run=run, from_status=previous, to_status=observation.status, at=now
         )
-    from .sync import follow  # the tracker follows its checks, in this transaction
-
-    follow(check=check, run=run, flip=flip)
+    raised = follow(check=check, run=run, flip=flip)  # the tracker follows its checks, in this transaction
+    if raised is not None:
+        check_link_blocker(check=check, blocker=raised)
     return run, flip
 
 

@@ -40,11 +40,13 @@ def _live_observed(check: Check, run: CheckRun) -> str:
     return observed_text(run.observed, check.params.get("attribute") or check.params.get("field") or "")
 
 
-def follow(*, check: Check, run: CheckRun, flip: CheckFlip | None) -> None:
+def follow(*, check: Check, run: CheckRun, flip: CheckFlip | None) -> Blocker | None:
+    """Carry a recorded run over to the tracker; returns the blocker a regression raised, which
+    the caller (`ops.services.record_run`) links to the check. Writes no check itself."""
     if flip is not None:
         _announce(check, run, flip)
     if run.status == ERROR:
-        return
+        return None
     evidence = {
         "check": check.name,
         "check_id": check.pk,
@@ -60,22 +62,22 @@ def follow(*, check: Check, run: CheckRun, flip: CheckFlip | None) -> None:
                 tracker_services.item_record_check(
                     item=item, verdict=_LIVE_VERDICTS[run.status], observed=_live_observed(check, run)
                 )
-        if check.task is not None:
-            _follow_task(check, run)
+        raised = _follow_task(check, run) if check.task is not None else None
         if check.blocker is not None and run.status == PASS:
             blocker = check.blocker
             # The team's status line stays theirs; the activity entry says which check resolved it.
             status_text = None if blocker.status_text else f"Resolved: check {check.name!r} passes."
             tracker_services.blocker_resolve(blocker=blocker, actor=None, status_text=status_text)
+    return raised
 
 
-def _follow_task(check: Check, run: CheckRun) -> None:
+def _follow_task(check: Check, run: CheckRun) -> Blocker | None:
     task = check.task
     if run.status == PASS and not task.done:
         tracker_services.task_set_done(task=task, done=True, actor=None)
     elif run.status == FAIL and task.done:
         tracker_services.task_set_done(task=task, done=False, actor=None)
-        blocker = tracker_services.blocker_open(
+        return tracker_services.blocker_open(
             operation=check.operation,
             title=f"Regressed: {task.title}"[:500],
             actor=None,
@@ -83,9 +85,7 @@ def _follow_task(check: Check, run: CheckRun) -> None:
             description=f"Check {check.name!r} fails: {run.message or observed_text(run.observed)}",
             impact=f"“{task.title}” is no longer done.",
         )
-        if check.blocker is None or not check.blocker.is_open:
-            Check.objects.filter(pk=check.pk).update(blocker=blocker)
-            check.blocker = blocker
+    return None
 
 
 def _announce(check: Check, run: CheckRun, flip: CheckFlip) -> None:

@@ -25,16 +25,13 @@ from tracker.permissions import Role, has_role
 from tracker.selectors import administered_workspaces
 from tracker.views.pages import get_object_in, operation_for
 
-from . import services
+from . import selectors, services
 from .checks.base import registry
 from .diagnosis import diagnose_ecs
 from .forms import CheckForm, DiagnoseForm, EnvironmentForm
-from .models import AwsEnvironment, Check, CheckFlip, CheckRun, shown
+from .models import AwsEnvironment, Check, shown
 from .selectors import environments_for, environments_of, may_manage, require_manager
 from .suggest import Suggestion, suggestions_for
-
-RECENT_RUNS = 20
-RECENT_FLIPS = 20
 
 
 def _checks_url(operation: Operation) -> str:
@@ -101,7 +98,7 @@ def _from_suggestion(request, operation: Operation) -> tuple[dict[str, Any], Sug
 @login_required
 def check_list(request, slug: str):
     operation = operation_for(request, slug)
-    checks = list(Check.objects.filter(operation=operation).select_related("environment", "finding", "task", "blocker"))
+    checks = list(selectors.checks_of(operation))
     for check in checks:
         check.observed_shown = None if check.observed is None else shown(check.observed)
     can_edit = has_role(request.user, operation, Role.EDITOR)
@@ -117,8 +114,8 @@ def check_list(request, slug: str):
 @login_required
 def check_detail(request, slug: str, pk: int):
     operation = operation_for(request, slug)
-    check = get_object_in(Check.objects.select_related("environment", "finding", "task", "blocker"), operation, pk)
-    runs = list(CheckRun.objects.filter(live_check=check)[:RECENT_RUNS])
+    check = get_object_in(selectors.checks_of(operation), operation, pk)
+    runs = list(selectors.recent_runs(check))
     for run in runs:
         run.evidence_items = [(name, shown(value)) for name, value in (run.evidence or {}).items()]
         run.observed_shown = None if run.observed is None else shown(run.observed)
@@ -128,7 +125,7 @@ def check_detail(request, slug: str, pk: int):
         "check": check,
         "kind": kind,
         "runs": runs,
-        "flips": CheckFlip.objects.filter(live_check=check).select_related("run")[:RECENT_FLIPS],
+        "flips": selectors.recent_flips(check),
         "params": json.dumps(check.params, indent=2, ensure_ascii=False, sort_keys=True),
         "expected": "" if check.expected is None else json.dumps(check.expected, ensure_ascii=False),
         "observed": None if check.observed is None else shown(check.observed),
@@ -242,7 +239,7 @@ def diagnose(request, slug: str):
 
 def _diagnose_defaults(operation: Operation) -> dict[str, Any]:
     """Prefill from the operation's own reachability check, when it has one."""
-    check = Check.objects.filter(operation=operation, type="ecs_reachability").select_related("environment").first()
+    check = selectors.reachability_check(operation)
     if check is None:
         return {}
     return {"environment": check.environment, "region": check.region, **check.params}

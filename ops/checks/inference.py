@@ -33,21 +33,19 @@ request is made.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from . import http
 from .base import ERROR, FAIL, PASS, CallLog, CheckType, ClientFor, Observation, Target, register
+from .inference_service import ModelService, Reply, model_path, parsed
 from .rules import Params, expected_true
 
 MAX_LATENCY_MS = 30_000
@@ -252,105 +250,6 @@ def _redacted(observation: Observation, key: str) -> Observation:
     return observation
 
 
-def _model_path(model: str, version: str | None) -> str:
-    path = f"/v2/models/{quote(model, safe='')}"
-    return f"{path}/versions/{quote(version, safe='')}" if version else path
-
-
-@dataclass(frozen=True)
-class _Reply:
-    """What the model's server answered: the status, at most 64 KB of the body, the time it took."""
-
-    status: int
-    body: bytes
-    elapsed_ms: int
-    truncated: bool = False
-
-
-class _Service:
-    """Where the model is asked: another deployment over HTTP (`url`), or this instance in process."""
-
-    def __init__(self, *, url: str | None, token: str, timeout_seconds: float, egress_allow: Any) -> None:
-        self.url = url.rstrip("/") if url else None
-        self.local = self.url is None
-        self.token, self.timeout_seconds, self.egress_allow = token, timeout_seconds, egress_allow
-
-    def where(self, path: str) -> str:
-        """How a request is named in messages and evidence: its URL, or its path here."""
-        return f"{self.url}{path}" if self.url else path
-
-    def evidence(self, path: str) -> dict[str, Any]:
-        return {"url": self.where(path)} if self.url else {"served_by": "this instance", "path": path}
-
-    def ask(self, method: str, path: str, evidence: dict[str, Any], body: bytes | None = None) -> _Reply | Observation:
-        if self.local:
-            return _in_process(method, path, self.token, body)
-        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        answer = http.send(
-            method,
-            self.where(path),
-            evidence=evidence,
-            timeout_seconds=self.timeout_seconds,
-            headers=headers,
-            data=body,
-            egress_allow=self.egress_allow,
-        )
-        if isinstance(answer, Observation):
-            return answer
-        return _Reply(answer.status, answer.body, answer.elapsed_ms, answer.truncated)
-
-    def error_text(self, reply: _Reply) -> str:
-        """What to say about a non-200 beyond its status: our own server's `error` (its first line),
-        nothing of another service's body."""
-        if not self.local:
-            return ""
-        try:
-            body = json.loads(reply.body)
-        except ValueError:
-            return ""
-        error = body.get("error") if isinstance(body, dict) else None
-        return error.strip().splitlines()[0][:300] if isinstance(error, str) and error.strip() else ""
-
-
-def _in_process(method: str, path: str, token: str, body: bytes | None) -> _Reply:
-    """The request handed to the view mlservice's URL resolves to, as an HTTP request would reach
-    it (minus the socket and the middleware): the same token, reach, throttle, validation and
-    prediction. Imported here: the ops app does not need mlservice to be loaded to exist."""
-    from django.core.handlers.wsgi import WSGIRequest
-    from django.urls import Resolver404, resolve
-
-    data = body or b""
-    request = WSGIRequest(
-        {
-            "REQUEST_METHOD": method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": path,
-            "QUERY_STRING": "",
-            "SERVER_NAME": "in-process",
-            "SERVER_PORT": "0",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "https",
-            "wsgi.input": io.BytesIO(data),
-            "CONTENT_LENGTH": str(len(data)),
-            "CONTENT_TYPE": "application/json",
-            "HTTP_ACCEPT": "application/json",
-            "HTTP_AUTHORIZATION": f"Token {token}",
-        }
-    )
-    started = time.perf_counter()
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return _Reply(404, json.dumps({"error": f"This instance serves no route {path}."}).encode(), 0)
-    response = match.func(request, *match.args, **match.kwargs)
-    elapsed_ms = round((time.perf_counter() - started) * 1000)
-    content = bytes(response.content)
-    truncated = len(content) > http.MAX_BODY_BYTES
-    return _Reply(response.status_code, content[: http.MAX_BODY_BYTES], elapsed_ms, truncated)
-
-
 def probe(
     *,
     model: str,
@@ -365,8 +264,8 @@ def probe(
 ) -> Observation:
     """One inference (and, without a sample, one metadata read first), judged. Never raises for a
     network failure: that is the check's answer. The caller redacts `token` from the result."""
-    service = _Service(url=url, token=token, timeout_seconds=timeout_seconds, egress_allow=egress_allow)
-    base = _model_path(model, version)
+    service = ModelService(url=url, token=token, timeout_seconds=timeout_seconds, egress_allow=egress_allow)
+    base = model_path(model, version)
     if sample is None:
         width = _width(service, base, owner)
         if isinstance(width, Observation):
@@ -392,33 +291,7 @@ def probe(
     if reply.status != 200:
         return Observation(FAIL, None, evidence, message=_answered(service, "POST", infer, reply, owner))
 
-    problems: list[str] = []
-    body, malformed = _parsed(reply)
-    if malformed:
-        problems.append(f"the answer is malformed: {malformed}")
-    else:
-        served = _label(body.get("model_version"))
-        evidence["model_version"] = served
-        malformed = _malformed(body, model=model, version=version, rows=rows)
-        if malformed:
-            problems.append(f"the answer is malformed: {malformed}")
-        parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
-        degraded = parameters.get("degraded") is True
-        evidence["degraded"] = degraded
-        if degraded:
-            details = {
-                "served_version": _label(parameters.get("served_version")),
-                "wanted_version": _label(parameters.get("wanted_version")),
-            }
-            # Why is our own server's word; another service's free text is not kept.
-            reason = parameters.get("reason") if service.local and isinstance(parameters.get("reason"), str) else None
-            if reason:
-                details["reason"] = reason[:300]
-            evidence.update({name: value for name, value in details.items() if value is not None})
-            problems.append(
-                f"degraded: version {details['served_version']} answered instead of "
-                f"{details['wanted_version']} ({reason or 'no reason given'})"
-            )
+    problems = _answer_problems(service, reply, evidence, model=model, version=version, rows=rows)
     if reply.elapsed_ms > max_latency_ms:
         problems.append(f"too slow: {reply.elapsed_ms} ms, more than the {max_latency_ms} ms allowed")
     observed = evidence["model_version"]
@@ -432,6 +305,43 @@ def probe(
     )
 
 
+def _answer_problems(
+    service: ModelService, reply: Reply, evidence: dict[str, Any], *, model: str, version: str | None, rows: int
+) -> list[str]:
+    """What is wrong with a 200's answer (malformed, degraded), noting the version that answered
+    and whether it was degraded in `evidence`."""
+    body, malformed = parsed(reply)
+    if malformed:
+        return [f"the answer is malformed: {malformed}"]
+    problems: list[str] = []
+    evidence["model_version"] = _label(body.get("model_version"))
+    malformed = _malformed(body, model=model, version=version, rows=rows)
+    if malformed:
+        problems.append(f"the answer is malformed: {malformed}")
+    parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+    evidence["degraded"] = parameters.get("degraded") is True
+    if evidence["degraded"]:
+        problems.append(_degraded(service, parameters, evidence))
+    return problems
+
+
+def _degraded(service: ModelService, parameters: dict[str, Any], evidence: dict[str, Any]) -> str:
+    """The problem of an answer from another version than the alias's, its versions in `evidence`."""
+    details = {
+        "served_version": _label(parameters.get("served_version")),
+        "wanted_version": _label(parameters.get("wanted_version")),
+    }
+    # Why is our own server's word; another service's free text is not kept.
+    reason = parameters.get("reason") if service.local and isinstance(parameters.get("reason"), str) else None
+    if reason:
+        details["reason"] = reason[:300]
+    evidence.update({name: value for name, value in details.items() if value is not None})
+    return (
+        f"degraded: version {details['served_version']} answered instead of "
+        f"{details['wanted_version']} ({reason or 'no reason given'})"
+    )
+
+
 def _label(value: Any) -> str | None:
     """A version label from an answer, or None: only what could be a label is kept and shown."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -441,7 +351,7 @@ def _label(value: Any) -> str | None:
     return None
 
 
-def _answered(service: _Service, method: str, path: str, reply: _Reply, owner: str, what: str = "") -> str:
+def _answered(service: ModelService, method: str, path: str, reply: Reply, owner: str, what: str = "") -> str:
     text = f"{method} {service.where(path)}{what} answered {reply.status}"
     error = service.error_text(reply)
     if error:
@@ -452,7 +362,7 @@ def _answered(service: _Service, method: str, path: str, reply: _Reply, owner: s
     return text if text.endswith(".") else text + "."
 
 
-def _unauthorized(service: _Service, reply: _Reply, evidence: dict[str, Any], owner: str) -> Observation:
+def _unauthorized(service: ModelService, reply: Reply, evidence: dict[str, Any], owner: str) -> Observation:
     """The service refused the owner's token: nothing is known about the model (an ERROR, so the
     tracker does not untick a criterion over a credential), and the message says what to do."""
     if service.local:
@@ -470,7 +380,7 @@ def _unauthorized(service: _Service, reply: _Reply, evidence: dict[str, Any], ow
     )
 
 
-def _width(service: _Service, base: str, owner: str) -> int | Observation:
+def _width(service: ModelService, base: str, owner: str) -> int | Observation:
     """The number of features the model takes, from its metadata; or the failed observation."""
     evidence = service.evidence(base)
     reply = service.ask("GET", base, evidence)
@@ -482,7 +392,7 @@ def _width(service: _Service, base: str, owner: str) -> int | Observation:
     if reply.status != 200:
         what = " (the model's metadata, for the sample's width)"
         return Observation(FAIL, None, evidence, message=_answered(service, "GET", base, reply, owner, what))
-    body, malformed = _parsed(reply)
+    body, malformed = parsed(reply)
     if not malformed:
         try:
             width = body["inputs"][0]["shape"][1]
@@ -498,18 +408,6 @@ def _width(service: _Service, base: str, owner: str) -> int | Observation:
         message=f"GET {service.where(base)}: the model's metadata is malformed ({malformed}); "
         "give the check a sample instead.",
     )
-
-
-def _parsed(reply: _Reply) -> tuple[dict[str, Any], str]:
-    if reply.truncated:
-        return {}, f"it is longer than {http.MAX_BODY_BYTES // 1024} KB"
-    try:
-        body = json.loads(reply.body)
-    except ValueError:
-        return {}, "it is not JSON"
-    if not isinstance(body, dict):
-        return {}, "it is not a JSON object"
-    return body, ""
 
 
 def _malformed(body: dict[str, Any], *, model: str, version: str | None, rows: int) -> str:

@@ -20,6 +20,7 @@ from ops import services
 from ops.checks import base
 from ops.checks.base import PASS, CheckType, Observation
 from ops.models import Check, CheckRun
+from ops.selectors import RECENT_RUNS
 from ops.suggest import suggestions_for
 from tests.conftest import logged_in
 from tracker import services as tracker_services
@@ -549,18 +550,22 @@ def test_the_detail_page_shows_the_runs_with_their_evidence_calls_and_errors(cli
     assert "<script" not in html
 
 
-def test_the_detail_page_shows_the_latest_20_runs(client, team, viewer, check):
-    start = timezone.now() - dt.timedelta(hours=1)
+def test_the_detail_page_shows_the_latest_runs_as_many_as_the_api(client, team, viewer, check, owner):
+    made = RECENT_RUNS + 5
+    start = timezone.now() - dt.timedelta(hours=2)
     CheckRun.objects.bulk_create(
         CheckRun(live_check=check, run_id=uuid.uuid4(), status=PASS, started_at=start + dt.timedelta(minutes=n))
-        for n in range(25)
+        for n in range(made)
     )
 
     runs = logged_in(client, viewer).get(url("check-detail", team, check.pk)).context["runs"]
+    client.force_login(owner)
+    listed = client.get(f"/api/operations/{team.slug}/checks/{check.pk}/runs/").json()
 
-    assert len(runs) == 20
-    assert runs[0].started_at == start + dt.timedelta(minutes=24)
+    assert len(runs) == len(listed) == RECENT_RUNS
+    assert runs[0].started_at == start + dt.timedelta(minutes=made - 1)
     assert runs[-1].started_at == start + dt.timedelta(minutes=5)
+    assert [run["run_id"] for run in listed] == [str(run.run_id) for run in runs]
 
 
 def test_editors_see_the_actions(client, team, teammate, check):

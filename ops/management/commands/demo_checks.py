@@ -166,7 +166,7 @@ class Command(BaseCommand):
             raise CommandError(str(refused)) from None
         with transaction.atomic():
             # In the example operation's workspace (setup_demo's "demo"): only its operations may look there.
-            environment, _ = AwsEnvironment.objects.get_or_create(
+            environment = services.environment_ensure(
                 workspace=operation.workspace,
                 name=ENVIRONMENT,
                 defaults={"account_id": "123456789012", "regions": [region]},
@@ -176,8 +176,7 @@ class Command(BaseCommand):
             if ml_owner is not None:
                 Token.objects.get_or_create(user=ml_owner)  # the check sends it; a local demo user's
                 check = self._upsert(operation, environment, region, inference_check(base_url), actor=ml_owner)
-                if check.created_by_id != ml_owner.pk:  # made by an earlier run for another owner
-                    Check.objects.filter(pk=check.pk).update(created_by=ml_owner)
+                services.check_hand_over(check=check, owner=ml_owner)  # made by an earlier run for another owner
         self.stdout.write(f"Seeded the example's AWS and {Check.objects.filter(operation=operation).count()} checks.")
 
     def _upsert(

@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from tracker import services as tracker_services
 from tracker.models import Operation
 
 from . import services
@@ -85,5 +85,5 @@ def run_group(*, claim_id: uuid.UUID, check_ids: Iterable[int]) -> int:
                 continue
             recorded += result is not None
         # Open dashboards poll their operation's version: the runs are news for the live checks panel.
-        Operation.objects.filter(pk__in={check.operation_id for check in checks}).update(version=F("version") + 1)
+        tracker_services.operations_touch(operation_ids={check.operation_id for check in checks})
     return recorded

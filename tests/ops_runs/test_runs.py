@@ -16,7 +16,8 @@ from ops import runner, services
 from ops.checks.base import ERROR, FAIL, PASS, Observation
 from ops.models import Check, CheckFlip, CheckRun
 from ops.tasks import dispatch_due_checks
-from tracker.models import ActivityEntry, Blocker, Finding, Task, WebhookDelivery
+from tracker import services as tracker_services
+from tracker.models import ActivityEntry, Blocker, Finding, Operation, Task, WebhookDelivery
 from tracker.webhooks import webhook_create
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,33 @@ def test_a_run_is_recorded_with_its_evidence_and_calls_and_the_check_moves_on(ma
     assert (check.status, check.observed, check.claim_id) == (PASS, "ok", None)
     assert check.next_due_at > timezone.now() + check.interval - dt.timedelta(seconds=5)
     assert CheckFlip.objects.get(live_check=check).to_status == PASS  # pending -> pass
+
+
+def test_a_run_moves_its_operations_version_so_open_dashboards_update_and_no_other(make_check, scripted, workspace):
+    other = tracker_services.operation_create(name="Elsewhere", actor=None, workspace=workspace)
+    for key in "ab":
+        make_check(key)
+        scripted.answers[key] = passing()
+    check = Check.objects.get(name="check a")
+    versions = dict(Operation.objects.values_list("pk", "version"))
+
+    run_due()
+
+    assert Operation.objects.get(pk=check.operation_id).version > versions[check.operation_id]
+    assert Operation.objects.get(pk=other.pk).version == versions[other.pk]  # untouched
+
+
+def test_operations_touch_moves_each_named_version_once_and_writes_no_activity(team, workspace):
+    other = tracker_services.operation_create(name="Elsewhere", actor=None, workspace=workspace)
+    versions = dict(Operation.objects.values_list("pk", "version"))
+    entries = ActivityEntry.objects.count()
+
+    touched = tracker_services.operations_touch(operation_ids=[team.pk, team.pk])
+
+    assert touched == 1
+    assert Operation.objects.get(pk=team.pk).version == versions[team.pk] + 1
+    assert Operation.objects.get(pk=other.pk).version == versions[other.pk]
+    assert ActivityEntry.objects.count() == entries
 
 
 def test_a_group_is_collected_once_for_all_its_checks(make_check, scripted):

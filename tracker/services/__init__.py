@@ -41,6 +41,7 @@ from .operations import (
     operation_delete,
     operation_set_current_phase,
     operation_update,
+    operations_touch,
 )
 from .people import membership_deleted, membership_remove, membership_set, public_link_create, public_link_revoke
 from .workspaces import (
@@ -83,6 +84,7 @@ __all__ = [
     "operation_import",
     "operation_set_current_phase",
     "operation_update",
+    "operations_touch",
     "phase_create",
     "phase_update",
     "progress_record",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.text import slugify
 
 from ..models import Membership, Operation, Phase, Workspace
@@ -69,3 +71,9 @@ def operation_delete(*, operation: Operation, actor: Actor) -> None:
 
 def operation_set_current_phase(*, operation: Operation, phase: Phase | None, actor: Actor) -> Operation:
     return operation_update(operation=operation, actor=actor, current_phase=phase)
+
+
+def operations_touch(*, operation_ids: Iterable[int]) -> int:
+    """Move the operations' versions, which open dashboards poll: something another app shows on
+    them changed (ops: a check's new run) with no change to the tracker, so no activity entry."""
+    return Operation.objects.filter(pk__in=set(operation_ids)).update(version=F("version") + 1)

@@ -38,6 +38,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("ops.urls")),
+    path("", include("notify.urls")),
     path("", include("tracker.urls")),
 ]
 

@@ -8,6 +8,7 @@ DATABASE_URL and REDIS_URL to run on PostgreSQL and Redis.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "tracker",
     "ops",
     "mlservice",
+    "notify",
     "audit",
 ]
 
@@ -191,7 +193,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     # A delivery whose task was lost (broker down at commit, worker gone) is sent again.
     "redeliver-stalled-webhooks": {"task": "tracker.tasks.redeliver_stalled_webhooks", "schedule": 300.0},
+    # Notifications (notify/): held check flips, lost sends, personal digests, status reports,
+    # stale checks (ops/staleness.py) and forecast slips (tracker/watch.py).
+    "notify-held-flips": {"task": "notify.tasks.tell_held_flips", "schedule": 60.0},
+    "notify-redeliver-stalled": {"task": "notify.tasks.redeliver_stalled", "schedule": 300.0},
+    "notify-digests": {"task": "notify.tasks.send_digests", "schedule": crontab(hour=7, minute=0)},
+    "notify-status-reports": {"task": "notify.tasks.send_scheduled_reports", "schedule": 300.0},
+    "ops-stale-checks": {"task": "ops.staleness.announce_stale_checks", "schedule": 300.0},
 }
+# Task modules that are not an app's tasks.py, which autodiscovery would not find.
+CELERY_IMPORTS = ["ops.staleness"]
 
 # --- health probes (core/health.py) ---------------------------------------------------------------
 # How long /readyz waits for the broker to answer before it reports it unreachable.
@@ -322,6 +333,25 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 # Attempt n waits base * 4**(n-1) seconds: 30 s, 2 min, 8 min, 32 min, ~2 h.
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+
+# --- notifications (notify/) --------------------------------------------------------------------
+# Fernet keys for the channel URLs at rest, comma-separated (the first encrypts, all decrypt). Empty:
+# a key derived from SECRET_KEY (`make run`); under production settings no channel is kept without one.
+NOTIFY_ENCRYPTION_KEY = env.str("NOTIFY_ENCRYPTION_KEY", default="")
+# The links in messages and reports point here.
+NOTIFY_SITE_URL = env.str("NOTIFY_SITE_URL", default="http://localhost:8000")
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=4)
+# Attempt n waits base * 4**(n-1) seconds: 30 s, 2 min, 8 min.
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0)
+# A channel whose deliveries fail this many times in a row is paused until an admin resumes it.
+NOTIFY_PAUSE_AFTER_FAILURES = env.int("NOTIFY_PAUSE_AFTER_FAILURES", default=5)
+# A person's own emails (follows, digests) go through Django's EMAIL_* settings, from this address.
+NOTIFY_FROM_EMAIL = env.str("NOTIFY_FROM_EMAIL", default="snailtrail@localhost")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+# The `snailtraillog://` target (the demo's channel) appends to this file; off in production.
+NOTIFY_ALLOW_LOG_TARGET = env.bool("NOTIFY_ALLOW_LOG_TARGET", default=True)
+NOTIFY_LOG_FILE = env.str("NOTIFY_LOG_FILE", default=str(VAR_DIR / "notifications.log"))
 
 # --- i18n, static -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -26,6 +26,11 @@ CSRF_COOKIE_SECURE = True
 WEBHOOK_ALLOW_HTTP = False
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 
+# Channel URLs hold their services' secrets: under production settings notify.crypto refuses to
+# encrypt or decrypt them without NOTIFY_ENCRYPTION_KEY (never a key derived from SECRET_KEY).
+# The log-file target writes on this server: off.
+NOTIFY_ALLOW_LOG_TARGET = False
+
 # Loopback is never reachable from checks and webhooks (core.egress). The test suite's one
 # exception, EGRESS_TEST_ALLOW_LOOPBACK, stops a production process that is given it.
 if globals().get("EGRESS_TEST_ALLOW_LOOPBACK") or env.bool("EGRESS_TEST_ALLOW_LOOPBACK", default=False):

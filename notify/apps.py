@@ -1,0 +1,24 @@
+import logging
+
+from django.apps import AppConfig
+
+
+class NotifyConfig(AppConfig):
+    name = "notify"
+    verbose_name = "Notifications"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tracker import watch
+        from tracker.signals import event_happened
+
+        from . import local_log, services
+
+        event_happened.connect(services.event_happened, dispatch_uid="notify.event_happened")
+        watch.connect()
+        local_log.register()
+        # Apprise's own lines can quote a URL's token: they never reach the process log
+        # (notify.targets keeps a send's lines, masked, as its delivery's error).
+        apprise_logger = logging.getLogger("apprise")
+        apprise_logger.propagate = False
+        apprise_logger.addHandler(logging.NullHandler())

@@ -62,11 +62,14 @@ bench: install-dev
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/ops_sync.py
 
-## bench-inference: our /v2 infer under gunicorn against a bare Django view and `mlflow models serve`
-## (mlflow is a benchmark-only dependency: bench/requirements.txt). About 5 minutes.
+## bench-inference: our /v2 infer under gunicorn against a bare Django view, MLServer 1.7.1 and `mlflow models
+## serve` (those two run from var/bench-servers, a venv of bench/requirements.txt the bench makes). About 10 minutes.
 bench-inference: install-dev
-	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python bench/inference.py
+
+## bench-startup: what `manage.py check` and `import config.wsgi` cost against `django.setup()` (median of 5).
+bench-startup: install-dev
+	$(BIN)/python bench/startup.py
 
 ## bench-load: the dashboard, the API and inference under gunicorn + PostgreSQL + Redis with 16 concurrent
 ## clients, against /healthz in the same run, then a 2-minute soak watching the workers' memory. About 5 minutes.

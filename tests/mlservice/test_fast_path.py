@@ -67,6 +67,16 @@ def test_it_answers_a_request_a_warm_worker_can_serve(warm):
     }
 
 
+def test_a_large_batch_is_answered_too(warm, iris, iris_pipeline):
+    X, _ = iris
+    rows = X.tolist() * 7  # 1,050 rows: the bench's 1,000-row case
+
+    response = post(warm, body(rows))
+
+    assert warm.handler.answered[-1] == "fast"
+    assert response.json()["outputs"][0]["data"] == iris_pipeline.predict(X).tolist() * 7
+
+
 def test_the_version_route_is_answered_too(warm):
     assert post(warm, url="/v2/models/iris/versions/1/infer").json()["model_version"] == "1"
     assert warm.handler.answered[-1] == "fast"

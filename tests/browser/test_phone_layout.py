@@ -14,6 +14,7 @@ from mlservice.metrics import VersionStats
 from mlservice.panels import ModelRow, VersionRow, _latency_figure
 from ops.models import Check
 from tests.browser.conftest import DASHBOARD, log_in, open_dashboard
+from tests.conftest import join
 from tracker import dashboard, services
 from tracker.dashboard import Panel
 
@@ -48,11 +49,27 @@ OVERFLOWS = """() => {
       problems.push(`${name(table)} scrolls in a box the keyboard cannot reach`);
     }
   }
+  // A box that scrolls sideways shows that it does: a shade (a gradient background) or a fade (a mask).
+  const cued = (box) => {
+    const style = getComputedStyle(box);
+    const mask = style.maskImage || style.webkitMaskImage || "none";
+    return style.backgroundImage.includes("gradient") || mask !== "none";
+  };
+  const scrollerOf = (el) => {
+    for (let at = el.parentElement; at && at !== document.body; at = at.parentElement) {
+      if (["auto", "scroll"].includes(getComputedStyle(at).overflowX)) return at;
+    }
+    return null;
+  };
   for (const el of document.body.querySelectorAll("*")) {
-    if (el.closest(".scroll, .chart, datalist, option")) continue;
+    if (el.closest(".chart, datalist, option")) continue;  // charts: CLIPPED_CHART_TEXT
     const rect = el.getBoundingClientRect();
-    if (rect.width && rect.height && rect.right > width + 1 && !hidden(el)) {
+    if (!rect.width || !rect.height || rect.right <= width + 1 || hidden(el)) continue;
+    const scroller = scrollerOf(el);
+    if (!scroller) {
       problems.push(`${name(el)} reaches ${Math.round(rect.right)}px`);
+    } else if (!cued(scroller)) {
+      problems.push(`${name(el)} is in ${name(scroller)}, which scrolls sideways with no cue`);
     }
   }
   return problems;
@@ -156,6 +173,15 @@ def test_the_latency_chart_keeps_its_title_and_axis_on_a_phone(new_page, live_se
 def test_the_other_pages_fit_a_phone(new_page, live_server, team, path):
     page = log_in(new_page(viewport=PHONE), live_server, "owner")
     page.goto(f"{live_server.url}{path}")
+
+    assert_nothing_cut(page)
+
+
+def test_the_workspace_page_with_its_admins_forms_fits_a_phone(new_page, live_server, team, owner):
+    join(team.workspace, owner, role="admin")
+    page = log_in(new_page(viewport=PHONE), live_server, "owner")
+    page.goto(f"{live_server.url}/workspaces/team/")
+    expect(page.get_by_label("Role of teammate")).to_be_visible()
 
     assert_nothing_cut(page)
 

@@ -350,6 +350,7 @@ BUILT_IN_CALLS: frozenset[tuple[str, str]] = frozenset(
         ("elbv2", "DescribeListeners"),  # the diagnosis: the path through a load balancer
         ("elbv2", "DescribeLoadBalancers"),
         ("elbv2", "DescribeRules"),
+        ("elbv2", "DescribeTargetGroupAttributes"),  # the diagnosis: does an NLB preserve client IPs
         ("elbv2", "DescribeTargetGroups"),
         ("elbv2", "DescribeTargetHealth"),
     }

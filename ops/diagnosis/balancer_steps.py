@@ -17,7 +17,7 @@ from .calls import AwsCallFailed, Skipped
 from .network import applied_route_table, default_route, route_target
 from .paths import Found, Path
 from .rules import awsvpc
-from .starts import registry_endpoints, registry_path_findings
+from .starts import egress_findings, registry_endpoints, registry_path_findings
 
 StepResult = tuple[str, list[Any]]
 
@@ -85,7 +85,8 @@ class BalancerSteps:
                 continue
             self.balancers.append(
                 {"name": name, "public": public, "subnets": subnets, "groups": groups, "cidrs": [],
-                 "container_port": lb.get("containerPort"), "target_group": group}
+                 "container_port": lb.get("containerPort"), "target_group": group,
+                 "client_ips": balancer.get("Type") == "network" and self._preserves_client_ip(elbv2, group)}
             )  # fmt: skip
             if not public:
                 continue
@@ -107,6 +108,13 @@ class BalancerSteps:
             for key, subnet in zip(keys, subnets, strict=True):
                 self.paths.append(Path(key, subnet, groups, origin, tier="front", balancer=name))
         return findings
+
+    def _preserves_client_ip(self, elbv2, group: dict[str, Any]) -> bool:
+        """An NLB that keeps the client's address hands the task packets from the internet, not from its
+        own nodes: the task's group must then let the clients in (off by default for TCP to ip targets)."""
+        answer = self.call(elbv2, "describe_target_group_attributes", TargetGroupArn=group["TargetGroupArn"])
+        attributes = {a.get("Key"): a.get("Value") for a in answer.get("Attributes") or []}
+        return attributes.get("preserve_client_ip.enabled") == "true"
 
     def step_target_health(self) -> StepResult:
         if not self.balancers:
@@ -180,6 +188,11 @@ class BalancerSteps:
                 origin={"services[0].deployments[PRIMARY].networkConfiguration.awsvpcConfiguration.assignPublicIp":
                         public_ip},
             )  # fmt: skip
+            if not found:
+                found = egress_findings(
+                    subnets=subnets, group_ids=conf.get("securityGroups") or [],
+                    security_groups=self.security_groups, prefix_lists=self.prefix_lists,
+                )  # fmt: skip
             findings += [Found(c, frozenset(p.key for p in paths)) for c in found]
             lines.append(f"{subnets}: 0.0.0.0/0 -> {target or 'none'}")
         shown = ", ".join(f"{k} {v}" for k, v in sorted(endpoints.items())) or "no ECR endpoints"

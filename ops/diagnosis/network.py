@@ -74,7 +74,9 @@ def shared_with(table: dict[str, Any] | None, subnet_id: str) -> list[str]:
     )
 
 
-def _no_route_remedy(subnet_id: str, vpc_id: str, applied: AppliedRouteTable, route: dict[str, Any] | None) -> str:
+def _no_route_remedy(
+    subnet_id: str, vpc_id: str, applied: AppliedRouteTable, route: dict[str, Any] | None, balancer: str = ""
+) -> str:
     """The least change: never turn a possibly shared private route table public."""
     table_id = (applied.table or {}).get("RouteTableId", "<rtb>")
     others = shared_with(applied.table, subnet_id)
@@ -87,6 +89,12 @@ def _no_route_remedy(subnet_id: str, vpc_id: str, applied: AppliedRouteTable, ro
             if others
             else "other workloads in the subnet rely on its default route"
         )
+        if balancer:
+            return (
+                f"Do not add an internet route to {table_id}: {subnet_id} is private by design ({affects}; "
+                f"0.0.0.0/0 -> {target or 'none'}). Least change: give {balancer} a public subnet in this "
+                "Availability Zone instead (aws elbv2 set-subnets; it moves only the load balancer's node)."
+            )
         return (
             f"Do not add an internet route to {table_id}: {subnet_id} is private by design ({affects}; "
             f"0.0.0.0/0 -> {target or 'none'}). Least change: take {subnet_id} out of this service's subnets "
@@ -108,6 +116,7 @@ def route_findings(
     *,
     family: Family = "ipv4",
     follow_endpoints: bool = False,
+    balancer: str = "",
 ) -> tuple[str | None, list[RootCause]]:
     """An active default route (0.0.0.0/0, or ::/0 for IPv6) to an igw- in the table that applies;
     returns (that igw id, findings). A route to a vpce- (Network Firewall, Gateway Load Balancer
@@ -115,7 +124,7 @@ def route_findings(
     applied = applied_route_table(subnet_id, vpc_id, route_tables)
     anywhere = ANYWHERE[family]
     if applied.table is None:
-        remedy = _no_route_remedy(subnet_id, vpc_id, applied, None)
+        remedy = _no_route_remedy(subnet_id, vpc_id, applied, None, balancer)
         return None, [
             RootCause(
                 Code.SUBNET_NO_INTERNET_ROUTE, f"{vpc_id} has no route table for {subnet_id}.", applied.evidence, remedy
@@ -131,11 +140,8 @@ def route_findings(
             f"The route table {table_id} ({applied.association} association) of {subnet_id} has no {anywhere} "
             "route: the subnet is private" + (" for IPv6." if family == "ipv6" else ".")
         )
-        return None, [
-            RootCause(
-                Code.SUBNET_NO_INTERNET_ROUTE, summary, evidence, _no_route_remedy(subnet_id, vpc_id, applied, None)
-            )
-        ]
+        remedy = _no_route_remedy(subnet_id, vpc_id, applied, None, balancer)
+        return None, [RootCause(Code.SUBNET_NO_INTERNET_ROUTE, summary, evidence, remedy)]
     evidence[f"{base}.Routes[{position}]"] = route
     target = route_target(route)
     if target.startswith("vpce-") and follow_endpoints:
@@ -148,7 +154,7 @@ def route_findings(
                 f"{anywhere} in {table_id} goes to {kind}, not to an internet gateway: "
                 "outbound traffic may leave, but nothing from the internet can come in.",
                 evidence,
-                _no_route_remedy(subnet_id, vpc_id, applied, route),
+                _no_route_remedy(subnet_id, vpc_id, applied, route, balancer),
             )
         ]
     if route.get("State") == "blackhole":

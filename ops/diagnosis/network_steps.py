@@ -108,7 +108,7 @@ class NetworkSteps:
                 if any(p.now for p in paths):
                     raise Unknown(f"ec2.DescribeSubnets did not return {subnet_id}: the subnet was deleted.")
                 continue
-            igw, found, line = self._route_of(subnet, family)
+            igw, found, line = self._route_of(subnet, family, paths[0].balancer)
             findings += _keyed(found, keys)
             if igw and not any(c.code == Code.INTERNET_ROUTE_BLACKHOLE for c in found):
                 vpc, known = self.gateways.get(igw, (subnet["VpcId"], set()))
@@ -124,9 +124,11 @@ class NetworkSteps:
         )
         return f"From {where}: " + "; ".join(lines) + ".", findings
 
-    def _route_of(self, subnet: dict[str, Any], family: str) -> tuple[str | None, list, str]:
+    def _route_of(self, subnet: dict[str, Any], family: str, balancer: str) -> tuple[str | None, list, str]:
         subnet_id, vpc_id = subnet["SubnetId"], subnet["VpcId"]
-        igw, found = _route_findings(subnet_id, vpc_id, self.route_tables, family=family, follow_endpoints=True)
+        igw, found = _route_findings(
+            subnet_id, vpc_id, self.route_tables, family=family, follow_endpoints=True, balancer=balancer
+        )
         if igw or found:
             return igw, found, f"{ANYWHERE[family]} -> {igw or 'no internet gateway'}"
         endpoint = self._default_target(subnet_id, vpc_id, family)
@@ -188,7 +190,8 @@ class NetworkSteps:
             raise Skipped("No security group to check.")
         ec2 = self.client("ec2")
         groups = self.filtered(ec2, "describe_security_groups", "SecurityGroups", name="group-id", values=group_ids)
-        prefix_lists = self._prefix_lists(groups)
+        self.security_groups = groups
+        prefix_lists = self.prefix_lists = self._prefix_lists(groups)
         findings: list[Found] = []
         front = [p for p in self._front() if p.groups]
         for (ids, family), paths in sorted(self._groups_of(front, "groups", "family").items()):
@@ -214,6 +217,10 @@ class NetworkSteps:
                 [ipaddress.ip_network(c) for c in balancer["cidrs"]],
                 frozenset(balancer["groups"]),
             )
+            if balancer.get("client_ips"):  # preserve_client_ip: the packets come from the clients
+                clients = Clients(
+                    f"the clients of {balancer['name']} (it preserves their IP)", Clients.internet().networks
+                )
             for (ids,), paths in sorted(self._groups_of(back, "groups").items()):
                 found = security_group_findings(
                     group_ids=list(ids), security_groups=groups, port=balancer["container_port"],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .model import Code, RootCause
+from .security_groups import Clients, admits
 
 _NETWORK = re.compile(
     r"timeout|timed out|deadline exceeded|dial tcp|no such host|network is unreachable|connection refused|"
@@ -155,5 +156,32 @@ def registry_path_findings(
             else "Add VPC endpoints com.amazonaws.<region>.ecr.api and .ecr.dkr (interface, private DNS: every "
             "workload in the VPC then reaches ECR through them) and the S3 gateway endpoint on this subnet's "
             "route table; or move the service to subnets with a NAT gateway route.",
+        )
+    ]
+
+
+def egress_findings(
+    *, subnets: str, group_ids: list[str], security_groups: list[dict[str, Any]], prefix_lists: dict[str, list[str]]
+) -> list[RootCause]:
+    """With a way out routed, the tasks' groups must still let HTTPS out to ECR (and S3, where the
+    layers are): outbound TCP 443 to the internet, added up over the groups' egress rules."""
+    groups = [g for g in security_groups if g.get("GroupId") in group_ids]
+    if not groups:
+        return []
+    outbound = [{"GroupId": g["GroupId"], "IpPermissions": g.get("IpPermissionsEgress") or []} for g in groups]
+    if admits(outbound, port=443, clients=Clients.internet(), prefix_lists=prefix_lists):
+        return []
+    return [
+        RootCause(
+            Code.NO_ROUTE_TO_REGISTRY,
+            f"The tasks in {subnets} have a route out, but their security groups ({', '.join(group_ids)}) do not "
+            "let TCP 443 out to the internet, where ECR and S3 answer.",
+            {
+                f"SecurityGroups[?GroupId=='{g['GroupId']}'].IpPermissionsEgress": g.get("IpPermissionsEgress") or []
+                for g in groups
+            },
+            f"aws ec2 authorize-security-group-egress --group-id {group_ids[0]} --protocol tcp --port 443 "
+            "--cidr 0.0.0.0/0 (or the ECR and S3 prefix lists); it changes what every interface using that group "
+            "may reach.",
         )
     ]

@@ -64,6 +64,8 @@ class _Walk(AwsCalls, EcsSteps, BalancerSteps, NetworkSteps):
         self.paths: list[Path] = []
         self.subnets: dict[str, dict[str, Any]] = {}
         self.route_tables: list[dict[str, Any]] = []
+        self.security_groups: list[dict[str, Any]] = []
+        self.prefix_lists: dict[str, list[str]] = {}
         self.endpoints: dict[str, list[dict[str, Any]]] = {}  # vpc id -> its VPC endpoints
         self.gateways: dict[str, tuple[str, set[str]]] = {}  # igw id -> (vpc id, the paths routed through it)
 

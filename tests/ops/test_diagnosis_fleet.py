@@ -61,9 +61,16 @@ def elbv2(aws):
     return ops_aws.client("elbv2", region=REGION)
 
 
-def fronted(*, scheme: str = "internet-facing", health_check_port: str = "traffic-port") -> dict:
+def fronted(
+    *,
+    scheme: str = "internet-facing",
+    health_check_port: str = "traffic-port",
+    kind: str = "application",
+    lb_in_a_private_subnet: bool = False,
+) -> dict:
     """The service as production runs it: two Fargate tasks in private subnets with no public IP, their
-    group open to the ALB's group only, behind an ALB in the public subnets listening on 80."""
+    group open to the ALB's group only, behind an ALB in the public subnets listening on 80. An NLB
+    (`kind="network"`) has no group: the tasks' group then lets the VPC's addresses in."""
     ec2, elbv2, ecs = (ops_aws.client(s, region=REGION) for s in ("ec2", "elbv2", "ecs"))
     demo.pin_tasks_running(ec2.meta.endpoint_url)
     net = demo.create_network(region=REGION)
@@ -81,20 +88,25 @@ def fronted(*, scheme: str = "internet-facing", health_check_port: str = "traffi
         IpPermissions=[{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
     )
     task_group = ec2.create_security_group(GroupName="web-tasks", Description="tasks", VpcId=vpc)["GroupId"]
+    source = (
+        {"UserIdGroupPairs": [{"GroupId": lb_group}]}
+        if kind == "application"
+        else {"IpRanges": [{"CidrIp": demo.VPC_CIDR}]}
+    )
     ec2.authorize_security_group_ingress(
-        GroupId=task_group,
-        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5000, "ToPort": 5000,
-                        "UserIdGroupPairs": [{"GroupId": lb_group}]}],
-    )  # fmt: skip
-    balancer = elbv2.create_load_balancer(
-        Name="web", Subnets=net["subnet_ids"], SecurityGroups=[lb_group], Scheme=scheme, Type="application"
-    )["LoadBalancers"][0]
+        GroupId=task_group, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5000, "ToPort": 5000, **source}]
+    )
+    lb_subnets = [net["subnet_ids"][0], private[1]] if lb_in_a_private_subnet else net["subnet_ids"]
+    groups = {"SecurityGroups": [lb_group]} if kind == "application" else {}
+    balancer = elbv2.create_load_balancer(Name="web", Subnets=lb_subnets, Scheme=scheme, Type=kind, **groups)
+    balancer = balancer["LoadBalancers"][0]
     elbv2.describe_load_balancers(LoadBalancerArns=[balancer["LoadBalancerArn"]])  # moto: provisioning -> active
+    protocol = "HTTP" if kind == "application" else "TCP"
     group = elbv2.create_target_group(
-        Name="web", Protocol="HTTP", Port=5000, VpcId=vpc, TargetType="ip", HealthCheckPort=health_check_port
+        Name="web", Protocol=protocol, Port=5000, VpcId=vpc, TargetType="ip", HealthCheckPort=health_check_port
     )["TargetGroups"][0]
     elbv2.create_listener(
-        LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+        LoadBalancerArn=balancer["LoadBalancerArn"], Protocol=protocol, Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
     )  # fmt: skip
     image = f"{demo.push_image(region=REGION)['repository_uri']}:{demo.IMAGE_TAG}"
@@ -118,6 +130,7 @@ def fronted(*, scheme: str = "internet-facing", health_check_port: str = "traffi
         "cluster": demo.CLUSTER,
         "service": demo.SERVICE,
         "private_subnet_ids": private,
+        "private_route_table_id": private_table,
         "lb_group": lb_group,
         "task_group": task_group,
         "load_balancer_arn": balancer["LoadBalancerArn"],
@@ -259,6 +272,35 @@ def test_it_finds_a_running_task_the_target_group_does_not_list(aws, aws_stub, e
     cause = only(diagnosis, Code.TASKS_NOT_REGISTERED)
     assert cause.evidence["tasks[].privateIPv4Address"] == [ids["task_ips"][1]]
     assert diagnosis.verdict == "reachable"  # one registered, healthy task serves
+
+
+def test_one_load_balancer_node_in_a_private_subnet_is_partially_reachable(aws, aws_stub):
+    ids = fronted(lb_in_a_private_subnet=True)
+    bpa_off(aws_stub)
+
+    code, data = command(ids, port=80)
+
+    assert (code, data["verdict"]) == (3, "partially reachable")  # DNS hands out both nodes' addresses
+    [cause] = data["root_causes"]
+    assert (cause["code"], cause["impact"]) == (Code.SUBNET_NO_INTERNET_ROUTE, "some")
+    assert f"Do not add an internet route to {ids['private_route_table_id']}" in cause["remediation"]
+    assert "give web a public subnet in this Availability Zone" in cause["remediation"]
+
+
+def test_an_nlb_that_preserves_client_ips_needs_the_tasks_open_to_the_clients(aws, aws_stub, elbv2):
+    ids = fronted(kind="network")
+    bpa_off(aws_stub)
+    assert diagnose(ids, port=80).verdict == "reachable"  # the NLB's own addresses are in the VPC's CIDR
+    elbv2.modify_target_group_attributes(
+        TargetGroupArn=ids["target_group_arn"], Attributes=[{"Key": "preserve_client_ip.enabled", "Value": "true"}]
+    )
+
+    diagnosis = diagnose(ids, port=80)
+
+    cause = only(diagnosis, Code.SECURITY_GROUP_BLOCKS_LOAD_BALANCER)
+    assert diagnosis.verdict == "unreachable"
+    assert "the clients of web (it preserves their IP)" in cause.summary
+    assert "elasticloadbalancing.DescribeTargetGroupAttributes" in diagnosis.step("load balancer").calls
 
 
 # --- 2. rolling deploys ------------------------------------------------------------------------------

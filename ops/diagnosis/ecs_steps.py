@@ -6,7 +6,7 @@ from typing import Any
 
 from .calls import AwsCallFailed, Skipped, Unknown, chunked
 from .model import RootCause
-from .paths import Path
+from .paths import Found, Path
 from .rules import (
     EcrImage,
     assign_public_ip_findings,
@@ -140,7 +140,11 @@ class EcsSteps:
         svc = self.service
         if awsvpc(svc.get("networkConfiguration")) is None and not svc.get("taskSets"):
             raise Skipped("The service has no awsvpc network configuration to compare deployments with.")
-        findings = deployment_findings(svc, cluster=self.cluster)
+        findings: list[Any] = deployment_findings(svc, cluster=self.cluster)
+        if self.balanced:
+            # Behind a load balancer an old network configuration blocks nothing by itself (no public IP
+            # is needed); target health shows whether the tasks it started are reached.
+            findings = [Found(cause, frozenset()) for cause in findings]
         if not self.balanced and not self.ec2_capacity:
             # Clients reach the tasks directly: no task this service starts would have a public IP.
             findings += assign_public_ip_findings(svc, cluster=self.cluster)

@@ -115,6 +115,8 @@ class NetworkSteps:
                 self.gateways[igw] = (vpc, known | set(keys))
             later = "" if any(p.now for p in paths) else " (no task there now)"
             lines.append(f"{subnet_id}{later}: {line}")
+        if not lines:
+            return "No subnet on an internet-facing path to check (the subnets were read for the next steps).", []
         where = (
             "the load balancer's subnets"
             if self.balanced

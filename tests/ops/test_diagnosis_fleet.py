@@ -502,3 +502,34 @@ def test_the_check_can_accept_a_step_the_role_may_not_answer(aws, aws_stub):
     assert observation.status == PASS
     with pytest.raises(ValidationError, match="no step vpc-bpa"):
         check.clean({"cluster": "c", "service": "s", "port": 80, "unknown_ok": "vpc-bpa"}, True)
+
+
+def test_it_finds_a_listener_that_forwards_elsewhere(aws, aws_stub, elbv2):
+    ids = fronted()
+    bpa_off(aws_stub)
+    other = elbv2.create_target_group(Name="other", Protocol="HTTP", Port=8080, VpcId=ids["vpc_id"], TargetType="ip")
+    [listener] = elbv2.describe_listeners(LoadBalancerArn=ids["load_balancer_arn"])["Listeners"]
+    other_arn = other["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.modify_listener(
+        ListenerArn=listener["ListenerArn"], DefaultActions=[{"Type": "forward", "TargetGroupArn": other_arn}]
+    )
+
+    diagnosis = diagnose(ids, port=80)
+
+    cause = only(diagnosis, Code.LISTENER_NOT_FORWARDING)
+    assert diagnosis.verdict == "unreachable"
+    assert "elasticloadbalancing.DescribeRules" in diagnosis.step("load balancer").calls  # rules read too
+    assert "create-rule" in cause.remediation
+
+
+def test_it_finds_a_target_group_no_load_balancer_sends_to(aws, aws_stub, elbv2):
+    ids = fronted()
+    bpa_off(aws_stub)
+    groups = elbv2.describe_target_groups(TargetGroupArns=[ids["target_group_arn"]])
+    groups["TargetGroups"][0]["LoadBalancerArns"] = []  # its listener deleted (moto keeps the link)
+    aws_stub("elbv2", "DescribeTargetGroups", response=groups)
+
+    code, data = command(ids, port=80)
+
+    assert (code, data["verdict"]) == (1, "unreachable")
+    assert [c["code"] for c in data["root_causes"]] == [Code.TARGET_GROUP_NOT_ATTACHED]

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from tracker.api.base import StrictSerializer
+from core.api import StrictSerializer
 
 from . import selectors, services
 from .models import RegisteredModel

@@ -10,8 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from core.admin import ReadOnlyAdmin
-from tracker.admin import ServiceAdmin
+from core.admin import ReadOnlyAdmin, ServiceAdmin
 
 from . import services
 from .models import AwsEnvironment, Check, CheckFlip, CheckRun

@@ -16,7 +16,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from tracker.api.base import ItemViewSet, OperationScoped, StrictModelSerializer, StrictSerializer
+from core.api import StrictModelSerializer, StrictSerializer
+from tracker.access import ItemViewSet, OperationScoped
 from tracker.models import Blocker, Finding, Task, Workspace
 from tracker.permissions import Role
 from tracker.selectors import administered_workspaces, workspaces_of
@@ -63,7 +64,6 @@ class EnvironmentSerializer(StrictModelSerializer):
         required=False,
         help_text="The check types allowed to use it (codes of types that look at AWS); empty: every type.",
     )
-    updated_by = None
 
     class Meta:
         model = AwsEnvironment
@@ -172,7 +172,6 @@ class CheckSerializer(StrictModelSerializer):
     shown_status = serializers.CharField(
         read_only=True, help_text="status, or 'stale' when not answered for 3 intervals"
     )
-    updated_by = None
 
     class Meta:
         model = Check

@@ -20,10 +20,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from tracker.access import get_object_in, operation_for
 from tracker.models import Finding, Operation
 from tracker.permissions import Role, has_role
 from tracker.selectors import administered_workspaces
-from tracker.views.pages import get_object_in, operation_for
 
 from . import selectors, services
 from .checks.base import registry

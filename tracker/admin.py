@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from rest_framework.authtoken.models import TokenProxy
 
+from core import admin as core_admin
 from core.admin import ReadOnlyAdmin
 
 from . import services, webhooks
@@ -35,35 +36,13 @@ from .models import (
 )
 
 
-class ServiceAdmin(admin.ModelAdmin):
-    """Routes the admin's create, update and delete through the service functions."""
+class ServiceAdmin(core_admin.ServiceAdmin):
+    """core's ServiceAdmin with tracker's generic update and delete services as defaults."""
 
-    create_service: Callable[..., Any]
     update_service: Callable[..., Any] = staticmethod(
         lambda item, actor, **changes: services.item_update(item=item, actor=actor, **changes)
     )
-    readonly_fields = ("created_at", "updated_at")
-
-    def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in form.cleaned_data if name not in self.readonly_fields}
-        if change:
-            current = type(obj).objects.get(pk=obj.pk)
-            self.update_service(
-                current, request.user, **{name: data[name] for name in form.changed_data if name in data}
-            )
-        else:
-            created = self.create_service(actor=request.user, **data)
-            obj.pk = created.pk
-        obj.refresh_from_db()
-
     delete_service: Callable[..., Any] = staticmethod(lambda item, actor: services.item_delete(item=item, actor=actor))
-
-    def delete_model(self, request, obj):
-        self.delete_service(obj, request.user)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_service(obj, request.user)
 
 
 @admin.register(Operation)

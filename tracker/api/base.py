@@ -3,7 +3,7 @@
 - Roles: an endpoint under `/api/operations/{operation_slug}/` finds the operation among those
   the caller may see (404 for anyone else) and checks the role the method needs (403): viewers
   read, editors write, admins manage people and hooks and delete phases (`delete_role`).
-- Input is strict: an unknown field, or a read-only one (an id, `position`, a time the server
+- Input is strict (`core.api`): an unknown field, or a read-only one (an id, `position`, a time the server
   stamps), is a 400 naming it, not silently dropped, so a typo in a deploy script fails loudly
   instead of "succeeding" without the change. JSON nested deeper than API_MAX_JSON_DEPTH is a 400
   before it is parsed (`parsers`).
@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -23,7 +22,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.settings import api_settings
+
+from core import api as core_api
+from core.api import READ_ONLY, StrictMixin, StrictSerializer  # noqa: F401 - re-exported: tracker's API imports them here
 
 from .. import services
 from ..models import Operation
@@ -102,40 +103,9 @@ class TrackerAutoSchema(AutoSchema):
 # --- input --------------------------------------------------------------------------------------
 
 
-READ_ONLY = "This field is read-only."
+class StrictModelSerializer(core_api.StrictModelSerializer):
+    """Strict (core.api), and says who changed the item last."""
 
-
-class StrictMixin:
-    """Refuse fields the serializer does not know, and read-only ones: a value the server would
-    ignore is a 400 naming the field, never a silent success without the change."""
-
-    def to_internal_value(self, data: Any):
-        if isinstance(data, Mapping):
-            unknown = sorted(name for name in data if name not in self.fields)
-            read_only = sorted(name for name in data if name in self.fields and self.fields[name].read_only)
-            if unknown or read_only:
-                errors: dict[str, Any] = {name: "Unknown field." for name in unknown}
-                errors.update((name, READ_ONLY) for name in read_only)
-                if read_only:
-                    errors[api_settings.NON_FIELD_ERRORS_KEY] = [_read_only_message(read_only, unknown)]
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
-
-
-def _read_only_message(read_only: list[str], unknown: list[str]) -> str:
-    one = len(read_only) == 1
-    message = (
-        f"{', '.join(read_only)} {'is' if one else 'are'} read-only: the server sets "
-        f"{'it' if one else 'them'}; leave {'it' if one else 'them'} out."
-    )
-    return f"{message} {', '.join(unknown)}: unknown." if unknown else message
-
-
-class StrictSerializer(StrictMixin, serializers.Serializer):
-    pass
-
-
-class StrictModelSerializer(StrictMixin, serializers.ModelSerializer):
     updated_by = serializers.CharField(source="updated_by.username", read_only=True, allow_null=True)
 
 

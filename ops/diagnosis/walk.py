@@ -3,6 +3,7 @@ the verdict from the paths each root cause blocks."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -12,6 +13,8 @@ from .ecs_steps import EcsSteps
 from .model import Diagnosis, Step, StepStatus
 from .network_steps import NetworkSteps
 from .paths import Found, Path, judge, slug
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ACCESS_DENIED", "NOT_IMPLEMENTED", "STEP_NAMES", "chunked", "diagnose_ecs", "explain_aws_error"]
 
@@ -90,6 +93,10 @@ class _Walk(AwsCalls, EcsSteps, BalancerSteps, NetworkSteps):
             if isinstance(unknown, AwsCallFailed) and unknown.denied and name != "service":
                 detail += f" To accept this step unknown: --unknown-ok {slug(name)}."
             return Step(name, "unknown", detail, self.calls)
+        except (KeyError, ValueError, TypeError) as error:
+            # An answer shaped as this code did not expect: this step cannot tell; the others still run.
+            logger.exception("diagnosis step %r could not read an AWS answer", name)
+            return Step(name, "unknown", f"Could not read AWS's answer ({type(error).__name__}: {error}).", self.calls)
         for finding in findings:
             self._add(finding if isinstance(finding, Found) else Found(finding, None))
         status: StepStatus = "problem" if findings else "ok"

@@ -354,3 +354,14 @@ def test_a_probe_on_another_port_than_the_container_moves_the_probe_not_the_mapp
 
     assert "point the probe and clients at 8080" in cause.remediation
     assert "would also need the application to listen on 5000" in cause.remediation
+
+
+def test_an_answer_of_an_unexpected_shape_makes_its_step_unknown_not_a_crash(healthy, aws_stub):
+    aws_stub("ec2", "DescribeSubnets", response={"Subnets": [{"SubnetId": healthy["subnet_ids"][0]}]})  # no VpcId
+
+    diagnosis = diagnose(healthy)
+
+    route = diagnosis.step("route to the internet")
+    assert (route.status, route.detail) == ("unknown", "Could not read AWS's answer (KeyError: 'VpcId').")
+    assert diagnosis.verdict == "unknown"
+    assert diagnosis.step("security groups").status == "ok"  # the other steps still ran

@@ -1,5 +1,3 @@
-import logging
-
 from django.apps import AppConfig
 
 
@@ -12,13 +10,11 @@ class NotifyConfig(AppConfig):
         from tracker import watch
         from tracker.signals import event_happened
 
-        from . import local_log, services
+        from . import local_log, services, targets
 
         event_happened.connect(services.event_happened, dispatch_uid="notify.event_happened")
         watch.connect()
         local_log.register()
         # Apprise's own lines can quote a URL's token: they never reach the process log
         # (notify.targets keeps a send's lines, masked, as its delivery's error).
-        apprise_logger = logging.getLogger("apprise")
-        apprise_logger.propagate = False
-        apprise_logger.addHandler(logging.NullHandler())
+        targets.silence_apprise()

@@ -14,8 +14,9 @@ Apprise (pinned) speaks every protocol; nothing here speaks one. What this modul
   second lookup that DNS rebinding could answer differently. That covers services with fixed hosts
   (hooks.slack.com) and any redirect a plugin follows. WEBHOOK_ALLOW_HTTP allows the plain-text
   kinds (json://, mmost://) as it allows http webhooks.
-- Apprise's own log lines can quote a URL's token, so the `apprise` logger does not reach ours;
-  the lines of one send are kept, with every secret of the URL masked, as the delivery's error.
+- Apprise's own log lines can quote a URL's token, and so can urllib3's ("POST /hooks/<token>"):
+  Apprise's never reach the process log, nor do the HTTP libraries' lines of a send; Apprise's
+  warnings of one send are kept, with every secret of the URL masked, as the delivery's error.
 """
 
 from __future__ import annotations
@@ -119,20 +120,25 @@ def mask(text: str, url: str) -> str:
     return text
 
 
-def _plain_refused(plugin: Any) -> bool:
+def _names(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _plain_refused(plugin: Any, url: str) -> bool:
     """A kind with a secure form used in its plain one (json:// rather than jsons://)."""
     if getattr(plugin, "smtp_host", None):
         return False  # mailto:// negotiates STARTTLS by default; the operator's choice of server
-    secure = getattr(plugin, "secure_protocol", None)
-    return bool(secure) and not getattr(plugin, "secure", True) and not settings.WEBHOOK_ALLOW_HTTP
+    plain = scheme_of(url) in _names(getattr(plugin, "protocol", None))
+    return plain and bool(_names(getattr(plugin, "secure_protocol", None))) and not settings.WEBHOOK_ALLOW_HTTP
 
 
 def validate(url: str) -> Any:
     """Refuse a URL a channel may not use; the plugin when it may. Resolves the named host once."""
     plugin = parse(url)
-    if _plain_refused(plugin):
-        secure = plugin.secure_protocol
-        secure = secure if isinstance(secure, str) else secure[0]
+    if _plain_refused(plugin, url):
+        secure = _names(plugin.secure_protocol)[0]
         raise ValidationError(
             f"Use the secure form ({secure}://): plain-text targets are not allowed on this instance.", code="scheme"
         )
@@ -220,28 +226,62 @@ def _guard() -> Iterator[_Send]:
         _local.send = None
 
 
-class _Lines(logging.Handler):
+# Loggers whose lines can quote a URL's secret: Apprise's own (never let through) and the HTTP
+# libraries Apprise sends with (dropped in a sending thread: "POST /hooks/<token>" at DEBUG).
+_QUOTING_LOGGERS = (
+    "apprise",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.util.retry",
+    "urllib3.response",
+    "requests",
+    "requests_oauthlib.oauth2_session",
+    "oauthlib",
+)
+
+
+class _Lines:
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
         self.lines: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.lines.append(record.getMessage())
-        except Exception:  # noqa: BLE001 - a badly formatted line is dropped, never raised
-            pass
+
+class _Silencer(logging.Filter):
+    """Drops the records of `_QUOTING_LOGGERS` before any handler sees them; Apprise's warnings
+    of a send are kept for its delivery's error (masked there)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        lines: _Lines | None = getattr(_local, "lines", None)
+        if record.name == "apprise":
+            if lines is not None and record.levelno >= logging.WARNING:
+                try:
+                    lines.lines.append(record.getMessage())
+                except Exception:  # noqa: BLE001 - a badly formatted line is dropped, never raised
+                    pass
+            return False
+        return lines is None
+
+
+_silencer = _Silencer()
+
+
+def silence_apprise() -> None:
+    """Install the filter (NotifyConfig.ready; idempotent)."""
+    for name in _QUOTING_LOGGERS:
+        logger = logging.getLogger(name)
+        if _silencer not in logger.filters:
+            logger.addFilter(_silencer)
 
 
 @contextmanager
 def _quiet() -> Iterator[_Lines]:
     """Apprise's log lines of one call, kept here instead of reaching the process log."""
-    logger = logging.getLogger("apprise")
-    handler = _Lines()
-    logger.addHandler(handler)
+    silence_apprise()
+    lines = _Lines()
+    _local.lines = lines
     try:
-        yield handler
+        yield lines
     finally:
-        logger.removeHandler(handler)
+        _local.lines = None
 
 
 def send(url: str, *, title: str, body: str, body_format: str = "markdown") -> Outcome:
@@ -250,7 +290,7 @@ def send(url: str, *, title: str, body: str, body_format: str = "markdown") -> O
         plugin = parse(url)
     except ValidationError as error:
         return Outcome(False, "Target refused: " + " ".join(error.messages), refused=True)
-    if _plain_refused(plugin):
+    if _plain_refused(plugin, url):
         return Outcome(False, "Target refused: plain-text targets are not allowed on this instance.", refused=True)
     with _quiet() as lines, _guard() as guard:
         try:

@@ -16,7 +16,6 @@ imported by nothing in the tracker itself and services stay as they are.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from functools import partial
 from typing import Any
 
@@ -82,7 +81,6 @@ _PROGRESS_EVENTS = {
     events.Event.CRITERION_REOPENED,
     events.Event.PHASE_COMPLETED,
 }
-_pending = threading.local()
 
 
 def progress_event(*, occurrence: events.Occurrence, **_: Any) -> None:
@@ -92,15 +90,15 @@ def progress_event(*, occurrence: events.Occurrence, **_: Any) -> None:
     slip announced in a transaction of its own."""
     if occurrence.event not in _PROGRESS_EVENTS:
         return
-    waiting: set[int] = _pending.__dict__.setdefault("operations", set())
-    if occurrence.operation.pk in waiting:
-        return
-    waiting.add(occurrence.operation.pk)
-    transaction.on_commit(partial(_judge, occurrence.operation.pk), robust=True)
+    pk = occurrence.operation.pk
+    for entry in transaction.get_connection().run_on_commit:  # (savepoints, callback, robust)
+        queued = entry[1]
+        if isinstance(queued, partial) and queued.func is _judge and queued.args == (pk,):
+            return  # this transaction already judges it once it commits (a rollback drops both)
+    transaction.on_commit(partial(_judge, pk), robust=True)
 
 
 def _judge(operation_id: int) -> None:
-    _pending.__dict__.setdefault("operations", set()).discard(operation_id)
     operation = Operation.objects.filter(pk=operation_id).first()
     if operation is None:
         return

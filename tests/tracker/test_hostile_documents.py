@@ -111,7 +111,7 @@ def test_the_budgets_are_checked_before_markdown_it_runs(monkeypatch):
     def no_markdown(_max_nesting):
         raise AssertionError("markdown-it ran on a document over a budget")
 
-    monkeypatch.setattr(parser, "_markdown", no_markdown)
+    monkeypatch.setattr(parser.blocks, "_markdown", no_markdown)
 
     for shape in ("a million '-' lines", "blank lines", "thousands of headings", "lists nested on one line"):
         assert refused(SHAPES[shape][0]).total == 1

@@ -24,7 +24,7 @@ from tracker.selectors import administered_workspaces, workspaces_of
 
 from . import selectors, services
 from .checks.base import registry
-from .diagnosis import VERDICTS, diagnose_ecs
+from .diagnosis import STEP_SLUGS, VERDICTS, diagnose_ecs
 from .models import REGION, AwsEnvironment, Check, CheckRun
 
 
@@ -261,6 +261,13 @@ class DiagnoseRequestSerializer(StrictSerializer):
     cluster = serializers.CharField(max_length=255)
     service = serializers.CharField(max_length=255)
     port = serializers.IntegerField(min_value=1, max_value=65535)
+    unknown_ok = serializers.ListField(
+        child=serializers.ChoiceField(choices=[*STEP_SLUGS[1:], "all"]),
+        required=False,
+        default=list,
+        max_length=len(STEP_SLUGS),
+        help_text='Steps whose "cannot tell" must not make the verdict unknown, e.g. "vpc-block-public-access".',
+    )
 
     def validate(self, data):
         environment = data["environment"]

@@ -135,7 +135,7 @@ _HEALTH_ADVICE = {
 
 
 def target_health_findings(
-    target_group: dict[str, Any], health: list[dict[str, Any]], *, container_ports: list[int]
+    target_group: dict[str, Any], health: list[dict[str, Any]], *, container_ports: list[int], index: int = 0
 ) -> tuple[list[str], list[RootCause]]:
     """(the healthy target ids, findings) for one target group. A probe on another port than the
     container serves is fixed on the probe (the target group's health check), not the mapping."""
@@ -150,7 +150,7 @@ def target_health_findings(
     evidence: dict[str, Any] = {f"TargetHealthDescriptions[{i}]": h for i, h in sick}
     reasons = sorted({(h.get("TargetHealth") or {}).get("Reason") or "?" for _, h in sick})
     probe = target_group.get("HealthCheckPort") or "traffic-port"
-    evidence["TargetGroups[0].HealthCheckPort"] = probe
+    evidence[f"TargetGroups[{index}].HealthCheckPort"] = probe
     if probe.isdigit() and container_ports and int(probe) not in container_ports:
         remedy = (
             f"The health check probes port {probe} but the container serves on "

@@ -132,7 +132,8 @@ class BalancerSteps:
             seen.add(group["TargetGroupArn"])
             health = self.call(elbv2, "describe_target_health", TargetGroupArn=group["TargetGroupArn"])
             health = health.get("TargetHealthDescriptions") or []
-            healthy, found = target_health_findings(group, health, container_ports=self.container_ports)
+            position = next(i for i, g in enumerate(self.target_groups) if g is group)
+            healthy, found = target_health_findings(group, health, container_ports=self.container_ports, index=position)
             sick = {h["Target"]["Id"] for h in health} - set(healthy)
             keys = None if not healthy else frozenset(running[ip].key for ip in sick if ip in running)
             findings += [Found(c, keys) for c in found]

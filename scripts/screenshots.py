@@ -1,7 +1,7 @@
-"""Take the README's screenshots of a running Snail Trail: the operation list, the dashboard, the import
-page and the sharing page, at laptop (1280x800) and phone (390x844) size, in the light and the dark
-theme (Chromium's prefers-color-scheme emulation), and the dashboard's Live checks and ML endpoints
-panels.
+"""Take the README's screenshots of a running Snail Trail: the operation list, the dashboard (its first
+screen, and the whole page as `-full`), the import page and the sharing page, at laptop (1280x800) and
+phone (390x844) size, in the light and the dark theme (Chromium's prefers-color-scheme emulation),
+and the dashboard's Live checks and ML endpoints panels.
 
     make run &    # then, with the password it printed:
     .venv/bin/python scripts/screenshots.py --password PASSWORD [--url http://127.0.0.1:8000]
@@ -72,9 +72,14 @@ def main() -> None:
                     page.goto(f"{args.url}{path}")
                     if name == "dashboard":
                         page.wait_for_selector("[data-chart=burnup] svg")
-                    shoot(page, f"{name}-{size}-{scheme}")
-                    if name == "dashboard" and size == "laptop":
-                        panels(page, scheme)
+                        page.wait_for_load_state("networkidle")
+                        # What one sees first, then the whole page (charts drawn, fonts loaded).
+                        shoot(page, f"{name}-{size}-{scheme}", full_page=False)
+                        shoot(page, f"{name}-{size}-{scheme}-full")
+                        if size == "laptop":
+                            panels(page, scheme)
+                    else:
+                        shoot(page, f"{name}-{size}-{scheme}")
                 context.close()
         browser.close()
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.conftest import join, logged_in
 from tracker import services
-from tracker.models import ActivityEntry, Membership
+from tracker.models import ActivityEntry, Membership, WorkspaceMembership
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +139,17 @@ def test_the_add_form_offers_the_workspaces_people_who_have_no_role_yet(client, 
     datalist = html[html.index('<datalist id="workspace-people">') :].split("</datalist>")[0]
     assert '<option value="newcomer">' in datalist
     assert '<option value="teammate">' not in datalist
+
+
+def test_a_member_who_left_the_workspace_keeps_their_role_and_the_row_says_why(client, team, owner, teammate):
+    membership = membership_of(team, teammate)
+    WorkspaceMembership.objects.filter(workspace=team.workspace, user=teammate).delete()  # not through a service
+
+    response = logged_in(client, owner).post(role_url(team, membership), {"role": "admin"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="role-{membership.pk}-error"' in html
+    assert "No such member of this workspace." in html
+    membership.refresh_from_db()
+    assert membership.role == "editor"

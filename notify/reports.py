@@ -69,23 +69,26 @@ def _failing(operation: Operation, now: dt.datetime) -> list[tuple[str, str]]:
     """(item title, for how long) of the items whose live check fails: titles and verdicts only."""
     items = [
         *Task.objects.filter(operation=operation, live_verdict=LiveVerdict.FAIL).only("id", "title"),
-        *Finding.objects.filter(operation=operation, live_verdict=LiveVerdict.FAIL).only("id", "title"),
+        *Finding.objects.filter(operation=operation, live_verdict=LiveVerdict.FAIL).only("id", "subject"),
     ]
     if not items:
         return []
     flips = ActivityEntry.objects.filter(
         operation=operation, subject_id__in=[item.pk for item in items], changes__has_key="live_verdict"
     ).values_list("subject_type", "subject_id", "changes", "at")
-    since: dict[tuple[str, int], dt.datetime] = {}
+    # The activity log names a subject as the feed does; map those names back to the model, from
+    # the same labels the tracker derives them from (so a renamed label cannot break this).
+    model_of = {str(Finding._meta.verbose_name): Finding, **{str(label).lower(): Task for label in Task.Kind.labels}}
+    since: dict[tuple[type, int], dt.datetime] = {}
     for kind, pk, changes, at in flips.order_by("at"):
         pair = changes.get("live_verdict") or [None, None]
-        if len(pair) == 2 and pair[1] == LiveVerdict.FAIL:
-            since[(kind, pk)] = at
+        if kind in model_of and len(pair) == 2 and pair[1] == LiveVerdict.FAIL:
+            since[(model_of[kind], pk)] = at
     failing = []
     for item in items:
-        kind = "finding" if isinstance(item, Finding) else "task"
-        began = next((at for (k, pk), at in since.items() if pk == item.pk and kind in k.lower()), None)
-        failing.append((item.title, f"for {_ago(now - began)}" if began else "since it was first checked"))
+        began = since.get((type(item), item.pk))
+        title = item.subject if isinstance(item, Finding) else item.title
+        failing.append((title, f"for {_ago(now - began)}" if began else "since it was first checked"))
     return failing
 
 

@@ -94,6 +94,7 @@ def main() -> None:
             wait_for(port, "The demo AWS (moto)")
             print(f"Demo AWS (moto) at {env['AWS_ENDPOINT_URL']}; its log is var/moto.log")
         manage("setup_demo", "--url", url, env=env)
+        manage("demo_notifications", env=env)  # its events land in var/notifications.log
         if demo_aws:
             # Its ML inference check has no URL: this app's own address is loopback, which no check
             # may reach (core.egress, docs/egress.md), so the worker asks this app's mlservice in process.

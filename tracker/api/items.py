@@ -78,7 +78,7 @@ class PhaseViewSet(ItemViewSet):
         return services.phase_create(operation=self.operation, actor=self.request.user, **data)
 
     def save_changes(self, item, data):
-        return services.phase_update(phase=item, actor=self.request.user, **data)
+        return services.phase_edit(phase=item, actor=self.request.user, **data)
 
 
 # --- tasks, next steps and completion criteria ------------------------------------------------------
@@ -139,7 +139,7 @@ class TaskViewSet(ItemViewSet):
         return services.task_create(operation=self.operation, actor=self.request.user, **data)
 
     def save_changes(self, item, data):
-        return services.task_update(task=item, actor=self.request.user, **data)
+        return services.task_edit(task=item, actor=self.request.user, **data)
 
 
 # --- findings ---------------------------------------------------------------------------------------
@@ -219,6 +219,9 @@ class BlockerViewSet(ItemViewSet):
 
     def save_new(self, data):
         return services.blocker_open(operation=self.operation, actor=self.request.user, **data)
+
+    def save_changes(self, item, data):
+        return services.blocker_edit(blocker=item, actor=self.request.user, **data)
 
     @extend_schema(request=ResolveSerializer, responses={200: BlockerSerializer})
     @action(detail=True, methods=["post"])

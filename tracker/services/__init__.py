@@ -8,7 +8,8 @@ services.task_tick(...)`); the modules are its seams:
 - `activity`: the activity log (`activity_record`), who acts (`Actor`, `attributed`), security events;
 - `base`: the generic create, update and delete, and the progress history they keep;
 - `operations`: operations and their addresses;
-- `items`: phases, tasks, blockers and the other items, with the typed writes people make;
+- `items`: phases, tasks, blockers and the other items;
+- `edits`: the typed writes people make (tick, untick, rename, move, edit a task, phase or blocker);
 - `people`: memberships of an operation and its public links;
 - `workspaces`: workspaces and their members;
 - `imports`: an operation made from a parsed document.
@@ -16,6 +17,7 @@ services.task_tick(...)`); the modules are its seams:
 
 from .activity import IMPORT_NAME, Actor, Item, _user, activity_record, attributed
 from .base import _create, item_delete, item_update, progress_record
+from .edits import KEEP, Keep, blocker_edit, phase_edit, task_edit, task_move, task_rename, task_tick, task_untick
 from .imports import BULK_BATCH, AddressTaken, OperationExists, operation_import
 from .items import (
     achievement_create,
@@ -55,6 +57,8 @@ from .workspaces import (
 __all__ = [
     "BULK_BATCH",
     "IMPORT_NAME",
+    "KEEP",
+    "Keep",
     "RESERVED_SLUGS",
     "Actor",
     "AddressTaken",
@@ -65,6 +69,7 @@ __all__ = [
     "achievement_create",
     "activity_record",
     "attributed",
+    "blocker_edit",
     "blocker_open",
     "blocker_reopen",
     "blocker_resolve",
@@ -86,13 +91,19 @@ __all__ = [
     "operation_update",
     "operations_touch",
     "phase_create",
+    "phase_edit",
     "phase_update",
     "progress_record",
     "public_link_create",
     "public_link_revoke",
     "quote_create",
     "task_create",
+    "task_edit",
+    "task_move",
+    "task_rename",
     "task_set_done",
+    "task_tick",
+    "task_untick",
     "task_update",
     "workspace_create",
     "workspace_for_command",

@@ -59,7 +59,7 @@ def task_toggle(request, slug: str, pk: int):
     operation = operation_for(request, slug, Role.EDITOR)
     task = get_object_in(Task, operation, pk)
     done = request.POST.get("done") == "1"
-    services.task_set_done(task=task, done=done, actor=request.user)
+    (services.task_tick if done else services.task_untick)(task=task, actor=request.user)
     messages.success(request, f"{'Done' if done else 'Reopened'}: {task.title}")
     return back_to(operation, f"task-{task.pk}")
 
@@ -74,7 +74,7 @@ def blocker_edit(request, slug: str, pk: int):
         operation,
         form,
         heading=f"Edit blocker: {blocker.title}",
-        save=lambda data: services.item_update(item=blocker, actor=request.user, **data),
+        save=lambda data: services.blocker_edit(blocker=blocker, actor=request.user, **data),
         anchor=f"blocker-{blocker.pk}",
         done="Blocker updated.",
     )

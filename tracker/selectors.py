@@ -131,7 +131,7 @@ def operation_with_content(base: QuerySet[Operation] | None = None) -> QuerySet[
     Each item comes with the user who last changed it (`updated_by`), which the page shows.
     """
 
-    base = Operation.objects.all() if base is None else base
+    base = Operation.objects.all() if base is None else base.prefetch_related(None)  # its own, if any, replaced
     return base.select_related("current_phase", "updated_by").prefetch_related(
         Prefetch("phases", queryset=phases_with_progress().select_related("updated_by")),
         *(_items(model) for model in (Task, Challenge, Finding, Blocker, Decision, Achievement, Quote, Note)),
@@ -145,15 +145,14 @@ def operation_for_dashboard(base: QuerySet[Operation] | None = None) -> QuerySet
     """
     shown = Q(kind=Task.Kind.NEXT_STEP) | Q(phase_id=F("operation__current_phase_id"))
     tasks = Task.objects.filter(shown).select_related("updated_by").order_by("position", "id")
-    return (
-        operation_with_content(base)
-        .prefetch_related(None)
-        .prefetch_related(
-            Prefetch("phases", queryset=phases_with_progress().select_related("updated_by")),
-            Prefetch("tasks", queryset=tasks),
-            # Not the notes: no dashboard, summary or public page shows them.
-            *(_items(model) for model in (Challenge, Finding, Blocker, Decision, Achievement, Quote)),
-        )
+    # The same joins as `operation_with_content`, built here rather than built there and dropped:
+    # building its eight prefetch querysets was 5% of the page's CPU.
+    base = Operation.objects.all() if base is None else base.prefetch_related(None)  # its own, if any, replaced
+    return base.select_related("current_phase", "updated_by").prefetch_related(
+        Prefetch("phases", queryset=phases_with_progress().select_related("updated_by")),
+        Prefetch("tasks", queryset=tasks),
+        # Not the notes: no dashboard, summary or public page shows them.
+        *(_items(model) for model in (Challenge, Finding, Blocker, Decision, Achievement, Quote)),
     )
 
 

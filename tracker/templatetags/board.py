@@ -12,13 +12,12 @@ field, and `naturaltime`'s words for "how long ago").
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.context import Context
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker.models import Task
@@ -28,37 +27,49 @@ from .tracker import md, plain
 register = template.Library()
 
 
-def _local(value: dt.datetime) -> dt.datetime:
-    return timezone.localtime(value) if timezone.is_aware(value) else value
+def _utc(value: dt.datetime) -> dt.datetime:
+    """The instant in UTC, as the titles say it. (Not `timezone.localtime`: its look-up of the active
+    time zone cost more than the rest of the tag.)"""
+    return value.astimezone(dt.UTC) if value.tzinfo is not None else value
 
 
-def _csrf_field(context: Context) -> SafeString:
+def _csrf_field(context: Context) -> str:
     """What `{% csrf_token %}` writes (one masked token for the whole page, as the tag's)."""
     cache = context.render_context
     if "board_csrf_field" not in cache:
         token = context.get("csrf_token")
-        field = "" if not token or token == "NOTPROVIDED" else format_html(CSRF_FIELD, token)
-        cache["board_csrf_field"] = mark_safe(field)  # noqa: S308 - empty, or built by format_html
+        ok = token and token != "NOTPROVIDED"
+        cache["board_csrf_field"] = (
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(token)}">' if ok else ""
+        )
     return cache["board_csrf_field"]
 
 
-CSRF_FIELD = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+def _e(value: object) -> str:
+    """Escaped as Django's `escape` does (it is the same function), without its lazy-text wrapper,
+    which cost more than the rest of these tags: every text below goes through this or `md`."""
+    return escape(str(value), quote=True)
+
+
+def _when(at: dt.datetime, prefix: str = "") -> str:
+    at = _utc(at)
+    return f'<time datetime="{at.isoformat()}" title="{prefix}{at:%Y-%m-%d %H:%M} UTC">{_e(naturaltime(at))}</time>'
 
 
 @register.simple_tag(takes_context=True)
 def changed(context: Context, item) -> SafeString:
     """When the item last changed, and (to members) by whom: a person, or the check or import that did."""
-    at = _local(item.updated_at)
-    when = format_html(
-        '<time datetime="{}" title="changed {} UTC">{}</time>', at.isoformat(), f"{at:%Y-%m-%d %H:%M}", naturaltime(at)
-    )
+    when = _when(item.updated_at, "changed ")
     if context.get("public"):
-        return format_html('<span class="meta">{}</span>', when)
+        return mark_safe(f'<span class="meta">{when}</span>')  # noqa: S308 - every part escaped
     if item.updated_by_id is not None and item.updated_by is not None:
         who = item.updated_by.get_username() + (f" ({item.updated_by_name})" if item.updated_by_name else "")
     else:
         who = item.updated_by_name or "import"
-    return format_html('<span class="meta">{} · {}</span>', when, who)
+    return mark_safe(f'<span class="meta">{when} · {_e(who)}</span>')  # noqa: S308 - every part escaped
+
+
+LIVE_TITLE = "What the live check saw last; the words before it are the team's."
 
 
 @register.simple_tag(takes_context=True)
@@ -66,26 +77,21 @@ def checked(context: Context, item) -> SafeString:
     """What the live check saw last, beside the team's words, and how fresh that is; nothing when unchecked."""
     if not item.is_check_backed:
         return mark_safe("")  # noqa: S308 - empty
-    seen = mark_safe("")  # noqa: S308 - empty
+    seen = ""
     if item.live_verdict:
         shows_value = item.live_observed and (not context.get("public") or context.get("shows_infrastructure"))
-        seen = format_html(
-            '<span class="live verdict-{}" title="What the live check saw last; the words before it are the team\'s.">'
-            "{} live check {}{}</span> ",
-            item.live_verdict,
-            "✅" if item.live_verdict == "pass" else "❌",
-            item.get_live_verdict_display(),
-            format_html(": {}", md(item.live_observed)) if shows_value else "",
+        value = f": {md(item.live_observed)}" if shows_value else ""
+        seen = (
+            f'<span class="live verdict-{_e(item.live_verdict)}" title="{LIVE_TITLE}">'
+            f"{'✅' if item.live_verdict == 'pass' else '❌'} live check "
+            f"{_e(item.get_live_verdict_display())}{value}</span> "
         )
-    at = _local(item.checked_at)
+    at = _utc(item.checked_at)
     stale = item.is_stale()
-    return format_html(
-        '{}<span class="check {}" title="checked {} UTC">{} {}</span>',
-        seen,
-        "stale" if stale else "",
-        f"{at:%Y-%m-%d %H:%M}",
-        "⚠️ stale: last checked" if stale else "🔄 checked",
-        naturaltime(at),
+    label = "⚠️ stale: last checked" if stale else "🔄 checked"
+    return mark_safe(  # noqa: S308 - every part escaped
+        f'{seen}<span class="check {"stale" if stale else ""}" title="checked {at:%Y-%m-%d %H:%M} UTC">'
+        f"{label} {_e(naturaltime(at))}</span>"
     )
 
 
@@ -103,31 +109,19 @@ def task_line(context: Context, task: Task) -> SafeString:
     """A task, next step or criterion: its tick (a form for editors), its words, its change and its check."""
     mark = "✅" if task.done else "⬜"
     if context.get("can_edit"):
-        tick = format_html(
-            '<form method="post" action="{}" class="inline">{}<input type="hidden" name="done" value="{}">'
-            '<button type="submit" class="tick" aria-pressed="{}" aria-label="{}: {}">{}</button></form>',
-            _toggle_url(context, context["board"].operation.slug, task.pk),
-            _csrf_field(context),
-            "0" if task.done else "1",
-            "true" if task.done else "false",
-            "Reopen" if task.done else "Mark done",
-            plain(task.title),
-            mark,
+        url = _toggle_url(context, context["board"].operation.slug, task.pk)
+        tick = (
+            f'<form method="post" action="{_e(url)}" class="inline">{_csrf_field(context)}'
+            f'<input type="hidden" name="done" value="{"0" if task.done else "1"}">'
+            f'<button type="submit" class="tick" aria-pressed="{"true" if task.done else "false"}" '
+            f'aria-label="{"Reopen" if task.done else "Mark done"}: {_e(plain(task.title))}">{mark}</button></form>'
         )
     else:
-        tick = format_html(
-            '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>',
-            mark,
-            "done: " if task.done else "to do: ",
-        )
-    words = format_html("<strong>{}</strong>: {}", md(task.title), md(task.detail)) if task.detail else md(task.title)
-    return format_html(
-        '<li id="task-{}" class="{}">{} {}{} {} {}</li>',
-        task.pk,
-        "done" if task.done else "",
-        tick,
-        f"{task.icon} " if task.icon else "",
-        words,
-        changed(context, task),
-        checked(context, task),
+        hidden = "done: " if task.done else "to do: "
+        tick = f'<span aria-hidden="true">{mark}</span><span class="visually-hidden">{hidden}</span>'
+    words = f"<strong>{md(task.title)}</strong>: {md(task.detail)}" if task.detail else md(task.title)
+    icon = f"{_e(task.icon)} " if task.icon else ""
+    return mark_safe(  # noqa: S308 - every part escaped, or markdown-it's escaped HTML
+        f'<li id="task-{task.pk}" class="{"done" if task.done else ""}">{tick} {icon}{words} '
+        f"{changed(context, task)} {checked(context, task)}</li>"
     )

@@ -177,6 +177,17 @@ def test_the_other_pages_fit_a_phone(new_page, live_server, team, path):
     assert_nothing_cut(page)
 
 
+CHECK_PAGES = ["checks/", "checks/add/", "checks/{pk}/", "checks/{pk}/edit/", "checks/diagnose-ecs/"]
+
+
+@pytest.mark.parametrize("path", CHECK_PAGES)
+def test_the_live_checks_pages_fit_a_phone(new_page, live_server, panels, path):
+    page = log_in(new_page(viewport=PHONE), live_server, "owner")
+    page.goto(f"{live_server.url}{DASHBOARD}{path.format(pk=Check.objects.first().pk)}")
+
+    assert_nothing_cut(page)
+
+
 def test_the_workspace_page_with_its_admins_forms_fits_a_phone(new_page, live_server, team, owner):
     join(team.workspace, owner, role="admin")
     page = log_in(new_page(viewport=PHONE), live_server, "owner")

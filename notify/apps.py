@@ -10,11 +10,10 @@ class NotifyConfig(AppConfig):
         from tracker import watch
         from tracker.signals import event_happened
 
-        from . import local_log, services, targets
+        from . import services, targets
 
         event_happened.connect(services.event_happened, dispatch_uid="notify.event_happened")
         watch.connect()
-        local_log.register()
         # Apprise's own lines can quote a URL's token: they never reach the process log
         # (notify.targets keeps a send's lines, masked, as its delivery's error).
         targets.silence_apprise()

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 EVENTS = tuple(event.value for event in Event)
 EVENT_CHOICES = [(event, event) for event in EVENTS]
+# A flip's runs are counted at the check's interval when ops says it (`interval_seconds` in the
+# event's details), else at a check's default interval.
+DEFAULT_CHECK_INTERVAL = dt.timedelta(minutes=5)
 _THRESHOLDS = {"flap_runs": 100, "flap_minutes": 1440, "slip_days": 365}
 
 
@@ -199,7 +202,7 @@ def _check_flipped(channel: Channel, occurrence: Occurrence) -> list[Delivery]:
         check_id=subject.get("id") or 0,
         defaults={"check_name": (subject.get("title") or "")[:200]},
     )
-    interval = dt.timedelta(seconds=float(occurrence.details.get("interval_seconds") or 0))
+    interval = dt.timedelta(seconds=float(occurrence.details.get("interval_seconds") or 0)) or DEFAULT_CHECK_INTERVAL
     state = flaps.State.from_json(watch.state)
     said = flaps.on_flip(
         state, _rule(channel), from_status=old or "", to_status=new or "", at=occurrence.at, interval=interval

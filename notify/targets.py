@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import apprise
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
@@ -44,9 +43,20 @@ MAX_URL_CHARS = 2000
 _FAILURE_LINES = 5
 
 
-def _asset() -> apprise.AppriseAsset:
+def _apprise() -> Any:
+    """Apprise, imported at the first channel parsed or sent, not when a process starts (its
+    plugins take most of a second to load), with the demo's log schema registered."""
+    import apprise
+
+    from . import local_log
+
+    local_log.register()
+    return apprise
+
+
+def _asset() -> Any:
     # In memory: Apprise's persistent store would otherwise write files for some plugins.
-    return apprise.AppriseAsset(storage_mode="memory")
+    return _apprise().AppriseAsset(storage_mode="memory")
 
 
 def scheme_of(url: str) -> str:
@@ -66,7 +76,7 @@ def parse(url: str) -> Any:
     if scheme == LOG_SCHEME and not settings.NOTIFY_ALLOW_LOG_TARGET:
         raise ValidationError(f"{LOG_SCHEME}:// is not enabled on this instance.", code="scheme")
     with _quiet():
-        plugin = apprise.Apprise.instantiate(url, asset=_asset(), suppress_exceptions=True)
+        plugin = _apprise().Apprise.instantiate(url, asset=_asset(), suppress_exceptions=True)
     if plugin is None:
         # Apprise's reason may quote the URL: the message names the scheme only.
         raise ValidationError(

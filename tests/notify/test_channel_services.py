@@ -243,3 +243,18 @@ def test_a_forecast_slip_is_told_past_the_channel_threshold(team, owner, http_re
         slip(base + dt.timedelta(days=2), base + dt.timedelta(days=4))  # 4 days from what it first saw
     [post] = http_receiver.posts
     assert "Forecast slipped 4 days" in post.json["title"]
+
+
+def test_by_default_a_flip_holds_two_runs_of_a_default_interval(team, owner, http_receiver, local_targets, sent):
+    channel = services.channel_create(operation=team, url=json_url(http_receiver), actor=owner)
+    at = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    with sent():
+        events.announce(
+            operation=team,
+            event=events.Event.CHECK_FLIPPED,
+            subject={"type": "check", "id": 7, "title": "VPC DNS"},
+            changes={"status": ["pass", "fail"]},
+            at=at,
+        )
+    assert http_receiver.posts == []
+    assert CheckWatch.objects.get(channel=channel).due_at == at + dt.timedelta(minutes=10)

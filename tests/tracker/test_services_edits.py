@@ -219,3 +219,74 @@ def test_the_page_ticks_and_unticks(operation, task, owner, client):
     task.refresh_from_db()
 
     assert ticked is True and task.done is False
+
+
+# --- findings, decisions, achievements ------------------------------------------------------------------
+
+
+@pytest.fixture
+def finding(operation, first, owner):
+    return services.finding_create(operation=operation, phase=first, subject="VPC DNS", verdict="correct", actor=owner)
+
+
+def test_a_finding_edit_changes_what_it_says(finding, second, owner):
+    services.finding_edit(finding=finding, actor=owner, verdict="wrong", observed="NXDOMAIN", phase=second)
+
+    finding.refresh_from_db()
+    assert (finding.verdict, finding.observed, finding.phase, finding.subject) == (
+        "wrong",
+        "NXDOMAIN",
+        second,
+        "VPC DNS",
+    )
+
+
+def test_a_finding_edit_refuses_an_unknown_verdict_and_another_operations_phase(finding, owner, workspace):
+    other = services.operation_create(workspace=workspace, name="Operation Red Fox", actor=owner)
+    theirs = services.phase_create(operation=other, number=1, title="Theirs", actor=owner)
+    before = entries()
+
+    with pytest.raises(ValidationError):
+        services.finding_edit(finding=finding, actor=owner, verdict="maybe")
+    with pytest.raises(ValidationError):
+        services.finding_edit(finding=finding, actor=owner, phase=theirs)
+
+    finding.refresh_from_db()
+    assert (finding.verdict, finding.phase.title) == ("correct", "Foundations") and entries() == before
+
+
+def test_a_decision_and_an_achievement_edit_change_only_what_they_name(operation, owner):
+    decision = services.decision_create(operation=operation, title="Use Transit Gateway", actor=owner)
+    achievement = services.achievement_create(operation=operation, title="First light", actor=owner)
+
+    services.decision_edit(decision=decision, actor=owner, detail="Peering does not scale")
+    services.achievement_edit(achievement=achievement, actor=owner, icon="🎉")
+
+    decision.refresh_from_db()
+    achievement.refresh_from_db()
+    assert (decision.title, decision.detail) == ("Use Transit Gateway", "Peering does not scale")
+    assert (achievement.title, achievement.icon) == ("First light", "🎉")
+
+
+def test_a_decision_edit_refuses_an_empty_title(operation, owner):
+    decision = services.decision_create(operation=operation, title="Use Transit Gateway", actor=owner)
+
+    with pytest.raises(ValidationError):
+        services.decision_edit(decision=decision, actor=owner, title="")
+
+    decision.refresh_from_db()
+    assert decision.title == "Use Transit Gateway"
+
+
+def test_the_api_edits_a_finding_through_its_service(operation, finding, owner):
+    api = APIClient()
+    api.force_authenticate(owner)
+    path = f"/api/operations/{operation.slug}/findings/{finding.pk}/"
+
+    answer = api.patch(path, {"verdict": "wrong"}, format="json")
+    bad = api.patch(path, {"verdict": "maybe"}, format="json")
+
+    assert answer.status_code == 200 and bad.status_code == 400
+    finding.refresh_from_db()
+    assert finding.verdict == "wrong"
+    assert ActivityEntry.objects.first().changes == {"verdict": ["correct", "wrong"]}

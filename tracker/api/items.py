@@ -181,6 +181,9 @@ class FindingViewSet(ItemViewSet):
     def save_new(self, data):
         return services.finding_create(operation=self.operation, actor=self.request.user, **data)
 
+    def save_changes(self, item, data):
+        return services.finding_edit(finding=item, actor=self.request.user, **data)
+
 
 # --- blockers ---------------------------------------------------------------------------------------
 
@@ -261,6 +264,9 @@ class DecisionViewSet(ItemViewSet):
     def save_new(self, data):
         return services.decision_create(operation=self.operation, actor=self.request.user, **data)
 
+    def save_changes(self, item, data):
+        return services.decision_edit(decision=item, actor=self.request.user, **data)
+
 
 class AchievementSerializer(StrictModelSerializer):
     class Meta:
@@ -276,6 +282,9 @@ class AchievementViewSet(ItemViewSet):
 
     def save_new(self, data):
         return services.achievement_create(operation=self.operation, actor=self.request.user, **data)
+
+    def save_changes(self, item, data):
+        return services.achievement_edit(achievement=item, actor=self.request.user, **data)
 
 
 # --- the activity log -------------------------------------------------------------------------------

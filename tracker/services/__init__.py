@@ -9,7 +9,7 @@ services.task_tick(...)`); the modules are its seams:
 - `base`: the generic create, update and delete, and the progress history they keep;
 - `operations`: operations and their addresses;
 - `items`: phases, tasks, blockers and the other items;
-- `edits`: the typed writes people make (tick, untick, rename, move, edit a task, phase or blocker);
+- `edits`: the typed writes people make (tick, untick, rename, move, and each item's edit);
 - `people`: memberships of an operation and its public links;
 - `workspaces`: workspaces and their members;
 - `imports`: an operation made from a parsed document.
@@ -17,7 +17,20 @@ services.task_tick(...)`); the modules are its seams:
 
 from .activity import IMPORT_NAME, Actor, Item, _user, activity_record, attributed
 from .base import _create, item_delete, item_update, progress_record
-from .edits import KEEP, Keep, blocker_edit, phase_edit, task_edit, task_move, task_rename, task_tick, task_untick
+from .edits import (
+    KEEP,
+    Keep,
+    achievement_edit,
+    blocker_edit,
+    decision_edit,
+    finding_edit,
+    phase_edit,
+    task_edit,
+    task_move,
+    task_rename,
+    task_tick,
+    task_untick,
+)
 from .imports import BULK_BATCH, AddressTaken, OperationExists, operation_import
 from .items import (
     achievement_create,
@@ -67,6 +80,7 @@ __all__ = [
     "_create",
     "_user",
     "achievement_create",
+    "achievement_edit",
     "activity_record",
     "attributed",
     "blocker_edit",
@@ -75,7 +89,9 @@ __all__ = [
     "blocker_resolve",
     "challenge_create",
     "decision_create",
+    "decision_edit",
     "finding_create",
+    "finding_edit",
     "item_delete",
     "item_mark_checked",
     "item_record_check",

@@ -1,5 +1,6 @@
 """The writes people make from the pages and the API, each typed and keyword-only: tick, untick,
-rename, move to another phase, edit a task, a phase or a blocker. (Blockers are resolved and
+rename, move to another phase, edit a task, a phase, a blocker, a finding, a decision or an
+achievement. (Blockers are resolved and
 reopened with `blocker_resolve` / `blocker_reopen`, the current phase moved with
 `operation_set_current_phase`.)
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from ..models import Blocker, Phase, Task
+from ..models import Achievement, Blocker, Decision, Finding, Phase, Task
 from .activity import Actor
 from .base import item_update
 from .items import phase_update, task_set_done, task_update
@@ -36,9 +37,9 @@ def _given(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not KEEP}
 
 
-def _same_operation(task: Task, phase: Phase | None) -> None:
-    """A task moves between the phases of its own operation only (never into another's)."""
-    if phase is not None and phase.operation_id != task.operation_id:
+def _same_operation(item: Task | Finding, phase: Phase | None) -> None:
+    """An item moves between the phases of its own operation only (never into another's)."""
+    if phase is not None and phase.operation_id != item.operation_id:
         raise ValidationError({"phase": "That phase belongs to another operation."})
 
 
@@ -127,3 +128,47 @@ def blocker_edit(
     """Change what a blocker says (its state changes only with `blocker_resolve` / `blocker_reopen`)."""
     changes = _given(title=title, severity=severity, description=description, impact=impact, status_text=status_text)
     return item_update(item=blocker, actor=actor, **changes)
+
+
+def finding_edit(
+    *,
+    finding: Finding,
+    actor: Actor,
+    phase: Phase | None | Keep = KEEP,
+    subject: str | Keep = KEEP,
+    observed: str | Keep = KEEP,
+    expected: str | Keep = KEEP,
+    verdict: str | Keep = KEEP,
+    note: str | Keep = KEEP,
+) -> Finding:
+    """Change what a finding says (what a live check saw is kept beside it, never written here)."""
+    if phase is not KEEP:
+        _same_operation(finding, phase)
+    changes = _given(phase=phase, subject=subject, observed=observed, expected=expected, verdict=verdict, note=note)
+    return item_update(item=finding, actor=actor, **changes)
+
+
+def decision_edit(
+    *,
+    decision: Decision,
+    actor: Actor,
+    group: str | Keep = KEEP,
+    title: str | Keep = KEEP,
+    detail: str | Keep = KEEP,
+) -> Decision:
+    """Change a recorded decision."""
+    return item_update(item=decision, actor=actor, **_given(group=group, title=title, detail=detail))
+
+
+def achievement_edit(
+    *,
+    achievement: Achievement,
+    actor: Actor,
+    category: str | Keep = KEEP,
+    icon: str | Keep = KEEP,
+    title: str | Keep = KEEP,
+    detail: str | Keep = KEEP,
+) -> Achievement:
+    """Change an achievement."""
+    changes = _given(category=category, icon=icon, title=title, detail=detail)
+    return item_update(item=achievement, actor=actor, **changes)

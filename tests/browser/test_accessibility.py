@@ -44,7 +44,11 @@ def test_the_dashboard_has_no_serious_violations(new_page, live_server, panels, 
 
 
 @SCHEMES
-@pytest.mark.parametrize("path", ["/", "/import/", f"{DASHBOARD}sharing/"], ids=["home", "import", "sharing"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/import/", f"{DASHBOARD}sharing/", "/workspaces/team/", f"{DASHBOARD}checks/"],
+    ids=["home", "import", "sharing", "workspace", "checks"],
+)
 def test_the_other_pages_have_no_serious_violations(new_page, live_server, team, scheme, path):
     page = log_in(new_page(viewport=LAPTOP, color_scheme=scheme), live_server, "owner")
     page.goto(f"{live_server.url}{path}")

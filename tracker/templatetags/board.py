@@ -6,7 +6,7 @@ The markup is the same the snippets wrote; `tracker.lib.live` relies on two of i
 field, and `naturaltime`'s words for "how long ago").
 
     {% load board %}
-    {% task_line task %}   {% changed item %}   {% checked item %}
+    {% task_line task %}   {% changed item %}   {% checked item %}   {% phase_row phase %}
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from django.template.context import Context
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from tracker.models import Task
+from tracker.models import Phase, Task
 
-from .tracker import md, plain
+from .tracker import duration, md, plain
 
 register = template.Library()
 
@@ -124,4 +124,23 @@ def task_line(context: Context, task: Task) -> SafeString:
     return mark_safe(  # noqa: S308 - every part escaped, or markdown-it's escaped HTML
         f'<li id="task-{task.pk}" class="{"done" if task.done else ""}">{tick} {icon}{words} '
         f"{changed(context, task)} {checked(context, task)}</li>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def phase_row(context: Context, phase: Phase) -> SafeString:
+    """A row of the phases table: the phase and what it achieved, its status, progress and duration."""
+    name = _e(phase)
+    current = ' aria-current="step"' if phase.pk == context["board"].operation.current_phase_id else ""
+    achieved = f'<br><span class="muted">{md(phase.achievement)}</span>' if phase.achievement else ""
+    progress, derived = phase.progress, phase.derived_progress
+    tasks = ""
+    if phase.stated_progress is not None and derived is not None and derived != phase.stated_progress:
+        tasks = f'<span class="muted" title="stated by the team; its tasks say {derived}%">(tasks: {derived}%)</span>'
+    return mark_safe(  # noqa: S308 - every part escaped, or markdown-it's escaped HTML
+        f'<tr id="phase-{phase.number}"{current}><td>{name}{achieved}</td>'
+        f'<td><span class="badge status-{_e(phase.status)}">{_e(phase.get_status_display())}</span></td>'
+        f'<td><progress max="100" value="{progress}" aria-label="{name} progress"></progress> '
+        f'<span data-testid="phase-{phase.number}-progress">{progress}%</span> {tasks}</td>'
+        f"<td>{_e(duration(phase.elapsed))}</td></tr>"
     )

@@ -70,7 +70,7 @@ def digests_send(*, now: dt.datetime | None = None) -> list[Delivery]:
     now = now or timezone.now()
     waiting = Delivery.objects.select_for_update(skip_locked=True).filter(status=Delivery.Status.DIGEST)
     by_person: dict[int, list[Delivery]] = defaultdict(list)
-    for line in waiting.select_related("operation").order_by("created_at", "id"):
+    for line in waiting.order_by("created_at", "id"):
         by_person[line.recipient_id].append(line)
     digests = []
     for recipient_id, lines in by_person.items():

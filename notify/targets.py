@@ -92,6 +92,8 @@ def _named_host(plugin: Any) -> tuple[str, int | None] | None:
     smtp_host = getattr(plugin, "smtp_host", None)
     if smtp_host:
         return smtp_host, getattr(plugin, "port", None)
+    if getattr(plugin, "mode", None) == "cloud":
+        return None  # ntfy://topic: the first part is a topic on the public service, not a host
     if "host" in getattr(plugin, "template_tokens", {}) and getattr(plugin, "host", None):
         return plugin.host, getattr(plugin, "port", None)
     return None

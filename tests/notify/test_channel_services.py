@@ -258,3 +258,39 @@ def test_by_default_a_flip_holds_two_runs_of_a_default_interval(team, owner, htt
         )
     assert http_receiver.posts == []
     assert CheckWatch.objects.get(channel=channel).due_at == at + dt.timedelta(minutes=10)
+
+
+def test_the_sweep_tells_a_flapping_check_that_settled(team, owner, http_receiver, local_targets, sent):
+    services.channel_create(operation=team, url=json_url(http_receiver), actor=owner, flap_runs=0, flap_minutes=10)
+    at = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    statuses = ["pass", "fail", "pass", "fail", "pass"]
+    with sent():
+        for minute, (old, new) in enumerate(zip(statuses, statuses[1:], strict=False)):
+            events.announce(
+                operation=team,
+                event=events.Event.CHECK_FLIPPED,
+                subject={"type": "check", "id": 7, "title": "VPC DNS"},
+                changes={"status": [old, new]},
+                at=at + dt.timedelta(minutes=minute),
+            )
+    assert [p.json["title"] for p in http_receiver.posts] == [f"{team.name}: Check flapping: VPC DNS"]
+    with sent():
+        assert services.check_watches_due(now=at + dt.timedelta(minutes=5)) == []  # still within the hold
+    with sent():
+        services.check_watches_due(now=at + dt.timedelta(minutes=30))
+    assert http_receiver.posts[-1].json["title"] == f"{team.name}: Check settled: VPC DNS"
+    with sent():
+        assert services.check_watches_due(now=at + dt.timedelta(minutes=60)) == []  # said once
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("ntfy://snail-topic", "ntfy://…/***"),  # a topic on ntfy.sh, not a host to resolve
+        ("tgram://123456789:abcdefg_hijklmnop/12315544", "tgram://…/***"),
+        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "discord://…/***"),
+        ("mailtos://user:pass@127.0.0.1?to=x@example.com&from=y@example.com", "mailtos://127.0.0.1/***"),
+    ],
+)
+def test_common_services_are_accepted_and_shown_without_secrets(team, owner, local_targets, url, shown):
+    assert services.channel_create(operation=team, url=url, actor=owner).shown_url == shown

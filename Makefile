@@ -82,7 +82,7 @@ bench-hostile: install-dev
 	$(BIN)/python bench/hostile_import.py
 
 ## bench-middleware: each middleware's CPU per request, the WSGI app called in-process on five route
-## shapes, before and after issue #18's cheaper stack, against no middleware in the same run. About 5 minutes.
+## shapes, before and after issue #18's cheaper stack, against no middleware in the same run. 5 to 20 minutes.
 bench-middleware: install-dev
 	$(BIN)/python bench/middleware.py
 

@@ -78,7 +78,14 @@ class NetworkSteps:
             for eni in self.interfaces
         )
         if self.balanced:
-            return f"Behind a load balancer, the tasks need no public IP. {shown}.", []
+            exposed = [e["NetworkInterfaceId"] for e in self.interfaces if (e.get("Association") or {}).get("PublicIp")]
+            note = (
+                f" {len(exposed)} task(s) have one anyway: their group alone decides who reaches them past the "
+                "load balancer (assignPublicIp DISABLED closes that)."
+                if exposed
+                else ""
+            )
+            return f"Behind a load balancer, the tasks need no public IP. {shown}.{note}", []
         findings: list[Found] = []
         for path in task_paths:
             if path.family == "ipv4":

@@ -154,7 +154,11 @@ def _is_secure(environ: dict[str, Any]) -> bool:
 def _read_body(environ: dict[str, Any]) -> bytes | None:
     """The declared body, read once; Django's view reads the same bytes when it is handed over."""
     length = int(environ["CONTENT_LENGTH"])
-    body = environ["wsgi.input"].read(length)
+    try:
+        body = environ["wsgi.input"].read(length)
+    except Exception:  # the client went away mid-body (each server raises its own): Django reads what is left
+        logger.info("an inference body could not be read; handed to Django", exc_info=True)
+        return None
     environ["wsgi.input"] = io.BytesIO(body)
     return body if len(body) == length else None
 
@@ -184,10 +188,10 @@ def _predict(
     ]
 
     # Counted once nothing can fail any more: a request handed to the view is counted there only.
-    requests, rows, latency = _model_children(name, served.version.version)
+    requests, rows, latency, degraded = _model_children(name, served.version.version)
     requests.inc()
     if version is None:
-        DEGRADED.labels(name).set(0)  # served_at_once never answers a degraded default
+        degraded.set(0)  # served_at_once never answers a degraded default
     rows.inc(len(parsed.features))
     latency.observe(time.perf_counter() - started)
     http_requests, http_latency = _http_children(VERSION_ROUTE if version is not None else ROUTE)
@@ -203,16 +207,17 @@ def _predicted(served: serving.Served, output: str, features: Any) -> Any:
 
 # --- label children and headers, made once ---------------------------------------------------------
 
-_children: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+_children: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {}
 _http: dict[str, tuple[Any, Any]] = {}
 
 
-def _model_children(name: str, version: str) -> tuple[Any, Any, Any]:
+def _model_children(name: str, version: str) -> tuple[Any, Any, Any, Any]:
     """Bounded by the registry (only a served version gets here), as the view's labels are."""
     children = _children.get((name, version))
     if children is None:
         labels = (name, version)
-        children = _children[labels] = (REQUESTS.labels(*labels), ROWS.labels(*labels), LATENCY.labels(*labels))
+        children = (REQUESTS.labels(*labels), ROWS.labels(*labels), LATENCY.labels(*labels), DEGRADED.labels(name))
+        _children[labels] = children
     return children
 
 

@@ -316,3 +316,26 @@ def test_a_model_that_refuses_the_input_is_answered_by_django(warm, monkeypatch)
 
     assert warm.handler.answered[-1] == "django"
     assert response.status_code == 400 and "unseen category" in response.json()["error"]
+
+
+def test_a_body_that_cannot_be_read_goes_to_django(warm, token):
+    class GoneAway(io.RawIOBase):
+        def read(self, size=-1):
+            raise OSError("the client went away")
+
+    handed = []
+    app = fast.FastInference(lambda environ, start_response: handed.append(environ) or [b"django"])
+    payload = body().encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": INFER,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": GoneAway(),
+        "CONTENT_LENGTH": str(len(payload)),
+        "HTTP_AUTHORIZATION": f"Token {token}",
+    }
+
+    assert app(environ, lambda *args: None) == [b"django"]
+    assert handed == [environ]

@@ -9,11 +9,13 @@ class NotifyConfig(AppConfig):
     def ready(self) -> None:
         from tracker import watch
         from tracker.signals import event_happened
+        from tracker.workspace_sections import register_workspace_section
 
-        from . import services, targets
+        from . import sections, services, targets
 
         event_happened.connect(services.event_happened, dispatch_uid="notify.event_happened")
         watch.connect()
+        register_workspace_section(sections.workspace_channels)
         # Apprise's own lines can quote a URL's token: they never reach the process log
         # (notify.targets keeps a send's lines, masked, as its delivery's error).
         targets.silence_apprise()

@@ -97,3 +97,12 @@ def test_workspace_admins_manage_workspace_channels(client, workspace, owner, te
     assert logged_in(client, outsider).get(url).status_code == 404
     other = Workspace.objects.create(name="Other", slug="other")
     assert logged_in(client, owner).get(reverse("notify:workspace-channels", args=[other.slug])).status_code == 404
+
+
+def test_the_workspace_page_lists_its_channels_for_admins_only(client, workspace, owner, teammate):
+    join(workspace, owner, "admin")
+    services.channel_create(workspace=workspace, url=SECRET_URL, actor=owner, label="infra")
+    url = reverse("tracker:workspace", args=[workspace.slug])
+    shown = logged_in(client, owner).get(url).content.decode()
+    assert "Notification channels" in shown and "slack://…/***" in shown and "T1JJ3T3L2" not in shown
+    assert "Notification channels" not in logged_in(client, teammate).get(url).content.decode()

@@ -148,6 +148,7 @@ def test_send_test_reaches_the_channel(team, owner, http_receiver, local_targets
         ("json://10.0.0.5/hook", "not public"),
         ("json://169.254.169.254/latest", "not public"),
         ("json://[::ffff:127.0.0.1]/x", "not public"),
+        ("mailto://user:pw@10.0.0.5?to=x@example.com&from=y@example.com", "not public"),
     ],
 )
 def test_it_refuses_bad_or_internal_urls_and_writes_nothing(team, owner, local_targets, url, said):

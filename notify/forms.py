@@ -39,6 +39,12 @@ class ChannelForm(forms.Form):
     )
 
 
+class ChannelRulesForm(ChannelForm):
+    """What an existing channel hears and how patiently; its URL stays as it is."""
+
+    url = None
+
+
 class ScheduleForm(forms.Form):
     enabled = forms.BooleanField(required=False, initial=True, label="Send the status report every week")
     weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int, initial=0)

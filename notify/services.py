@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -23,7 +22,7 @@ from django.utils import timezone
 from tracker.events import Event, Occurrence
 from tracker.models import Operation, Workspace
 
-from . import crypto, flaps, messages, targets
+from . import crypto, flaps, messages, people, targets
 from .models import Channel, CheckWatch, Delivery, Follow, ForecastWatch
 
 logger = logging.getLogger(__name__)
@@ -184,9 +183,7 @@ def event_happened(*, occurrence: Occurrence, **_: Any) -> list[Delivery]:
         else:
             title, body = messages.describe(occurrence)
             deliveries += _queue(channel, operation=occurrence.operation, event=event, title=title, body=body)
-    from .people import followers_told  # people builds on this module
-
-    return deliveries + followers_told(occurrence)
+    return deliveries + people.followers_told(occurrence)
 
 
 def _rule(channel: Channel) -> flaps.Rule:
@@ -273,7 +270,3 @@ def follow_set(*, user, operation: Operation, mode: str) -> Follow:
 
 def follow_remove(*, user, operation: Operation) -> None:
     Follow.objects.filter(user=user, operation=operation).delete()
-
-
-def pause_threshold() -> int:
-    return settings.NOTIFY_PAUSE_AFTER_FAILURES

@@ -4,33 +4,21 @@ from . import views
 
 app_name = "notify"
 
-_OPERATION = "operations/<slug:slug>/notifications/"
+
+def _channel_routes(prefix: str, kind: str) -> list:
+    """The channels page and its per-channel actions, under an operation or a workspace."""
+    return [
+        path(prefix, views.channels, name=f"{kind}-channels"),
+        *(
+            path(f"{prefix}<int:pk>/{action}/", getattr(views, f"channel_{action}"), name=f"{kind}-channel-{action}")
+            for action in ("test", "edit", "resume", "delete")
+        ),
+    ]
+
 
 urlpatterns = [
-    path("operations/<slug:slug>/notifications/", views.channels, name="operation-channels"),
-    path("operations/<slug:slug>/notifications/<int:pk>/test/", views.channel_test, name="operation-channel-test"),
-    path(
-        "operations/<slug:slug>/notifications/<int:pk>/resume/", views.channel_resume, name="operation-channel-resume"
-    ),
-    path(
-        "operations/<slug:slug>/notifications/<int:pk>/delete/", views.channel_delete, name="operation-channel-delete"
-    ),
-    path("workspaces/<slug:workspace_slug>/notifications/", views.channels, name="workspace-channels"),
-    path(
-        "workspaces/<slug:workspace_slug>/notifications/<int:pk>/test/",
-        views.channel_test,
-        name="workspace-channel-test",
-    ),
-    path(
-        "workspaces/<slug:workspace_slug>/notifications/<int:pk>/resume/",
-        views.channel_resume,
-        name="workspace-channel-resume",
-    ),
-    path(
-        "workspaces/<slug:workspace_slug>/notifications/<int:pk>/delete/",
-        views.channel_delete,
-        name="workspace-channel-delete",
-    ),
+    *_channel_routes("operations/<slug:slug>/notifications/", "operation"),
+    *_channel_routes("workspaces/<slug:workspace_slug>/notifications/", "workspace"),
     path("operations/<slug:slug>/reports/", views.report_list, name="reports"),
     path("operations/<slug:slug>/reports/send/", views.report_send_now, name="report-send"),
     path("operations/<slug:slug>/reports/<int:pk>/", views.report_detail, name="report"),

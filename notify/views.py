@@ -20,7 +20,7 @@ from tracker.selectors import workspaces_of
 from tracker.views.pages import operation_for
 
 from . import reports, selectors, services
-from .forms import ChannelForm, FollowForm, ScheduleForm
+from .forms import ChannelForm, ChannelRulesForm, FollowForm, ScheduleForm
 from .models import StatusReport
 
 
@@ -40,11 +40,20 @@ def _page_url(scope: dict) -> str:
     return redirect("notify:workspace-channels", workspace_slug=scope["workspace"].slug).url
 
 
+def _rules_form(channel, data=None) -> ChannelRulesForm:
+    fields = ("label", "events", "sends_reports", "flap_runs", "flap_minutes", "slip_days")
+    initial = {name: getattr(channel, name) for name in fields}
+    return ChannelRulesForm(data, initial=initial, prefix=f"channel-{channel.pk}")
+
+
 def _render(request, scope: dict, *, form=None, status: int = 200):
+    channels = list(selectors.channels_of(**scope))
+    for channel in channels:
+        channel.rules_form = _rules_form(channel)
     context = {
         **scope,
         "owner": scope.get("operation") or scope.get("workspace"),
-        "channels": selectors.channels_of(**scope),
+        "channels": channels,
         "workspace_channels": (
             selectors.channels_of(workspace=scope["operation"].workspace) if "operation" in scope else []
         ),
@@ -89,6 +98,21 @@ def channel_test(request, pk: int, slug: str | None = None, workspace_slug: str 
     scope, channel = _channel(request, pk, slug, workspace_slug)
     services.channel_send_test(channel=channel, actor=request.user, operation=scope.get("operation"))
     messages.success(request, f"Test sent to {channel}: its outcome is in the delivery log below.")
+    return redirect(_page_url(scope))
+
+
+@login_required
+@require_POST
+def channel_edit(request, pk: int, slug: str | None = None, workspace_slug: str | None = None):
+    """Change a channel's events, label and rules (its URL is replaced by adding a new channel)."""
+    scope, channel = _channel(request, pk, slug, workspace_slug)
+    form = _rules_form(channel, request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{name}: {' '.join(problems)}" for name, problems in form.errors.items())
+        messages.error(request, f"{channel} was not changed ({errors}).")
+        return redirect(_page_url(scope))
+    services.channel_update(channel=channel, actor=request.user, **form.cleaned_data)
+    messages.success(request, f"{channel} saved.")
     return redirect(_page_url(scope))
 
 

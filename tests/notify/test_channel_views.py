@@ -106,3 +106,26 @@ def test_the_workspace_page_lists_its_channels_for_admins_only(client, workspace
     shown = logged_in(client, owner).get(url).content.decode()
     assert "Notification channels" in shown and "slack://…/***" in shown and "T1JJ3T3L2" not in shown
     assert "Notification channels" not in logged_in(client, teammate).get(url).content.decode()
+
+
+def test_an_admin_changes_what_a_channel_hears_but_not_its_url(client, team, owner, viewer):
+    channel = services.channel_create(operation=team, url=SECRET_URL, actor=owner)
+    url = reverse("notify:operation-channel-edit", args=[team.slug, channel.pk])
+    prefix = f"channel-{channel.pk}-"
+    form = {prefix + "events": ["blocker.resolved"], prefix + "flap_runs": 3, prefix + "flap_minutes": 0}
+    form |= {prefix + "slip_days": 7, prefix + "label": "ops room", prefix + "url": "json://evil.example.com/"}
+    assert logged_in(client, viewer).post(url, form).status_code == 403
+    assert logged_in(client, owner).post(url, form).status_code == 302
+    channel.refresh_from_db()
+    assert (channel.events, channel.flap_runs, channel.slip_days, channel.label) == (
+        ["blocker.resolved"],
+        3,
+        7,
+        "ops room",
+    )
+    assert channel.shown_url == "slack://…/***" and not channel.sends_reports
+
+    bad = logged_in(client, owner).post(url, {**form, prefix + "slip_days": -1}, follow=True)
+    assert "was not changed" in bad.content.decode()
+    channel.refresh_from_db()
+    assert channel.slip_days == 7

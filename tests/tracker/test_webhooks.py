@@ -101,9 +101,10 @@ def test_each_event_fires_from_the_services(team, owner, phase, hook, receiver, 
         "criterion.done",
         "criterion.reopened",
         "phase.completed",
+        "operation.completed",  # its last unfinished phase (tracker.watch)
     ]
     assert receiver.requests[5].json["subject"]["type"] == "next step"
-    assert WebhookDelivery.objects.filter(status="succeeded").count() == 9
+    assert WebhookDelivery.objects.filter(status="succeeded").count() == 10
 
 
 def test_only_subscribed_events_are_sent(team, owner, phase, receiver, local_targets, sent):

@@ -23,3 +23,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = VAR_DIR / "staticfiles"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# A person's own notification emails (notify: follows, digests, reports) are printed by the
+# worker instead of sent: `make run` has no mail server.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -6,7 +6,7 @@ The markup is the same the snippets wrote; `tracker.lib.live` relies on two of i
 field, and `naturaltime`'s words for "how long ago").
 
     {% load board %}
-    {% task_line task %}   {% changed item %}   {% checked item %}   {% phase_row phase %}
+    {% task_line task %}   {% item_line finding %}   {% phase_row phase %}   {% changed item %}   {% checked item %}
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.template.context import Context
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from tracker.models import Phase, Task
+from tracker.models import Achievement, Challenge, Decision, Finding, Phase, Task
 
 from .tracker import duration, md, plain
 
@@ -144,3 +144,41 @@ def phase_row(context: Context, phase: Phase) -> SafeString:
         f'<span data-testid="phase-{phase.number}-progress">{progress}%</span> {tasks}</td>'
         f"<td>{_e(duration(phase.elapsed))}</td></tr>"
     )
+
+
+def _challenge(item: Challenge) -> str:
+    detail = f": {md(item.detail)}" if item.detail else ""
+    return f"<li>{_e(item.icon or '🔍')} <strong>{md(item.title)}</strong>{detail}"
+
+
+def _finding(item: Finding) -> str:
+    observed = f": {md(item.observed)}" if item.observed else ""
+    expected = f' <span class="muted">(expected {md(item.expected)})</span>' if item.expected else ""
+    note = f' <span class="muted">({md(item.note)})</span>' if item.note else ""
+    badge = f'<span class="badge">{_e(item.get_verdict_display())}</span>'
+    return (
+        f'<li class="verdict-{_e(item.verdict)}">{badge} <strong>{md(item.subject)}</strong>{observed}{expected}{note}'
+    )
+
+
+def _decision(item: Decision) -> str:
+    detail = f": {md(item.detail)}" if item.detail else ""
+    group = f' <span class="muted">· {_e(item.group)}</span>' if item.group else ""
+    return f"<li><strong>{md(item.title)}</strong>{detail}{group}"
+
+
+def _achievement(item: Achievement) -> str:
+    detail = f": {md(item.detail)}" if item.detail else ""
+    category = f' <span class="muted">· {_e(item.category)}</span>' if item.category else ""
+    return f"<li>{_e(item.icon)} <strong>{md(item.title)}</strong>{detail}{category}"
+
+
+_LINES = {Challenge: _challenge, Finding: _finding, Decision: _decision, Achievement: _achievement}
+
+
+@register.simple_tag(takes_context=True)
+def item_line(context: Context, item: Challenge | Finding | Decision | Achievement) -> SafeString:
+    """A challenge, finding, decision or achievement as its list item: the team's words, then who
+    changed it when (and, for a finding, what its check saw)."""
+    extra = f" {checked(context, item)}" if isinstance(item, Finding) else ""
+    return mark_safe(f"{_LINES[type(item)](item)} {changed(context, item)}{extra}</li>")  # noqa: S308 - escaped

@@ -129,3 +129,11 @@ def test_an_admin_changes_what_a_channel_hears_but_not_its_url(client, team, own
     assert "was not changed" in bad.content.decode()
     channel.refresh_from_db()
     assert channel.slip_days == 7
+
+
+def test_without_an_encryption_key_in_production_the_page_says_so(client, team, owner, settings):
+    settings.NOTIFY_ENCRYPTION_KEY = ""
+    settings.SETTINGS_MODULE = "config.settings.production"
+    response = logged_in(client, owner).post(page(team), {"url": SECRET_URL, **_rules()})
+    assert response.status_code == 400 and "Set NOTIFY_ENCRYPTION_KEY" in response.content.decode()
+    assert not Channel.objects.exists()

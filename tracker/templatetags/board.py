@@ -20,9 +20,9 @@ from django.template.context import Context
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from tracker.models import Achievement, Challenge, Decision, Finding, Phase, Task
+from tracker.models import Achievement, ActivityEntry, Challenge, Decision, Finding, Phase, Task
 
-from .tracker import duration, md, plain
+from .tracker import activity_sentence, duration, md, plain
 
 register = template.Library()
 
@@ -182,3 +182,14 @@ def item_line(context: Context, item: Challenge | Finding | Decision | Achieveme
     changed it when (and, for a finding, what its check saw)."""
     extra = f" {checked(context, item)}" if isinstance(item, Finding) else ""
     return mark_safe(f"{_LINES[type(item)](item)} {changed(context, item)}{extra}</li>")  # noqa: S308 - escaped
+
+
+@register.simple_tag(takes_context=True)
+def activity_line(context: Context, entry: ActivityEntry) -> SafeString:
+    """An activity entry as its list item: the sentence, then when (`<time>`, the instant and a
+    human "5 minutes ago"); the viewer's own changes are "You"'s."""
+    user = context.get("user")
+    at = _utc(entry.at)
+    title = f"{at:%b} {at.day}, {at.year} {at:%H:%M} UTC"
+    when = f'<time datetime="{at.isoformat()}" title="{title}">{_e(naturaltime(at))}</time>'
+    return mark_safe(f"<li>{activity_sentence(entry, getattr(user, 'pk', None))} {when}</li>")  # noqa: S308 - escaped

@@ -170,9 +170,11 @@ def channels_hearing(operation: Operation) -> list[Channel]:
 
 def event_happened(*, occurrence: Occurrence, **_: Any) -> list[Delivery]:
     """Receiver of `event_happened`: a delivery per channel that wants the event (after its flap or
-    slip rule), and an email or digest line per person following the operation."""
+    slip rule), and an email or digest line per person following the operation. The plain events'
+    deliveries are one insert, however many channels hear them."""
     event = occurrence.event.value
     deliveries: list[Delivery] = []
+    plain: list[Channel] = []
     for channel in channels_hearing(occurrence.operation):
         if not channel.wants(event):
             continue
@@ -181,8 +183,23 @@ def event_happened(*, occurrence: Occurrence, **_: Any) -> list[Delivery]:
         elif occurrence.event == Event.FORECAST_SLIPPED:
             deliveries += _forecast_slipped(channel, occurrence)
         else:
-            title, body = messages.describe(occurrence)
-            deliveries += _queue(channel, operation=occurrence.operation, event=event, title=title, body=body)
+            plain.append(channel)
+    if plain:
+        title, body = messages.describe(occurrence)
+        rows = [
+            Delivery(
+                channel=channel,
+                operation=occurrence.operation,
+                event=event,
+                title=title,
+                body=body,
+                next_attempt_at=occurrence.at,
+            )
+            for channel in plain
+        ]
+        for delivery in Delivery.objects.bulk_create(rows):
+            transaction.on_commit(partial(_enqueue, str(delivery.delivery_id)), robust=True)
+            deliveries.append(delivery)
     return deliveries + people.followers_told(occurrence)
 
 

@@ -295,3 +295,22 @@ def test_the_sweep_tells_a_flapping_check_that_settled(team, owner, http_receive
 )
 def test_common_services_are_accepted_and_shown_without_secrets(team, owner, local_targets, url, shown):
     assert services.channel_create(operation=team, url=url, actor=owner).shown_url == shown
+
+
+def test_an_event_costs_the_same_queries_for_one_channel_or_five(team, owner, local_targets):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            events.announce(
+                operation=team, event=events.Event.BLOCKER_OPENED, subject={"type": "blocker", "title": "Q"}
+            )
+        return len(queries)
+
+    services.channel_create(operation=team, url="slack://T1/A1/B1", actor=owner)
+    one = cost()
+    for n in range(4):
+        services.channel_create(operation=team, url=f"slack://T{n}/A{n}/B{n}", actor=owner)
+    assert cost() == one
+    assert Delivery.objects.count() == 1 + 5

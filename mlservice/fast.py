@@ -97,7 +97,11 @@ class FastInference:
         body = _read_body(environ)
         if body is None:
             return None
-        if access.throttle.check(reach.user_id) is not None:
+        try:
+            waited = access.throttle.check(reach.user_id)
+        except Exception:  # the shared cache does not answer: the view answers the 503, as for any request
+            return None
+        if waited is not None:
             return None  # the view answers the 429 (and counts it once more: the window is spent anyway)
         environ[access.THROTTLE_COUNTED] = True
         try:

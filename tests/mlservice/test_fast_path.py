@@ -339,3 +339,18 @@ def test_a_body_that_cannot_be_read_goes_to_django(warm, token):
 
     assert app(environ, lambda *args: None) == [b"django"]
     assert handed == [environ]
+
+
+def test_a_cache_that_does_not_answer_is_djangos_to_report(warm, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisDown
+
+    def down(user_id):
+        raise RedisDown("Redis is restarting")
+
+    monkeypatch.setattr(access.throttle, "check", down)
+    warm.raise_request_exception = False  # as in production: handler500 answers the 503
+
+    response = post(warm)
+
+    assert warm.handler.answered[-1] == "django"
+    assert response.status_code == 503

@@ -43,6 +43,12 @@ _render_cached = lru_cache(maxsize=4096)(_inline.renderInline)
 def plain(text: str) -> str:
     """The words of one line of inline markdown without its marks: for attributes such as an
     accessible name, where `code` would be read out as backticks. Autoescaped where it is used."""
+    text = str(text or "")
+    return _plain_cached(text) if len(text) <= CACHED_TEXT_CHARS else html.unescape(strip_tags(md(text)))
+
+
+@lru_cache(maxsize=4096)
+def _plain_cached(text: str) -> str:
     return html.unescape(strip_tags(md(text)))
 
 

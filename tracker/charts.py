@@ -30,6 +30,10 @@ class Charts:
     def phase_burnup(self) -> dict[str, Any] | None:
         return self.phase_burnups.get(self.current_number) if self.current_number is not None else None
 
+    def burnup_keys(self) -> set[str]:
+        keys = {"burnup", *(f"phase-burnup-{number}" for number in self.phase_burnups)}
+        return keys | ({"phase-burnup"} if self.phase_burnup else set())
+
     def figures(self) -> dict[str, dict[str, Any]]:
         figures = {"burnup": self.burnup}
         figures |= {f"phase-burnup-{number}": figure for number, figure in self.phase_burnups.items()}
@@ -204,3 +208,21 @@ def build_charts(
         burnup_note=burnup_note,
         timeline_note=_timeline_note(spans, operation),
     )
+
+
+def still_timeline(
+    operation: Operation, phases: list[Phase], snapshots: list[ProgressSnapshot], *, open_primary_blockers: int, at
+) -> dict[str, Any] | None:
+    """The timeline as drawn at the fixed instant `at`, for its version: its running bar goes to now."""
+    current = next((p for p in phases if p.pk == operation.current_phase_id), None)
+    forecast = None
+    if current is not None:
+        history = [(s.at, s.progress) for s in snapshots if s.phase_id == current.pk]
+        forecast = forecast_completion(history, now=at, open_primary_blockers=open_primary_blockers)
+    return _timeline(_spans(operation, phases, current, forecast, at))
+
+
+def without_now(burnup: dict[str, Any]) -> dict[str, Any]:
+    """A burn-up without the point that carries it to now, for its version: what is left moves only
+    when the history does."""
+    return {**burnup, "data": [{**trace, "x": trace["x"][:-1]} for trace in burnup["data"]]}

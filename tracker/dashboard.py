@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .charts import Charts, build_charts
+from .charts import Charts, build_charts, still_timeline, without_now
 from .lib.live import figure_version
 from .models import Achievement, Blocker, Challenge, Decision, Finding, Operation, Phase, Quote, Task
 from .selectors import progress_history
@@ -150,10 +150,15 @@ def page_charts(board: Dashboard, panels: list[Panel]) -> PageCharts:
     history = list(progress_history(operation=board.operation))
     charts = board_charts(board, history=history)
     figures = page_figures(charts, panels)
-    # The burn-ups run to "now", and so does the current phase's bar on the timeline: for their
-    # versions they are drawn again at one fixed instant. A figure's version then moves when its
-    # data does, and an open page never redraws a chart just because time passed.
-    still = board_charts(board, history=history, now=_STILL).figures()
+    # The burn-ups run to "now", and so does the current phase's bar on the timeline: their versions
+    # leave that out (the timeline is drawn again at one fixed instant). A figure's version then moves
+    # when its data does, and an open page never redraws a chart just because time passed.
+    still = {key: without_now(figure) for key, figure in figures.items() if key in charts.burnup_keys()}
+    if "timeline" in figures:
+        blockers = len(board.primary_blockers)
+        still["timeline"] = still_timeline(
+            board.operation, board.phases, history, open_primary_blockers=blockers, at=_STILL
+        )
     versions = {key: figure_version(still.get(key, figure)) for key, figure in figures.items()}
     return PageCharts(charts=charts, figures=figures, versions=versions)
 

@@ -7,14 +7,12 @@ class NotifyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tracker import watch
         from tracker.signals import event_happened
         from tracker.workspace_sections import register_workspace_section
 
         from . import sections, services, targets
 
         event_happened.connect(services.event_happened, dispatch_uid="notify.event_happened")
-        watch.connect()
         register_workspace_section(sections.workspace_channels)
         # Apprise's own lines can quote a URL's token: they never reach the process log
         # (notify.targets keeps a send's lines, masked, as its delivery's error).

@@ -15,7 +15,7 @@ class TrackerConfig(AppConfig):
 
         from core.http_errors import register_body_limit
 
-        from . import importers, services, signals
+        from . import importers, services, signals, watch
         from .models import Membership
         from .webhooks import receiver as webhooks_receiver
 
@@ -23,3 +23,6 @@ class TrackerConfig(AppConfig):
         post_delete.connect(services.membership_deleted, sender=Membership, dispatch_uid="tracker.membership_deleted")
         register_body_limit(IMPORT_API_PATH, importers.body_too_large)
         signals.event_happened.connect(webhooks_receiver.event_happened, dispatch_uid="tracker.webhooks")
+        # The events the tracker derives (operation.completed, forecast.slipped) hear the ones it records.
+        signals.event_happened.connect(watch.phase_completed, dispatch_uid="tracker.watch.phase_completed")
+        signals.event_happened.connect(watch.progress_event, dispatch_uid="tracker.watch.progress_event")

@@ -9,8 +9,8 @@
 
 `operation.completed` is announced inside the transaction of the change that caused it
 (tracker.events); a slip, which needs the change's progress snapshot, in its own just after.
-`connect()` wires them; the notify app calls it from its AppConfig.ready, so this module is
-imported by nothing in the tracker itself and services stay as they are.
+TrackerConfig.ready wires both receivers, so webhooks can subscribe to these events whether or
+not the notify app is installed, and the services stay as they are.
 """
 
 from __future__ import annotations
@@ -24,19 +24,8 @@ from django.db import transaction
 from . import events
 from .lib.forecast import Forecast, forecast_completion
 from .models import Blocker, Operation, Phase, PhaseStatus, ProgressSnapshot
-from .signals import event_happened
 
 MIN_SLIP = dt.timedelta(hours=12)
-_connected = False
-
-
-def connect() -> None:
-    global _connected
-    if _connected:
-        return
-    event_happened.connect(phase_completed, dispatch_uid="tracker.watch.phase_completed")
-    event_happened.connect(progress_event, dispatch_uid="tracker.watch.progress_event")
-    _connected = True
 
 
 def phase_completed(*, occurrence: events.Occurrence, **_: Any) -> None:

@@ -195,7 +195,7 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path, pipeline_artifact):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # two workers importing the app on a busy machine
         while True:
             try:
                 if requests.get(f"{base}/v2/health/live", timeout=5).ok:

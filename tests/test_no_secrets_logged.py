@@ -4,8 +4,10 @@ secret over HTTP, and everything the processes printed is searched for each of t
 The processes, each with its stdout and stderr captured to a file of its own (the app logs only
 to the console, so that is every log line of the run):
 
-- the one-shot commands a deployment runs first: `migrate` (SQLite pass), then the users and the
-  model `iris`, registered from S3 as `make run`'s `demo_model --s3` does;
+- the one-shot commands a deployment runs first: the users and the model `iris`, registered from
+  S3 as `make run`'s `demo_model --s3` does (`migrate` is not among them: the SQLite pass copies
+  the database the session migrated once, `migrated_sqlite`, as the PostgreSQL pass uses
+  pytest-django's test database, so neither pass searches `migrate`'s own output);
 - gunicorn with config/gunicorn.conf.py (one sync worker), what production runs. Its access log
   ("-", stdout) prints every request line, query string included, which Django's own logs never do;
 - `manage.py runserver`, what `make run` serves with. Its request lines are Django's
@@ -88,7 +90,7 @@ from django.conf import settings
 from django.db import connection
 
 from core.request_id import JsonFormatter, RequestIdFilter, json_formatter_options, redact
-from tests.conftest import ROOT, database_url, free_port, need_service, wait_for
+from tests.conftest import ROOT, database_url, free_port, fresh_database, need_service, wait_for
 from tests.host_address import required_host_address
 
 BROKER_DB = 13  # the processes' broker and cache in the PostgreSQL pass; flushed before and after
@@ -278,7 +280,7 @@ class Run:
 
 
 @pytest.fixture
-def run(tmp_path, moto_server, transactional_db) -> Iterator[Run]:
+def run(tmp_path, moto_server, transactional_db, request) -> Iterator[Run]:
     """The processes' environment, and the secrets in it; every process is stopped at the end."""
     found = Secrets()
     env = {
@@ -329,8 +331,8 @@ def run(tmp_path, moto_server, transactional_db) -> Iterator[Run]:
         ):
             if value:
                 found.add(f"{what} password", value)
-    else:
-        processes.run("migrate", [sys.executable, "manage.py", "migrate", "--noinput"])
+    else:  # the deployment's `migrate`, as the PostgreSQL pass's test database: done once per run
+        fresh_database(request.getfixturevalue("migrated_sqlite"), tmp_path / "var")
     try:
         yield Run(processes, found)
     finally:
@@ -369,8 +371,9 @@ def csrf(session: requests.Session) -> str:
 
 
 def shown_once(page: str, notice: str) -> str:
-    """The secret in the notice that shows it once (`<code class="secret">`)."""
-    match = re.search(re.escape(notice) + r'.*?<code class="secret">([^<]+)</code>', page, re.S)
+    """The secret in the notice that shows it once (its `<code class="secret" ...>`), never a
+    `<code class="secret">` further down the page (the webhooks' URLs are in those too)."""
+    match = re.search(re.escape(notice) + r'(?:(?!</div>).)*?<code class="secret"[^>]*>([^<]+)</code>', page, re.S)
     assert match, f"no {notice!r} on the page"
     return match.group(1)
 

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, fresh_database
 
 
 def wait(predicate, seconds: float, what: str):
@@ -64,7 +64,7 @@ def assert_the_demo_model_answers(base: str, var) -> None:
     assert answer["outputs"][0]["data"] == [0]
 
 
-def test_make_run_serves_the_app_runs_the_demo_checks_and_stops_cleanly(tmp_path):
+def test_make_run_serves_the_app_runs_the_demo_checks_and_stops_cleanly(tmp_path, migrated_sqlite):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DATABASE_URL", "REDIS_URL", "DJANGO_"))}
     env |= {
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
@@ -72,7 +72,7 @@ def test_make_run_serves_the_app_runs_the_demo_checks_and_stops_cleanly(tmp_path
         "CHECK_DISPATCH_SECONDS": "2",
     }
     python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
+    fresh_database(migrated_sqlite, tmp_path)  # `make run` migrates first: the session's migrated copy
     port, moto_port = free_port(), free_port()
     launcher = subprocess.Popen(
         [python, "scripts/run_local.py", "--port", str(port), "--moto-port", str(moto_port)],

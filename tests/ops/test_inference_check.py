@@ -39,6 +39,7 @@ from ops.checks import inference, registry
 from ops.checks.base import ERROR, FAIL, PASS, CallLog, Observation, Target
 from ops.forms import CheckForm
 from ops.models import Check, CheckRun
+from tests import cast
 from tracker.models import Task
 
 CODE = "inference_endpoint"
@@ -472,18 +473,18 @@ def test_a_connection_failure_fails_like_http_endpoint(db, owner, token):
 
 
 def test_without_a_usable_owner_token_it_errors_and_sends_nothing(db, stub, django_user_model):
-    alice = django_user_model.objects.create_user(username="alice")
+    viewer = cast.make("viewer")  # has no API token
     gone = django_user_model.objects.create_user(username="gone", is_active=False)
     Token.objects.create(user=gone)
     params = {"url": stub.url, "model": "iris"}
 
-    nobody, no_token, inactive, deleted = run((params, None), (params, alice.pk), (params, gone.pk), (params, 10**9))
+    nobody, no_token, inactive, deleted = run((params, None), (params, viewer.pk), (params, gone.pk), (params, 10**9))
 
     assert statuses([nobody, no_token, inactive, deleted]) == [ERROR] * 4
     assert (nobody.error_code, deleted.error_code) == ("NoOwner", "NoOwner")
     assert "no owner whose API token it could send" in nobody.message
     assert no_token.error_code == "NoToken"
-    assert no_token.message.startswith("The check's owner alice has no API token; get one with POST /api/auth/token/")
+    assert no_token.message.startswith("The check's owner viewer has no API token; get one with POST /api/auth/token/")
     assert inactive.error_code == "OwnerInactive" and "gone is deactivated" in inactive.message
     assert stub.requests == []  # type: ignore[attr-defined]
 

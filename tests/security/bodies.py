@@ -15,10 +15,11 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests import cast
 from tracker.lib.samples import large_document
 
 from .sweep import Route
-from .world import PASSWORD, WEBHOOK_URL, Side, World
+from .world import WEBHOOK_URL, Side, World
 
 NEW_PASSWORD = "sweep-New-password-2"
 NO_BODY = object()  # an API write that takes no body
@@ -47,9 +48,13 @@ def _check_fields(name: str) -> dict[str, str]:
 def form_fields(route: Route, world: World, side: Side) -> dict[str, Any] | None:
     """What to fill in the route's form; None when the route has no entry."""
     table: dict[str, dict[str, Any]] = {
-        "login": {"username": "alice", "password": PASSWORD},
-        "password_change": {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
-        "password_reset": {"email": "alice@example.com"},
+        "login": {"username": "owner", "password": cast.password("owner")},
+        "password_change": {
+            "old_password": cast.password("owner"),
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+        "password_reset": {"email": "owner@example.com"},
         "password_reset_confirm": {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
         "logout": {},
         "tracker:import": {
@@ -140,7 +145,7 @@ def api_body(route: Route, method: str, world: World, side: Side) -> Any:
             "service": "sweep-service",
             "port": 5000,
         },
-        ("api-token", "post"): {"username": "alice", "password": PASSWORD},
+        ("api-token", "post"): {"username": "owner", "password": cast.password("owner")},
         ("workspace-list", "post"): {"name": "Team Sweep"},
         ("workspace-detail", "patch"): {"egress_allow": ["10.9.0.0/16"]},
         ("workspace-members-list", "post"): {"username": "newbie", "role": "admin"},

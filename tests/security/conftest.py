@@ -1,9 +1,11 @@
-"""The world the security sweeps run against, built once for the whole package.
+"""The world the security sweeps run against, built once for each module that sweeps it.
 
 Building two operations full of content (and registering a model) for each of a thousand
-parametrized cases would take minutes, so `world` builds them once, inside a transaction that is
-rolled back when the package is done; each test runs in its own savepoint inside it (pytest-django's
-`db`), so whatever a test writes is undone before the next one, and nothing outlives the package.
+parametrized cases would take minutes, so `world` builds them once per module that uses it, inside
+a transaction rolled back when that module is done; each test runs in its own savepoint inside it
+(pytest-django's `db`), so whatever a test writes is undone before the next one. The modules that
+need no world never run beside one: its people are the suite's cast (tests/cast.py), whose
+fixtures make users of the same names.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _forget_mlservice() -> None:
     access.throttle.clear()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory) -> World:
     var = tmp_path_factory.mktemp("security-var")
     with django_db_blocker.unblock(), override_settings(VAR_DIR=var):
@@ -41,8 +43,9 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> World:
 
 
 @pytest.fixture(autouse=True)
-def _in_a_savepoint(world, db):
-    """Every test of the package: the world, and a savepoint around the test inside its transaction."""
+def _in_a_savepoint(db):
+    """Every test of the package: a savepoint around the test (inside the world's transaction, in a
+    module whose tests ask for `world`)."""
     yield
 
 

@@ -2,7 +2,7 @@
 
 What is swept: every pattern of the URL resolver (`sweep.ROUTES`, walked recursively from
 `get_resolver().url_patterns`), crossed with every unsafe method (POST, PUT, PATCH, DELETE). For
-each, a signed-in browser (`Client(enforce_csrf_checks=True)`; alice, an admin of operation A, or
+each, a signed-in browser (`Client(enforce_csrf_checks=True)`; owner, an admin of operation A, or
 for the Django admin the superuser root) sends the request three times:
 
 1. without a CSRF token (it has the CSRF cookie, as a forged cross-site request would): a 403 CSRF
@@ -90,7 +90,7 @@ READ_ONLY = {
     "tracker:operation-list",
     "ops:environments",
     "tracker:workspace",  # its forms post to the member and egress routes
-    "tracker:workspaces",  # its creation form is a superuser's: alice's POST is a 403 that writes nothing
+    "tracker:workspaces",  # its creation form is a superuser's: owner's POST is a 403 that writes nothing
     "tracker:operation",  # the dashboard; its forms post to the edit routes
     "tracker:operation-live",  # what an open dashboard asks for its news (JSON)
     "tracker:public",
@@ -119,7 +119,7 @@ FORM_NO_WRITE = {
 # API writes that write nothing when they succeed.
 API_NO_WRITE = {
     ("operation-diagnose-ecs-list", "post"): "walks AWS and answers; stores nothing",
-    ("api-token", "post"): "alice already has a token: it is returned, not made",
+    ("api-token", "post"): "owner already has a token: it is returned, not made",
 }
 
 
@@ -135,9 +135,9 @@ SWEPT = [route for route in ROUTES if not is_shadowed(route) and route.name not 
 
 
 def member_of(world: World, route: Route):
-    """Who may use the route: alice administers A and its workspace; only a superuser gets into the
+    """Who may use the route: owner administers A and its workspace; only a superuser gets into the
     admin or creates a workspace."""
-    return world.root if route.is_admin or route.name in SUPERUSER_ROUTES else world.alice
+    return world.admin if route.is_admin or route.name in SUPERUSER_ROUTES else world.owner
 
 
 def url_of(route: Route, world: World) -> str:
@@ -175,7 +175,7 @@ class Census:
 @pytest.fixture(scope="module")
 def census(world, django_db_blocker) -> Census:
     with django_db_blocker.unblock():
-        clients = {False: session_client(world.alice), True: session_client(world.root)}
+        clients = {False: session_client(world.owner), True: session_client(world.admin)}
         pages: dict[Route, Page] = {}
         for route in ROUTES:
             if is_shadowed(route):
@@ -264,9 +264,9 @@ def test_every_route_is_classified(census, world):
 
 @pytest.fixture(scope="module")
 def attacker_token(world, django_db_blocker) -> str:
-    """A valid CSRF token of someone else's session: olga's."""
+    """A valid CSRF token of someone else's session: the outsider's."""
     with django_db_blocker.unblock():
-        return token_on(session_client(world.olga))
+        return token_on(session_client(world.outsider))
 
 
 def _request(route: Route, method: str, world: World, census: Census, client, token: str) -> tuple[Request, str, bool]:
@@ -372,7 +372,7 @@ def test_exempt_routes_ignore_cookies(name, world):
     """What makes an exemption safe: a signed-in browser's cookie alone gets nothing there."""
     route = next(route for route in ROUTES if route.name == name)
     url = url_of(route, world)
-    client = session_client(world.alice)
+    client = session_client(world.owner)
     body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": [0, 0, 0, 0]}]})
     for method in UNSAFE_METHODS:
         with db_writes() as writes:
@@ -380,13 +380,13 @@ def test_exempt_routes_ignore_cookies(name, world):
         assert response.status_code in (401, 405), (method, response.status_code, body_text(response)[:200])
         assert not writes
     if "infer" in name:  # and the token is what works
-        response = token_client(world.tokens["alice"]).post(url, body, content_type="application/json")
+        response = token_client(world.tokens["owner"]).post(url, body, content_type="application/json")
         assert response.status_code == 200, body_text(response)[:300]
 
 
 def test_a_token_authenticated_api_call_needs_no_csrf_token(world):
     """A script with `Authorization: Token` carries no cookie a browser adds by itself: no CSRF check."""
-    client = token_client(world.tokens["alice"])
+    client = token_client(world.tokens["owner"])
 
     response = client.post(
         f"/api/operations/{world.a.slug}/decisions/", {"title": "By token"}, content_type="application/json"

@@ -1,19 +1,19 @@
 """An outsider gets nothing of another operation: from any page, API route, export or webhook log.
 
 Operation A is full of content, every piece of it carrying A's marker string (tests/security/world.py);
-the outsider, olga, administers operation B (so she holds every role, just not in A) and has an API
+the outsider administers operation B (so she holds every role, just not in A) and has an API
 token. What is swept: every pattern of the URL resolver (`sweep.ROUTES`, walked recursively), its
 parameters filled with A's objects (`world.values`: A's slug, its task, blocker, member, link,
 webhook, check, model, admin object...; a parameter without a value fails with where to add one).
 Each route is requested with GET, HEAD, OPTIONS, POST, PUT, PATCH and DELETE by:
 
-- `outsider`: olga's browser session, sending a valid CSRF token, and for writes the body a member's
+- `outsider`: the outsider's browser session, sending a valid CSRF token, and for writes the body a member's
   request would succeed with (tests/security/bodies.py), so that only her missing membership stands
   between the request and a change;
-- `outsider-token`: olga's API token (`Authorization: Token`), no session (not on the admin's
+- `outsider-token`: the outsider's API token (`Authorization: Token`), no session (not on the admin's
   routes: the admin never reads that header, so there it is the anonymous caller again);
 - `anonymous`: nobody signed in (with a CSRF token and the same bodies);
-- `cross`: olga's session with B's slug and A's object id in one URL (routes with both), i.e. A's
+- `cross`: the outsider's session with B's slug and A's object id in one URL (routes with both), i.e. A's
   item reached through her own operation.
 All come from an address on the internet, not this host (`conftest.REMOTE`).
 
@@ -28,10 +28,10 @@ control, a member of A gets more than a 404 from the same URL, so the URL does n
 Routes about no operation (the operation list, the API's collections, the token endpoint, the
 account pages, health, metrics) may answer anything but a server error, without A's content and
 without writing (their writes are sent without a body). And every route is rendered with B's
-objects for olga (`test_own_pages_...`): her own pages, forms, lists, exports and API must not show
+objects for outsider (`test_own_pages_...`): her own pages, forms, lists, exports and API must not show
 A either.
 
-The model routes of /v2 are swept like the rest: A's model is in A's workspace, and olga's token
+The model routes of /v2 are swept like the rest: A's model is in A's workspace, and the outsider's token
 gets exactly what a model that does not exist gets (before workspaces, the registry was global and
 these routes were exempt). Serving a model records the version that loaded
 (`SERVING_BOOKKEEPING`), which is not a write of the caller's. The public link
@@ -40,7 +40,7 @@ checked on its own. There is no search endpoint and no server-sent events (`/api
 the models of the caller's workspaces: in `LISTS`); the dashboard polls itself with If-None-Match.
 
 Then, explicitly: the lists (operations and their filters, environments, server metadata, metrics)
-for olga, for nobody (a member of nothing) and anonymously; the dashboard's polling with A's ETag;
+for outsider, for nobody (a member of nothing) and anonymously; the dashboard's polling with A's ETag;
 the webhook delivery log filtered by A's webhook; A's ids in B's query strings and request bodies;
 importing a document over A; and the public link.
 """
@@ -115,10 +115,10 @@ def leaked(response, secrets: list[str] | None = None) -> bool:
 def client_for(caller: str, world: World) -> tuple[Client, str]:
     """The caller's client and the CSRF token it sends with writes."""
     if caller in ("outsider", "cross"):
-        client = session_client(world.olga, remote=True)
+        client = session_client(world.outsider, remote=True)
         return client, token_on(client)
     if caller == "outsider-token":
-        client = token_client(world.tokens["olga"], remote=True)
+        client = token_client(world.tokens["outsider"], remote=True)
     else:
         client = session_client(None, remote=True)
     return client, token_on(client, "/accounts/login/")  # a CSRF cookie and token, as a browser would have
@@ -184,9 +184,9 @@ def test_an_outsider_gets_nothing_of_another_operation(route, caller, world):
 
     # The admin refuses anyone but staff before it looks at an object: there, nothing to control.
     if caller == "outsider" and scoped and route.name not in NO_CONTROL and not route.is_admin:
-        member = session_client(world.alice)
+        member = session_client(world.owner)
         if route.pattern.startswith("v2"):
-            member = token_client(world.tokens["alice"])
+            member = token_client(world.tokens["owner"])
         answer = member.get(url)
         assert answer.status_code != 404, f"control: a member of A gets a 404 from {url}, so it names nothing"
 
@@ -197,15 +197,15 @@ def test_own_pages_show_nothing_of_other_operations(route, world):
     admin's pages: she is no staff, and the sweep above shows the admin gives her nothing.)"""
     url = url_for(route, values(route, world, operation=world.b, objects=world.b, for_write=True))
     if route.pattern.startswith("v2"):
-        client = token_client(world.tokens["olga"], remote=True)
+        client = token_client(world.tokens["outsider"], remote=True)
     else:
-        client = session_client(world.olga, remote=True)
+        client = session_client(world.outsider, remote=True)
 
     response = client.get(url, follow=True)
 
     assert response.status_code < 500, (url, response.status_code)
-    assert response.status_code != 404, f"{url}: olga's own object is not found, so this proves nothing"
-    assert not leaked(response, world.a.secrets), f"{url} shows olga A's content: {body_text(response)[:300]}"
+    assert response.status_code != 404, f"{url}: the outsider's own object is not found, so this proves nothing"
+    assert not leaked(response, world.a.secrets), f"{url} shows outsider A's content: {body_text(response)[:300]}"
 
 
 def test_options_on_the_api_docs_is_no_server_error():
@@ -222,7 +222,7 @@ def test_the_sweep_covers_every_route_and_the_controls_see_content(world):
     assert {"tracker:operation", "operation-webhook-deliveries-list", "tracker:export-json"} <= {
         route.name for route in SWEPT
     }
-    alice = session_client(world.alice)
+    owner = session_client(world.owner)
     for path in (
         f"/operations/{world.a.slug}/",
         f"/operations/{world.a.slug}/export.md",
@@ -231,7 +231,7 @@ def test_the_sweep_covers_every_route_and_the_controls_see_content(world):
         f"/api/operations/{world.a.slug}/webhook-deliveries/",
         f"/api/operations/{world.a.slug}/activity/",
     ):
-        response = alice.get(path)
+        response = owner.get(path)
         assert response.status_code == 200 and leaked(response), f"a member does not see A's content at {path}"
 
 
@@ -251,7 +251,7 @@ LISTS = (
 )
 
 
-@pytest.mark.parametrize("who", ["olga", "nobody", "anonymous"])
+@pytest.mark.parametrize("who", ["outsider", "nobody", "anonymous"])
 @pytest.mark.parametrize("path", LISTS)
 def test_lists_show_only_the_callers_operations(path, who, world):
     client = session_client(None if who == "anonymous" else world.users[who], remote=True)
@@ -262,7 +262,7 @@ def test_lists_show_only_the_callers_operations(path, who, world):
     text = body_text(response)
     assert not leaked(response, world.a.secrets)
     assert f'"{world.a.slug}"' not in text and f"/{world.a.slug}/" not in text
-    if who == "olga" and path in ("/", "/api/operations/"):
+    if who == "outsider" and path in ("/", "/api/operations/"):
         assert B_MARKER in text  # her own operation is listed: the list is not just empty
 
 
@@ -279,7 +279,7 @@ def test_metrics_hold_nothing_of_an_operation(world):
 
 @pytest.mark.parametrize("path", ["/api/operations/", "/api/operations/?changed_since=2000-01-01T00:00:00Z"])
 def test_token_lists_show_only_the_callers_operations(path, world):
-    response = token_client(world.tokens["olga"]).get(path)
+    response = token_client(world.tokens["outsider"]).get(path)
 
     slugs = [operation["slug"] for operation in response.json()["results"]]
     assert slugs == [world.b.slug]
@@ -299,19 +299,19 @@ def holding_etag(client, path: str) -> str:
 def test_polling_a_dashboard_says_nothing_of_another_operations_version(world):
     """The dashboard polls with If-None-Match: an outsider's poll with A's current ETag, or any, is a
     404 like any other request, never a 304 that would confirm A's version."""
-    alice, olga = session_client(world.alice), session_client(world.olga)
-    etag = holding_etag(alice, f"/operations/{world.a.slug}/")
+    owner, outsider = session_client(world.owner), session_client(world.outsider)
+    etag = holding_etag(owner, f"/operations/{world.a.slug}/")
 
     for tag in (etag, "*"):
         for method in ("get", "head"):
-            response = getattr(olga, method)(f"/operations/{world.a.slug}/", headers={"if-none-match": tag})
+            response = getattr(outsider, method)(f"/operations/{world.a.slug}/", headers={"if-none-match": tag})
             assert response.status_code == 404 and "ETag" not in response, (tag, method, response.status_code)
-    own = olga.get(f"/operations/{world.b.slug}/", headers={"if-none-match": etag})
+    own = outsider.get(f"/operations/{world.b.slug}/", headers={"if-none-match": etag})
     assert own.status_code == 200 and not leaked(own, world.a.secrets)
 
 
 def test_the_delivery_log_of_ones_own_operation_holds_no_other_operations_deliveries(world):
-    client = token_client(world.tokens["olga"])
+    client = token_client(world.tokens["outsider"])
 
     filtered = client.get(f"/api/operations/{world.b.slug}/webhook-deliveries/?webhook={world.a.webhook.pk}")
     everything = client.get(f"/api/operations/{world.b.slug}/webhook-deliveries/")
@@ -325,7 +325,7 @@ def test_the_delivery_log_of_ones_own_operation_holds_no_other_operations_delive
 
 
 def test_a_query_string_cannot_fetch_another_operations_finding(world):
-    client = session_client(world.olga)
+    client = session_client(world.outsider)
 
     response = client.get(f"/operations/{world.b.slug}/checks/add/?finding={world.a.finding.pk}&suggestion=0")
 
@@ -361,7 +361,7 @@ def form_fields_for_check() -> dict:
 
 
 def test_a_request_body_cannot_reach_another_operations_objects(world):
-    client = session_client(world.olga)
+    client = session_client(world.outsider)
     token = token_on(client)
     for method, path, form, body in cross_bodies(world):
         request = Request(method, path, form=form, body=body)
@@ -382,7 +382,7 @@ def test_importing_a_document_of_the_same_name_leaves_the_other_operation_alone(
     from tracker.models import Operation
 
     document = imported_document(name="Alpha")
-    browser, script = session_client(world.olga), token_client(world.tokens["olga"])
+    browser, script = session_client(world.outsider), token_client(world.tokens["outsider"])
     a_before = Operation.objects.filter(pk=world.a.operation.pk).values().get()
 
     page = Request("post", "/import/", form={"document": _upload(document)}).send(browser, token_on(browser))

@@ -8,10 +8,10 @@ reply included), a live check with a run and a flip, and a served ML model linke
 activity log and progress history follow from the services. Operation B ("bravo") is built the
 same way with its own marker.
 
-People: alice administers A, ed edits it and vic views it; olga (the outsider) administers B and
-bea edits it; nobody belongs to nothing; newbie is who gets added in write tests; root is a
-superuser (the only one the admin lets in). Everyone's password is `PASSWORD`; alice, olga and
-nobody have API tokens.
+People: the suite's one cast (tests/cast.py): owner administers A, teammate edits it and viewer
+views it; outsider administers B and rival edits it; nobody belongs to nothing; newbie is who gets
+added in write tests; admin is the superuser (the only one the admin lets in). Each one's password
+is `cast.password(name)`; owner, outsider and nobody have API tokens.
 
 `values()` gives each route parameter its value from one side (`Side`), for a kind of request:
 A's own objects, B's (the outsider's own), B's operation with A's objects in it, or objects that do
@@ -41,6 +41,7 @@ from mlservice import registry
 from mlservice.models import RegisteredModel
 from ops import services as ops_services
 from ops.models import AwsEnvironment, Check, CheckFlip, CheckRun
+from tests import cast
 from tracker import services, webhooks
 from tracker.models import (
     Achievement,
@@ -60,7 +61,6 @@ from tracker.models import (
 
 from .sweep import Route, Unfillable
 
-PASSWORD = "sweep-Password-1"
 A_MARKER = "qzxALPHAsecret"  # in A's content only; never in a URL, a slug, a username or a model name
 B_MARKER = "qzxBRAVOsecret"
 # An IP literal needs no DNS lookup and is a public address, so webhook validation accepts it; nothing
@@ -117,7 +117,7 @@ class World:
     tokens: dict[str, str]
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> Any:  # world.alice, world.olga...
+    def __getattr__(self, name: str) -> Any:  # world.owner, world.outsider...
         users = self.__dict__.get("users", {})
         if name in users:
             return users[name]
@@ -274,28 +274,23 @@ def _side(*, title: str, slug: str, marker: str, admin, editor, viewer, artifact
 
 
 def build(folder: Path) -> World:
-    User = get_user_model()
-    users = {
-        name: User.objects.create_user(username=name, email=f"{name}@example.com", password=PASSWORD)
-        for name in ("alice", "ed", "vic", "olga", "bea", "nobody", "newbie")
-    }
-    users["root"] = User.objects.create_superuser(username="root", email="root@example.com", password=PASSWORD)
+    users = {name: cast.make(name) for name in cast.CAST}
     artifact = _model_artifact(folder)
     a = _side(
         title="Alpha",
         slug="alpha",
         marker=A_MARKER,
-        admin=users["alice"],
-        editor=users["ed"],
-        viewer=users["vic"],
+        admin=users["owner"],
+        editor=users["teammate"],
+        viewer=users["viewer"],
         artifact=artifact,
     )
     b = _side(
         title="Bravo",
         slug="bravo",
         marker=B_MARKER,
-        admin=users["olga"],
-        editor=users["bea"],
+        admin=users["outsider"],
+        editor=users["rival"],
         viewer=users["nobody"],
         artifact=artifact,
     )
@@ -305,7 +300,7 @@ def build(folder: Path) -> World:
     # newbie, whom write tests add to operations, is in both teams with no operation role.
     for side in (a, b):
         services.workspace_member_set(workspace=side.workspace, user=users["newbie"], role="member", actor=None)
-    tokens = {name: Token.objects.create(user=users[name]).key for name in ("alice", "olga", "nobody")}
+    tokens = {name: Token.objects.create(user=users[name]).key for name in ("owner", "outsider", "nobody")}
     return World(a=a, b=b, users=users, tokens=tokens)
 
 
@@ -405,9 +400,9 @@ def values(route: Route, world: World, *, operation: Side | None, objects: Side 
             else:
                 found[name] = objects.link_token if for_write else objects.revoked_token
         elif name == "uidb64":
-            found[name] = urlsafe_base64_encode(force_bytes(world.alice.pk))
+            found[name] = urlsafe_base64_encode(force_bytes(world.owner.pk))
         elif name == "token" and route.name == "password_reset_confirm":
-            found[name] = default_token_generator.make_token(world.alice) if for_write else "no-such-reset-token"
+            found[name] = default_token_generator.make_token(world.owner) if for_write else "no-such-reset-token"
         elif name == "object_id":
             found[name] = _admin_object_id(route, objects, world)
         elif name == "content_type_id":

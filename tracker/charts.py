@@ -108,7 +108,7 @@ def _timeline(spans: list[_Span]) -> dict[str, Any] | None:
     if not spans:
         return None
     layout: dict[str, Any] = {
-        "title": {"text": "Phase timeline"},
+        "title": {"text": "Phase timeline", "x": 0, "xanchor": "left"},
         "xaxis": {"type": "date"},
         "yaxis": {"autorange": "reversed"},
     }

@@ -3,10 +3,13 @@ workspace's page (registered in OpsConfig.ready)."""
 
 from __future__ import annotations
 
-from tracker.dashboard import Panel
+from tracker.dashboard import Panel, Tally
 from tracker.models import Operation, Workspace
 
 from . import selectors
+from .models import CheckStatus
+
+_NOT_PASSING = {CheckStatus.FAIL, CheckStatus.ERROR, "stale"}
 
 
 def live_checks(operation: Operation) -> Panel | None:
@@ -20,6 +23,9 @@ def live_checks(operation: Operation) -> Panel | None:
         title="🛰️ Live checks",
         template="ops/checks_panel.html",
         context={"checks": checks, "flips": flips, "operation": operation},
+        # The first screen's "n of m": a check is not passing when it fails, errs (AWS did not
+        # answer) or has gone stale, as the tracker counts its own check-backed items.
+        tally=Tally("checks", sum(check.shown_status in _NOT_PASSING for check in checks), len(checks)),
     )
 
 

@@ -107,6 +107,30 @@ def register_panel(provider: PanelProvider, *, freshness: Freshness | None = Non
     return provider
 
 
+@dataclass(frozen=True)
+class Link:
+    """A page of another app about this operation, linked from the dashboard's header."""
+
+    label: str
+    url: str
+
+
+# Apps register a function (operation, can_admin) -> its links for a member who may (or may not)
+# administer the operation: notify adds "Status reports" for everyone and "Notifications" for admins.
+LinkProvider = Callable[[Operation, bool], list[Link]]
+link_providers: list[LinkProvider] = []
+
+
+def register_links(provider: LinkProvider) -> LinkProvider:
+    if provider not in link_providers:
+        link_providers.append(provider)
+    return provider
+
+
+def links_for(operation: Operation, *, can_admin: bool) -> list[Link]:
+    return [link for provider in link_providers for link in provider(operation, can_admin)]
+
+
 def panels_freshness(operation_id: int) -> str:
     return "".join(f"-{part}" for check in panel_freshness if (part := check(operation_id)))
 

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 
-from ..dashboard import board_summary, build_dashboard, page_charts, panels_for, panels_freshness
+from ..dashboard import board_summary, build_dashboard, links_for, page_charts, panels_for, panels_freshness
 from ..exporters import export_json, export_markdown
 from ..forms import (
     AchievementForm,
@@ -100,13 +100,15 @@ def phase_forms(operation_id: int, phases: PhaseChoices, current: int | None, la
 def dashboard_context(request, operation: Operation) -> dict:
     """What a member's dashboard shows them: the board, and the forms their role may use."""
     can_edit = has_role(request.user, operation, Role.EDITOR)
+    can_admin = has_role(request.user, operation, Role.ADMIN)
     activity = list(activity_feed(operation=operation, limit=20))
     drawn = board_context(operation, activity=activity)
     context = {
         **drawn,
         "activity": activity,
         "can_edit": can_edit,
-        "can_admin": has_role(request.user, operation, Role.ADMIN),
+        "can_admin": can_admin,
+        "links": links_for(operation, can_admin=can_admin),
         "version": quote_etag(dashboard_etag(request, operation.slug)),  # as the ETag header says it, quotes and all
         "undo": undo_for(
             activity,

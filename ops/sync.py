@@ -95,5 +95,10 @@ def _announce(check: Check, run: CheckRun, flip: CheckFlip) -> None:
         subject={"type": "check", "id": check.pk, "title": check.name},
         changes={"status": [flip.from_status, flip.to_status]},
         actor=f"check: {check.name}",
-        details={"observed": run.observed, "evidence": run.evidence},
+        # The check's interval lets a notification channel count "held for N runs" exactly.
+        details={
+            "observed": run.observed,
+            "evidence": run.evidence,
+            "interval_seconds": check.interval.total_seconds(),
+        },
     )

@@ -366,6 +366,9 @@ def test_a_flip_is_announced_to_webhooks(team, owner, make_check, scripted):
     [delivery] = WebhookDelivery.objects.all()
     assert delivery.event == "check.flipped"
     assert delivery.payload["changes"] == {"status": ["pending", "fail"]}
+    # Its interval, so a notification channel holding a flip for N runs counts them exactly.
+    check = Check.objects.get()
+    assert delivery.payload["interval_seconds"] == check.interval.total_seconds() > 0
 
 
 def test_a_check_cannot_link_another_operations_item(team, scripted, outsider):

@@ -126,6 +126,25 @@ def _features(
     limits: Limits,
     maybe_booleans: bool,
 ) -> np.ndarray:
+    """The input tensor as the model's features: its header checked, then its data."""
+    declared, shape = _tensor_header(tensor, version)
+    rows, width = shape
+    _within_limits(rows, width, version, outputs, limits)
+    array = _tensor_array(tensor["data"], declared, maybe_booleans=maybe_booleans)
+    if array.size != rows * width:
+        raise BadInput(f"The shape {shape} needs {rows * width} values; `data` has {array.size}.")
+    if declared in INTEGER_RANGES:
+        array = _integers(array, tensor["data"], declared, width)
+    elif declared in FLOAT_RANGES:
+        _representable(array, declared, width)
+    features = array.reshape(shape).astype(version.dtype, copy=False)
+    if features.dtype.kind == "f":
+        _check_finite(features, allow_nan=allow_nan)
+    return features
+
+
+def _tensor_header(tensor: Any, version: ModelVersion) -> tuple[str, list[int]]:
+    """The input's name, datatype and shape checked against the model: (datatype, [rows, width])."""
     if not isinstance(tensor, dict):
         raise BadInput("Each input must be an object with name, shape, datatype and data.")
     _unknown(tensor, _INPUT_KEYS, "the input")
@@ -150,10 +169,11 @@ def _features(
         raise BadInput(f"The shape must be [rows, {width}] with positive integers; it is {_shown(shape)}.")
     if shape[1] != width:
         raise BadInput(f"This model takes {width} features per row; the shape says {shape[1]}.")
-    rows = shape[0]
-    _within_limits(rows, width, version, outputs, limits)
+    return declared, shape
 
-    data = tensor["data"]
+
+def _tensor_array(data: Any, declared: str, *, maybe_booleans: bool) -> np.ndarray:
+    """`data` as a regular numeric array whose kind matches the declared datatype (BOOL or numbers)."""
     if not isinstance(data, list):
         raise BadInput("`data` must be a list of numbers (flat or nested by row).")
     try:
@@ -168,16 +188,7 @@ def _features(
             raise BadInput("The datatype says BOOL but `data` holds numbers: BOOL takes true and false only.")
     elif array.dtype.kind == "b" or (maybe_booleans and _holds_booleans(data)):
         raise BadInput(f"`data` holds true/false values; {declared} takes numbers (BOOL is for true/false only).")
-    if array.size != rows * width:
-        raise BadInput(f"The shape {shape} needs {rows * width} values; `data` has {array.size}.")
-    if declared in INTEGER_RANGES:
-        array = _integers(array, data, declared, width)
-    elif declared in FLOAT_RANGES:
-        _representable(array, declared, width)
-    features = array.reshape(shape).astype(version.dtype, copy=False)
-    if features.dtype.kind == "f":
-        _check_finite(features, allow_nan=allow_nan)
-    return features
+    return array
 
 
 def _shown(value: Any) -> str:

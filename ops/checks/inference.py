@@ -6,7 +6,7 @@ check's own rows, or one row of zeros as wide as the model's metadata says), jud
 answer is a 200 for that model with a `predict` output of one value per row sent, not degraded
 (an earlier version answering because the alias's cannot be served), within `max_latency_ms`.
 
-Where the model is:
+Where the model is (how it is asked: ops.checks.inference_service):
 
 - With a `url`, at another deployment, over HTTP through ops.checks.http's `send`, so through
   core.egress like every request made on a user's behalf: public addresses and those the check's

@@ -45,6 +45,25 @@ def _check_fields(name: str) -> dict[str, str]:
     }
 
 
+def _notify_fields() -> dict[str, dict[str, Any]]:
+    """The notification channels' forms, under an operation and under a workspace, and the reports'."""
+    rules = {"label": "Made by the sweep", "flap_runs": 2, "flap_minutes": 0, "slip_days": 3}
+    fields: dict[str, dict[str, Any]] = {
+        "notify:reports": {"enabled": "on", "weekday": 0, "hour": 9, "minute": 0, "timezone": "Europe/Paris"},
+        "notify:report-send": {},
+        "notify:follow": {"mode": "digest"},
+    }
+    for scope in ("operation", "workspace"):
+        fields |= {
+            f"notify:{scope}-channels": {"url": "jsons://deploy:sweep@93.184.216.34/sweep", **rules},
+            f"notify:{scope}-channel-edit": rules,
+            f"notify:{scope}-channel-test": {},
+            f"notify:{scope}-channel-resume": {},
+            f"notify:{scope}-channel-delete": {},
+        }
+    return fields
+
+
 def form_fields(route: Route, world: World, side: Side) -> dict[str, Any] | None:
     """What to fill in the route's form; None when the route has no entry."""
     table: dict[str, dict[str, Any]] = {
@@ -101,6 +120,7 @@ def form_fields(route: Route, world: World, side: Side) -> dict[str, Any] | None
         # The workspace page's model forms: the world's model has version 1 (production on it) and a dashboard.
         "mlservice:model-alias": {"alias": "production", "version": "1"},
         "mlservice:model-operation": {"operation": ""},
+        **_notify_fields(),
     }
     return table.get(route.name)
 

@@ -109,6 +109,7 @@ READ_ONLY = {
     "mlservice:version",
     "mlservice:version-ready",
     "mlservice:metrics",
+    "notify:report",  # one kept report
 }
 # Form routes whose successful POST writes no row of the application, and the status it answers.
 FORM_NO_WRITE = {

@@ -39,6 +39,9 @@ from sklearn.linear_model import LogisticRegression
 
 from mlservice import registry
 from mlservice.models import RegisteredModel
+from notify import reports as notify_reports
+from notify import services as notify_services
+from notify.models import Channel, StatusReport
 from ops import services as ops_services
 from ops.models import AwsEnvironment, Check, CheckFlip, CheckRun
 from tests import cast
@@ -97,12 +100,16 @@ class Side:
     workspace: Workspace
     environment: AwsEnvironment
     editor_workspace_membership: WorkspaceMembership
+    channel: Channel  # the operation's notification channel
+    workspace_channel: Channel
+    channel_secret: str  # the password in both channels' URLs
+    report: StatusReport
 
     @property
     def secrets(self) -> list[str]:
         """What nobody outside the operation may ever read: its marker (in all its content), its
-        webhook's signing secret and its active public link's token."""
-        return [self.marker, self.webhook_secret, self.link_token]
+        webhook's signing secret, its active public link's token and its channels' password."""
+        return [self.marker, self.webhook_secret, self.link_token, self.channel_secret]
 
     @property
     def slug(self) -> str:
@@ -244,6 +251,19 @@ def _side(*, title: str, slug: str, marker: str, admin, editor, viewer, artifact
         operation=operation,
         workspace=workspace,
     )
+    # A report first, then the channels: nothing is sent while the world is built.
+    report = notify_reports.report_send(operation=operation, trigger=StatusReport.Trigger.DEMAND, actor=admin)
+    channel_secret = f"chan-{uuid.uuid4().hex}"
+    channel = notify_services.channel_create(
+        operation=operation, url=f"jsons://deploy:{channel_secret}@93.184.216.34/{marker}", actor=admin
+    )
+    workspace_channel = notify_services.channel_create(
+        workspace=workspace, url=f"jsons://deploy:{channel_secret}@93.184.216.34/ws-{marker}", actor=admin
+    )
+    # Paused, as after failures in a row: its page then shows the resume form the sweeps post.
+    Channel.objects.filter(pk__in=[channel.pk, workspace_channel.pk]).update(
+        paused_at=now, paused_reason=f"Failed 5 times {marker}", consecutive_failures=5
+    )
     operation.refresh_from_db()
     return Side(
         operation=operation,
@@ -270,6 +290,10 @@ def _side(*, title: str, slug: str, marker: str, admin, editor, viewer, artifact
         workspace=workspace,
         environment=environment,
         editor_workspace_membership=WorkspaceMembership.objects.get(workspace=workspace, user=editor),
+        channel=channel,
+        workspace_channel=workspace_channel,
+        channel_secret=channel_secret,
+        report=report,
     )
 
 
@@ -317,12 +341,18 @@ PK_OBJECTS = {
     "links": lambda side: side.link,
     "webhooks": lambda side: side.webhook,
     "checks": lambda side: side.check,
+    "notifications": lambda side: side.channel,
+    "reports": lambda side: side.report,
 }
 # Routes that need another object of the same kind than PK_OBJECTS gives (a blocker to reopen is resolved).
 PK_OVERRIDES = {
     "tracker:workspace-member-remove": lambda side: side.editor_workspace_membership,
     "tracker:blocker-reopen": lambda side: side.resolved_blocker,
     "operation-blockers-reopen": lambda side: side.resolved_blocker,
+    **{
+        f"notify:workspace-channel-{action}": lambda side: side.workspace_channel
+        for action in ("test", "edit", "resume", "delete")
+    },
 }
 
 

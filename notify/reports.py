@@ -23,11 +23,9 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tracker.lib.forecast import forecast_completion
-from tracker.models import ActivityEntry, Blocker, Finding, LiveVerdict, Operation, ProgressSnapshot, Task
+from tracker.models import ActivityEntry, Blocker, Finding, LiveVerdict, Operation, Task
 from tracker.permissions import Role, has_role
-from tracker.selectors import phases_with_progress
-from tracker.summary import forecast_sentence
+from tracker.selectors import operation_forecast, phases_with_progress
 
 from . import messages
 from .models import Channel, Delivery, Follow, ReportSchedule, StatusReport
@@ -112,10 +110,8 @@ def report_build(*, operation: Operation, now: dt.datetime | None = None, since:
     ]
     report.failing = _failing(operation, now)
     report.phases = list(phases_with_progress().filter(operation=operation))
-    history = ProgressSnapshot.objects.filter(operation=operation, phase__isnull=True).order_by("at", "id")
     open_primary = sum(1 for blocker, _ in report.blocked if blocker.severity == Blocker.Severity.PRIMARY)
-    forecast = forecast_completion([(s.at, s.progress) for s in history], now=now, open_primary_blockers=open_primary)
-    report.forecast = forecast_sentence(forecast, "The operation")
+    _, report.forecast = operation_forecast(operation=operation, now=now, open_primary_blockers=open_primary)
     return report
 
 

@@ -14,10 +14,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from tracker.access import operation_for
 from tracker.models import WorkspaceMembership
 from tracker.permissions import Role, has_role
 from tracker.selectors import workspaces_of
-from tracker.views.pages import operation_for
 
 from . import reports, selectors, services
 from .forms import ChannelForm, ChannelRulesForm, FollowForm, ScheduleForm

@@ -45,4 +45,4 @@ def test_every_module_of_tracker_is_public_or_forbidden_to_the_apps_above():
 
 
 def test_the_contract_names_the_apps_above_tracker():
-    assert set(contract()["source_modules"].split()) == {"ops", "mlservice"}
+    assert set(contract()["source_modules"].split()) == {"ops", "mlservice", "notify"}

@@ -3,10 +3,12 @@ prefetched, so no page, export or endpoint issues a query per row (house style r
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from django.db.models import Case, Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
+from .lib.forecast import Forecast, forecast_completion
 from .models import (
     Achievement,
     ActivityEntry,
@@ -25,6 +27,7 @@ from .models import (
     Workspace,
     WorkspaceMembership,
 )
+from .summary import forecast_sentence
 
 
 def phases_with_progress() -> QuerySet[Phase]:
@@ -200,3 +203,15 @@ def latest_snapshots(operation: Operation) -> QuerySet[ProgressSnapshot]:
 
 def progress_history(*, operation: Operation) -> QuerySet[ProgressSnapshot]:
     return ProgressSnapshot.objects.filter(operation=operation).order_by("at", "id")
+
+
+def operation_forecast(*, operation: Operation, now: dt.datetime, open_primary_blockers: int) -> tuple[Forecast, str]:
+    """The operation's completion forecast from its own progress history (one query), and the one
+    sentence the dashboard says it in: for the apps that report on an operation (notify's reports)."""
+    history = ProgressSnapshot.objects.filter(operation=operation, phase__isnull=True).order_by("at", "id")
+    forecast = forecast_completion(
+        [(s.at, s.progress) for s in history.only("at", "progress")],
+        now=now,
+        open_primary_blockers=open_primary_blockers,
+    )
+    return forecast, forecast_sentence(forecast, "The operation")

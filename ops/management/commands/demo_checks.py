@@ -42,71 +42,52 @@ ML_CHECK = "ML endpoint iris answers"
 ML_CRITERION = "All ML endpoints functional"
 
 
+def _check(name: str, type: str, params: dict[str, Any], expected: Any = True, **keeps: str) -> dict[str, Any]:
+    """One demo check; `keeps` names what it keeps true (finding=, task=, blocker= their titles)."""
+    return {"name": name, "type": type, "params": params, "expected": expected, **keeps}
+
+
 def demo_checks(ids: dict[str, Any]) -> list[dict[str, Any]]:
     """The checks, as (name, type, params, expected, what they keep true) for the seeded ids."""
-    subnet, vpc = ids["subnet_ids"][0], ids["vpc_id"]
+    subnet, vpc, port = ids["subnet_ids"][0], ids["vpc_id"], ids["port"]
     service = {"cluster": ids["cluster"], "service": ids["service"]}
+    image = {"repository": ids["repository"], "tag": ids["image_tag"]}
     return [
-        {
-            "name": "Subnet gives public IPs",
-            "type": "subnet_attribute",
-            "params": {"subnet_id": subnet, "attribute": "MapPublicIpOnLaunch"},
-            "expected": True,
-            "finding": "Subnet Configuration",
-        },
-        {
-            "name": "Subnet routes to the internet",
-            "type": "subnet_internet_route",
-            "params": {"subnet_id": subnet},
-            "expected": True,
-            "finding": "Route Tables",
-        },
-        {
-            "name": "ECS tasks get a public IP (assignPublicIp)",
-            "type": "ecs_service_network",
-            "params": {**service, "field": "assignPublicIp"},
-            "expected": "ENABLED",
-            "finding": "ECS Service",
-        },
-        {
-            "name": "VPC DNS hostnames",
-            "type": "vpc_attribute",
-            "params": {"vpc_id": vpc, "attribute": "enableDnsHostnames"},
-            "expected": True,
-            "finding": "VPC DNS",
-        },
-        {
-            "name": "VPC DNS support",
-            "type": "vpc_attribute",
-            "params": {"vpc_id": vpc, "attribute": "enableDnsSupport"},
-            "expected": True,
-        },
-        {
-            "name": "Port 5000 open to the internet",
-            "type": "security_group_ingress",
-            "params": {"group_id": ids["security_group_id"], "port": ids["port"]},
-            "expected": True,
-        },
-        {
-            "name": f"Image {ids['image_tag']} in ECR",
-            "type": "ecr_image_tag",
-            "params": {"repository": ids["repository"], "tag": ids["image_tag"]},
-            "expected": True,
-        },
-        {
-            "name": "Service steady on revision 12",
-            "type": "ecs_service_steady",
-            "params": {**service, "revision": 12},
-            "expected": True,
-        },
-        {
-            "name": "Service reachable from the internet",
-            "type": "ecs_reachability",
-            "params": {**service, "port": ids["port"]},
-            "expected": True,
-            "task": "Enhanced ML service accessible from internet",
-            "blocker": "VPC Network Configuration",
-        },
+        _check(
+            "Subnet gives public IPs",
+            "subnet_attribute",
+            {"subnet_id": subnet, "attribute": "MapPublicIpOnLaunch"},
+            finding="Subnet Configuration",
+        ),
+        _check("Subnet routes to the internet", "subnet_internet_route", {"subnet_id": subnet}, finding="Route Tables"),
+        _check(
+            "ECS tasks get a public IP (assignPublicIp)",
+            "ecs_service_network",
+            {**service, "field": "assignPublicIp"},
+            "ENABLED",
+            finding="ECS Service",
+        ),
+        _check(
+            "VPC DNS hostnames",
+            "vpc_attribute",
+            {"vpc_id": vpc, "attribute": "enableDnsHostnames"},
+            finding="VPC DNS",
+        ),
+        _check("VPC DNS support", "vpc_attribute", {"vpc_id": vpc, "attribute": "enableDnsSupport"}),
+        _check(
+            f"Port {port} open to the internet",
+            "security_group_ingress",
+            {"group_id": ids["security_group_id"], "port": port},
+        ),
+        _check(f"Image {ids['image_tag']} in ECR", "ecr_image_tag", image),
+        _check("Service steady on revision 12", "ecs_service_steady", {**service, "revision": 12}),
+        _check(
+            "Service reachable from the internet",
+            "ecs_reachability",
+            {**service, "port": port},
+            task="Enhanced ML service accessible from internet",
+            blocker="VPC Network Configuration",
+        ),
     ]
 
 

@@ -36,7 +36,8 @@ The scenario, against each web server in turn:
   in a query string (`?token=`, `?access_token=`); HTTP basic auth with the password; a wrong token;
 - an operation, a viewer member (the viewer's token gets a 403 on the webhooks), a webhook made on
   the sharing page and one by the API, both secrets captured from the one response that shows
-  them, to a local receiver whose URL path is itself a secret; a blocker that makes both deliver;
+  them, to a local receiver whose URL path is itself a secret; a notification channel (Apprise's
+  `json://`) to the same receiver with a password in its URL; a blocker that makes all three send;
   a public link made on the sharing page (shown once), then opened;
 - errors: 404s (API and page), a 400 with the token and the password inside a malformed JSON body
   (API and /v2);
@@ -47,12 +48,12 @@ The scenario, against each web server in turn:
 The deliveries must verify with their secrets and the checks must pass: the secrets were used.
 
 Then none of these may appear in any captured byte: the passwords (the wrong one too), both API
-tokens, every webhook secret, the public links' tokens, the receiver's path token, the session and
-CSRF cookies, SECRET_KEY, METRICS_TOKEN, the AWS access key id and secret key, the database and
-Redis passwords when their URLs have them; each also URL- and form-encoded, base64 and
-JSON-escaped, and `user:password` in base64 (basic auth). Nor any credential AWS hands out
-(STS's SecretAccessKey and SessionToken, the X-Amz-Security-Token header): their values are not
-known here, so their names are looked for with a value after them. A hash or a short prefix of a
+tokens, every webhook secret, every notification channel's password, the public links' tokens, the
+receiver's path token, the session and CSRF cookies, SECRET_KEY, METRICS_TOKEN, the AWS access key
+id and secret key, the database and Redis passwords when their URLs have them; each also URL- and
+form-encoded, base64 and JSON-escaped, and `user:password` in base64 (basic auth). Nor any
+credential AWS hands out (STS's SecretAccessKey and SessionToken, the X-Amz-Security-Token header):
+their values are not known here, so their names are looked for with a value after them. A hash or a short prefix of a
 secret is fine. So that the test cannot pass by capturing nothing, the logs must hold the run:
 JSON records with request ids from both servers and the worker, gunicorn's access lines for the
 paths hit, runserver's request lines, the audit lines of the log-ins, the worker's deliveries and
@@ -364,6 +365,7 @@ class Server:
     base: str
     slug: str = ""
     hooks: dict[str, str] = field(default_factory=dict)  # the receiver's name for it -> its secret
+    channels: dict[str, str] = field(default_factory=dict)  # the receiver's name for it -> its password
 
 
 def csrf(session: requests.Session) -> str:
@@ -431,6 +433,18 @@ def scenario(server: Server, found: Secrets, passwords: dict[str, str], receiver
     found.add(f"public link token ({name})", urlsplit(link).path.split("/")[2])
     public = requests.get(link, timeout=timeout)
     assert public.status_code == 200 and f"No secrets logged {name}" in public.text
+    # A notification channel (Apprise's json://) whose URL holds a password, made on its page: the
+    # worker sends it the blocker below, with the password as HTTP basic auth (checked later).
+    password = found.add(f"notification channel password ({name})", secrets.token_urlsafe(18))
+    channel_url = receiver.url(f"{name}-notify").replace("http://", f"json://bot:{password}@", 1)
+    made = {"url": channel_url, "label": "bot", "flap_runs": 2, "flap_minutes": 0, "slip_days": 3}
+    page = browser.post(
+        f"{base}/operations/{server.slug}/notifications/",
+        data={**made, "csrfmiddlewaretoken": csrf(browser)},
+        timeout=timeout,
+    )
+    assert page.status_code == 200 and password not in page.text, page.text
+    server.channels[f"{name}-notify"] = password
 
     # A change that is an event: both webhooks deliver it (checked later, with their secrets).
     blocker = api.post(f"{operation}/blockers/", json={"title": "A blocker to announce"}, timeout=timeout)
@@ -587,6 +601,16 @@ def test_no_secret_appears_in_the_logs_of_a_full_run(run, receiver, moto_server)
             for delivery in receiver.to(hook):  # the checks' first verdicts are events too
                 signature = "sha256=" + hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
                 assert delivery.headers["X-SnailTrail-Signature"] == signature
+    # ... sends the notification channels the blocker, with their passwords ...
+    for server in servers:
+        for channel, password in server.channels.items():
+            [notified, *_] = wait_for(
+                f"the blocker's notification to {channel}",
+                lambda c=channel: processes.alive("worker") and receiver.to(c),
+                STEP_TIMEOUT,
+                logs,
+            )
+            assert notified.headers["Authorization"] == "Basic " + base64.b64encode(f"bot:{password}".encode()).decode()
     # ... and runs the checks: the model answered the owner's token, AWS the role's credentials.
     owner = {"Authorization": "Token " + found.values["owner's API token"]}
     for server in servers:

@@ -10,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mlservice import registry
+from tests import cast
 
 
 @pytest.fixture(autouse=True)
@@ -80,11 +81,11 @@ def rollout(workspace):
 
 
 @pytest.fixture
-def boss(django_user_model, workspace):
-    """An admin of the team's workspace."""
+def boss(db, workspace):
+    """An admin of the team's workspace (the cast's newbie, made its admin)."""
     from tests.conftest import join
 
-    return join(workspace, django_user_model.objects.create_user(username="boss", password="boss-password"), "admin")
+    return join(workspace, cast.make("newbie"), "admin")
 
 
 # --- the inference routes through mlservice.fast, as gunicorn serves them (config/wsgi.py) ----------

@@ -9,8 +9,8 @@ was never made. mia is a member (not an admin) of Alpha: she reads its environme
 none (403). alice administers Alpha: she narrows its environment's check types and regions, and
 the check API and form then refuse what is not allowed, saying why.
 
-These tests build their own two workspaces (named apart from the sweep's world, tests/security/world.py,
-which may or may not be built when they run).
+These tests build their own two workspaces, with the users of the one cast (tests/cast.py); the
+sweep's world (tests/security/world.py) is built only in the modules that sweep it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from ops import services
 from ops.models import AwsEnvironment, Check
+from tests import cast
 from tests.conftest import join
 from tracker import services as tracker_services
 from tracker.models import Workspace
@@ -88,11 +89,8 @@ class Two:
 
 @pytest.fixture
 def two(django_user_model) -> Two:
-    users = [
-        django_user_model.objects.create_user(username=name, password=f"{name}-pw")
-        for name in ("env-alice", "env-mia", "env-bob")
-    ]
-    return Two(users)
+    # The cast's (tests/cast.py): alice is the owner, mia a teammate, bob the outsider in his own workspace.
+    return Two([cast.make(name) for name in ("owner", "teammate", "outsider")])
 
 
 def api(user) -> APIClient:

@@ -11,8 +11,8 @@ A worker remembers a token's reach (its user's workspaces) for MLSERVICE_TOKEN_C
 by default; mlservice/access.py), so a user added to or taken out of a workspace gets the new reach
 within that time, in every worker, and no request pays a query for it.
 
-These tests build their own two workspaces (named apart from the sweep's world, tests/security/world.py,
-which may or may not be built when they run).
+These tests build their own two workspaces, with the users of the one cast (tests/cast.py); the
+sweep's world (tests/security/world.py) is built only in the modules that sweep it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from sklearn.linear_model import LogisticRegression
 
 from mlservice import access, registry
 from mlservice.models import RegisteredModel
+from tests import cast
 from tests.conftest import join
 from tracker import services as tracker_services
 from tracker.models import Workspace, WorkspaceMembership
@@ -75,9 +76,8 @@ class Two:
     """Alpha (ada admin, amy member, model mb-alpha, its operation) and Bravo (bob member, model mb-bravo)."""
 
     def __init__(self, django_user_model, tmp_path, fitted):
-        make = django_user_model.objects.create_user
-        self.ada, self.amy, self.bob = (make(username=n, password=f"{n}-pw") for n in ("mb-ada", "mb-amy", "mb-bob"))
-        self.root = django_user_model.objects.create_superuser(username="mb-root", password="mb-root-pw")
+        # The cast's (tests/cast.py): ada is the owner, amy a teammate, bob the outsider, root the admin.
+        self.ada, self.amy, self.bob, self.root = (cast.make(n) for n in ("owner", "teammate", "outsider", "admin"))
         self.alpha = Workspace.objects.create(name="Models Alpha", slug="models-alpha")
         self.bravo = Workspace.objects.create(name="Models Bravo", slug="models-bravo")
         join(self.alpha, self.ada, "admin")

@@ -41,7 +41,7 @@ def shoot(page, name: str, *, full_page: bool = True) -> None:
 def panels(page, scheme: str) -> None:
     """The dashboard's Live checks (make run's demo AWS) and ML endpoints panels, alone."""
     # The sticky contents list would cover the top of a panel scrolled up to the window's edge.
-    page.add_style_tag(content=".contents { position: static !important; }")
+    page.evaluate("document.querySelectorAll('.contents').forEach((nav) => { nav.style.position = 'static'; })")
     if page.locator("#checks").count():
         page.locator("#checks").screenshot(path=str(OUT / f"live-checks-{scheme}.png"))
         print(f"docs/screenshots/live-checks-{scheme}.png")

@@ -25,7 +25,12 @@ def live_checks(operation: Operation) -> Panel | None:
         context={"checks": checks, "flips": flips, "operation": operation},
         # The first screen's "n of m": a check is not passing when it fails, errs (AWS did not
         # answer) or has gone stale, as the tracker counts its own check-backed items.
-        tally=Tally("checks", sum(check.shown_status in _NOT_PASSING for check in checks), len(checks)),
+        tally=Tally(
+            "checks",
+            failing=sum(check.shown_status in _NOT_PASSING for check in checks),
+            total=len(checks),
+            pending=sum(check.shown_status == CheckStatus.PENDING for check in checks),
+        ),
     )
 
 

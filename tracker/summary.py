@@ -28,6 +28,7 @@ class Tally:
     noun: str  # plural: "checks"
     failing: int
     total: int
+    pending: int = 0  # not run yet: neither passing nor failing
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,12 @@ def _risk(reason: str) -> str:
 def checks_tally(tallies: Sequence[Tally], items: Sequence[Task]) -> Tally | None:
     """Failing checks "n of m": what the panels report, else the tracker's own check-backed items."""
     if tallies:
-        return Tally(tallies[0].noun, sum(tally.failing for tally in tallies), sum(tally.total for tally in tallies))
+        return Tally(
+            tallies[0].noun,
+            sum(tally.failing for tally in tallies),
+            sum(tally.total for tally in tallies),
+            sum(tally.pending for tally in tallies),
+        )
     backed = [item for item in items if item.is_check_backed]
     if not backed:
         return None

@@ -44,3 +44,14 @@ def test_the_first_screen_says_the_panels_count(client, team, teammate):
 
     assert page.status_code == 200
     assert "1 of 2" in page.content.decode()
+
+
+def test_checks_that_have_not_run_yet_are_not_called_passing(client, team, teammate):
+    make(team, "Health", CheckStatus.PASS)
+    make(team, "VPC DNS", CheckStatus.PENDING)
+
+    assert live_checks(team).tally.pending == 1
+    page = logged_in(client, teammate).get(reverse("tracker:operation", args=[team.slug])).content.decode()
+
+    assert "1 of 2</strong> not run yet" in page
+    assert "passing" not in page.split('data-testid="summary-checks"')[1].split("</div>")[0]

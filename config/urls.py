@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core import health
+from core import health, metrics
 from tracker.api.auth import ObtainToken
 from tracker.views.accounts import ThrottledLoginView
 
@@ -28,6 +28,7 @@ urlpatterns = [
     # Probes from a load balancer or an orchestrator: no login, no CSRF, never redirected.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/", include("tracker.api.urls")),
     path("api/", include("ops.api")),
     path("api/", include("mlservice.api")),

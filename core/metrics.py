@@ -1,7 +1,7 @@
 """Prometheus metrics of the whole site: HTTP requests, Celery tasks, and gauges read at scrape time.
 
-What `/metrics` serves (mlservice.views.metrics, behind METRICS_TOKEN / METRICS_ALLOWED_NETWORKS)
-is `exposition()` here: the counters and histograms of every process (mlservice's inference
+What `/metrics` serves (`metrics_view`, behind METRICS_TOKEN / METRICS_ALLOWED_NETWORKS) is
+`exposition()` here: the counters and histograms of every process (mlservice's inference
 metrics among them) and, computed when the scrape comes, the queue depth and the check lag.
 
 - HTTP (`MetricsMiddleware`, second in MIDDLEWARE): `snailtrail_http_requests_total{method,route,
@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -110,6 +110,18 @@ def scrape_registry() -> CollectorRegistry:
 
 def exposition() -> bytes:
     return generate_latest(scrape_registry())
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """`/metrics`: the Prometheus text format, for METRICS_ALLOWED_NETWORKS, or anyone with
+    METRICS_TOKEN when it is set; errors are the site's JSON `{"error": ...}`."""
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse(
+            {"error": f"{request.method} is not allowed here; use GET."}, status=405, headers={"Allow": "GET"}
+        )
+    if not scrape_allowed(request.META):
+        return JsonResponse({"error": "Metrics are not served to this address."}, status=403)
+    return HttpResponse(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def scrape_allowed(meta: dict[str, Any]) -> bool:

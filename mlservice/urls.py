@@ -1,4 +1,4 @@
-"""The inference routes (Open Inference Protocol v2), `/metrics`, and the workspace page's model
+"""The inference routes (Open Inference Protocol v2) and the workspace page's model
 forms; names for `reverse()`."""
 
 from django.urls import path
@@ -17,7 +17,6 @@ urlpatterns = [
     path("v2/models/<slug:name>/versions/<str:version>", views.model_metadata, name="version"),
     path("v2/models/<slug:name>/versions/<str:version>/ready", views.model_ready, name="version-ready"),
     path("v2/models/<slug:name>/versions/<str:version>/infer", views.infer, name="version-infer"),
-    path("metrics", views.metrics, name="metrics"),
     # The workspace page's model forms (its admins): after the hot /v2 routes.
     path("models/<slug:name>/alias/", pages.model_alias, name="model-alias"),
     path("models/<slug:name>/operation/", pages.model_operation, name="model-operation"),

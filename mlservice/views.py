@@ -1,4 +1,4 @@
-"""The Open Inference Protocol v2 over REST, and `/metrics`.
+"""The Open Inference Protocol v2 over REST.
 
 Plain Django views rather than DRF: an inference request is one JSON body in and one out, and
 DRF's negotiation, parsers and renderers would cost more than the prediction (bench/inference.py).
@@ -24,8 +24,6 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-
-from core.metrics import exposition, scrape_allowed
 
 from . import access, protocol, serving
 from .metrics import DEGRADED, ERRORS, LATENCY, REQUESTS, ROWS, UNKNOWN
@@ -218,15 +216,3 @@ def _limits() -> protocol.Limits:
 
 def _predict(estimator: Any, output: str, features: Any) -> Any:
     return estimator.predict(features) if output == "predict" else estimator.predict_proba(features)
-
-
-# --- /metrics -------------------------------------------------------------------------------
-
-
-def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format; for METRICS_ALLOWED_NETWORKS, or anyone with METRICS_TOKEN when set."""
-    if refused := _only(request, "GET"):
-        return refused
-    if not scrape_allowed(request.META):
-        return _error("Metrics are not served to this address.", 403)
-    return HttpResponse(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -108,7 +108,7 @@ READ_ONLY = {
     "mlservice:model-ready",
     "mlservice:version",
     "mlservice:version-ready",
-    "mlservice:metrics",
+    "metrics",
     "notify:report",  # one kept report
 }
 # Form routes whose successful POST writes no row of the application, and the status it answers.

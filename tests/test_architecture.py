@@ -54,6 +54,7 @@ MAX_FILE_LINES = 500
 MAX_FUNCTION_LINES = 60
 MAX_COMPLEXITY = 15
 
+
 def _app_files() -> list[Path]:
     return sorted(
         path

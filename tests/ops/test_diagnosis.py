@@ -688,9 +688,7 @@ def test_its_command_prints_json_or_words_and_exits_1_when_unreachable(aws):
     data = json.loads(output)
     assert list(data) == ["verdict", "root_causes", "steps"]
     assert data["verdict"] == "unreachable"
-    assert {tuple(cause) for cause in data["root_causes"]} == {
-        ("code", "summary", "evidence", "remediation", "impact")
-    }
+    assert {tuple(cause) for cause in data["root_causes"]} == {("code", "summary", "evidence", "remediation", "impact")}
     assert data["root_causes"][0]["code"] == "DEPLOYMENT_NETWORK_CONFIG_STALE"
     assert [tuple(step) for step in data["steps"]] == [("name", "status", "detail", "calls")] * 15
 

@@ -339,14 +339,16 @@ class Server:
         return found
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server's live processes."""
+        """User + system CPU time of the server's processes: the live ones, and through their
+        parents' cutime/cstime the ones that have exited and been reaped (gunicorn recycles a worker
+        every `max_requests`: without its reaped time a measurement could come out negative)."""
         ticks = os.sysconf("SC_CLK_TCK")
         total = 0
         for pid in self.pids():
             try:
                 with open(f"/proc/{pid}/stat", "rb") as handle:
                     fields = handle.read().rsplit(b")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime
+                total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
             except (OSError, IndexError, ValueError):
                 continue
         return total / ticks

@@ -9,6 +9,7 @@ Everything here can be overridden on the command line or with GUNICORN_CMD_ARGS.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import shutil
@@ -43,7 +44,17 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_var / "prometheus"))
 control_socket = str(_var / "gunicorn.ctl")
 
 
+# Third-party libraries every worker imports, imported once here in the master: each worker, and
+# each one that replaces a recycled worker (every `max_requests`), inherits them through fork
+# instead of spending 1.8 s of CPU on them (at full load a worker is recycled every ten seconds or so:
+# docs/benchmarks.md, "Inference"). Libraries only, none of our code: a HUP still loads a new
+# version of the app in new workers.
+PRELOADED = ("numpy", "scipy.sparse", "sklearn.utils", "skops.io")
+
+
 def on_starting(server) -> None:
+    for name in PRELOADED:
+        importlib.import_module(name)
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, mode=0o700)
@@ -60,7 +71,8 @@ def on_starting(server) -> None:
 
 def post_worker_init(worker) -> None:
     # A worker serves models: scikit-learn and skops are imported before it takes requests, not by
-    # its first inference (mlservice imports them lazily so that every manage.py command starts fast).
+    # its first inference (mlservice imports them lazily so that every manage.py command starts fast);
+    # inherited from the master (PRELOADED), unless this gunicorn was started another way.
     from mlservice.artifacts import import_runtime
 
     import_runtime()

@@ -27,18 +27,16 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views import defaults
-from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from rest_framework import exceptions
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from core import signals
+
+# DRF's views, redis and kombu are imported where they are needed, not here: this module is loaded
+# by every process's setup (tracker's ready() registers a body limit), and those three cost it
+# about a quarter of a second of CPU (issue #18; tests/test_startup_imports.py keeps them out).
 
 
 def _flatten(detail) -> str:
@@ -49,7 +47,9 @@ def _flatten(detail) -> str:
     return str(detail)
 
 
-def _as_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+def _as_drf(exc: DjangoValidationError):
+    from rest_framework import exceptions
+
     if hasattr(exc, "error_dict"):
         detail = {
             ("non_field_errors" if name == "__all__" else name): messages for name, messages in exc.message_dict.items()
@@ -91,6 +91,10 @@ def _report_api_denied(exc, context) -> None:
 
 
 def exception_handler(exc, context):
+    # DRF calls this from one of its views, so both are loaded by then: the imports cost nothing.
+    from rest_framework import exceptions
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DjangoValidationError):
         exc = _as_drf(exc)
     response = drf_exception_handler(exc, context)
@@ -151,12 +155,25 @@ def not_found(request, exception):
 RETRY_AFTER_SECONDS = 5
 
 
-# What each kind of outage is called in a 503, by the exceptions that show it.
+# What each kind of outage is called in a 503, by the exceptions that show it: the module that
+# defines them and their names there. They are looked up in sys.modules, not imported: an error of
+# redis's or kombu's can only be raised in a process that has imported that module, and importing
+# them to find out would cost every process's setup (issue #18).
 UNAVAILABLE = (
-    ((OperationalError, InterfaceError), "The database"),
-    ((RedisConnectionError, RedisTimeoutError), "The cache"),
-    ((BrokerError,), "The task queue"),
+    ("django.db", ("OperationalError", "InterfaceError"), "The database"),
+    ("redis.exceptions", ("ConnectionError", "TimeoutError"), "The cache"),
+    ("kombu.exceptions", ("OperationalError",), "The task queue"),
 )
+
+
+def outage(error: BaseException | None) -> str | None:
+    """What did not answer ("The database", "The cache", "The task queue") when `error` shows an
+    outage, else None."""
+    for module_name, names, what in UNAVAILABLE:
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(error, tuple(getattr(module, name) for name in names)):
+            return what
+    return None
 
 
 def unavailable(request, what: str = "The database"):
@@ -172,10 +189,9 @@ def unavailable(request, what: str = "The database"):
 
 def server_error(request):
     """handler500. Django calls it while handling the exception, so `sys.exc_info()` names it."""
-    error = sys.exc_info()[1]
-    for kinds, what in UNAVAILABLE:
-        if isinstance(error, kinds):
-            return unavailable(request, what)
+    what = outage(sys.exc_info()[1])
+    if what is not None:
+        return unavailable(request, what)
     if _is_api(request):
         return JsonResponse({"error": "Something went wrong on our side; it has been logged."}, status=500)
     return defaults.server_error(request)

@@ -38,3 +38,49 @@ def test_it_imports_neither_scikit_learn_nor_skops_to_start():
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"wsgi": [], "check": []}, f"imported at startup: {found}"
+
+
+# What every process's setup (django.setup(): a command, a Celery worker) and a gunicorn worker
+# (`import config.wsgi`) no longer imports, each loaded where it is used instead (issue #18):
+# - boto3 and botocore's session, model and validation: ops.checks registers its check types at
+#   startup, and imports ops.diagnosis (which brings boto3) and botocore when a check is saved or runs;
+# - redis: core.http_errors tells a Redis outage by looking the class up in sys.modules;
+# - DRF's views (and the postgres, requests, yaml, pygments and markdown modules of rest_framework.compat):
+#   core.http_errors imports DRF in its exception handler, which only DRF's views call;
+# - the document parsers (markdown-it): tracker's import route limit imports tracker.importers on a request.
+LAZY = (
+    "boto3",
+    "botocore.session",
+    "botocore.model",
+    "botocore.validate",
+    "ops.diagnosis",
+    "ops.aws",
+    "redis",
+    "rest_framework.views",
+    "rest_framework.compat",
+    "tracker.importers",
+    "tracker.lib.parser",
+    "markdown_it",
+)
+
+LAZY_PROBE = """
+import json, sys
+import config.wsgi
+print(json.dumps(sorted(name for name in {lazy!r} if name in sys.modules)))
+"""
+
+
+def test_setup_and_the_wsgi_application_import_none_of_what_is_loaded_where_it_is_used():
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test"))
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY_PROBE.format(lazy=LAZY)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [], "imported by `import config.wsgi`"

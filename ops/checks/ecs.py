@@ -25,8 +25,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError
 
-from ops.diagnosis import awsvpc, deployment_findings, task_definition_key
-
 from .base import FAIL, PASS, CallLog, CheckType, ClientFor, Observation, Target, aws_error, chunks, register
 from .rules import Params, expected_true, jsonable
 
@@ -113,6 +111,10 @@ NETWORK_FIELDS = ("assignPublicIp", "subnets", "securityGroups")
 
 def _value(field: str, holder: dict[str, Any] | None) -> Any:
     """A field of a networkConfiguration as ops.diagnosis compares it: lists sorted, DISABLED when absent."""
+    # ops.diagnosis (and the boto3 it brings) is imported when a check runs, not when its type
+    # registers at every process's startup (issue #18).
+    from ops.diagnosis import awsvpc
+
     return (awsvpc((holder or {}).get("networkConfiguration")) or {}).get(field)
 
 
@@ -167,6 +169,8 @@ class EcsServiceNetwork(CheckType):
         message = ""
         if observed != declared:
             # The diagnosis names the same disagreement (DEPLOYMENT_NETWORK_CONFIG_STALE) and its fix.
+            from ops.diagnosis import deployment_findings
+
             stale = deployment_findings(service, cluster=target.params["cluster"])
             message = " ".join(f"{finding.summary} {finding.remediation}" for finding in stale) or (
                 f"The service says {field} {_shown(declared)} but its running deployment has {_shown(observed)}."
@@ -227,6 +231,8 @@ class EcsServiceSteady(CheckType):
 
 
 def _steady(service: dict[str, Any], wanted_revision: int | None) -> Observation:
+    from ops.diagnosis import task_definition_key
+
     where, running = _running(service)
     deployments = service.get("deployments") or []
     observed = {

@@ -25,20 +25,22 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import botocore.session
 import jmespath
 import jmespath.exceptions
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
-from botocore.model import OperationModel, ServiceModel, Shape
-from botocore.validate import validate_parameters
 from django.core.exceptions import ValidationError
 
 from . import aws_allowlist
 from .base import CallLog, CheckType, ClientFor, Observation, Target, aws_error, register
 from .rules import Params, jsonable, without_metadata
+
+if TYPE_CHECKING:  # botocore's session, model and validation are imported when a check needs them:
+    # every process registers this type at startup, and they cost it a tenth of a second (issue #18).
+    import botocore.session
+    from botocore.model import OperationModel, ServiceModel, Shape
 
 MAX_PAGES = 20
 READ_PREFIXES = ("Describe", "List", "Get")
@@ -50,6 +52,8 @@ _TOKENS = frozenset({"NextToken", "nextToken", "Marker", "NextMarker"})
 
 @functools.cache
 def _botocore() -> botocore.session.Session:
+    import botocore.session
+
     return botocore.session.get_session()
 
 
@@ -195,6 +199,8 @@ class AwsCall(CheckType):
                 else:
                     p.cleaned["operation"] = operation
                     if arguments is not None:
+                        from botocore.validate import validate_parameters
+
                         try:
                             validate_parameters(arguments, model.input_shape)
                         except ParamValidationError as error:

@@ -20,11 +20,8 @@ import functools
 from collections import defaultdict
 from typing import Any
 
-import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError
-
-from ops.diagnosis import applied_route_table, igw_findings, route_findings
 
 from .base import CallLog, CheckType, ClientFor, Observation, Target, aws_error, chunks, register
 from .rules import (
@@ -69,6 +66,8 @@ def _not_found(code: str, operation: str, what: str) -> Observation:
 @functools.cache
 def subnet_attributes() -> dict[str, str]:
     """Attribute path -> botocore type, for every scalar a Subnet has (one level into structures)."""
+    import botocore.session  # here, not at the top: see ops/checks/generic.py's _botocore
+
     shape = botocore.session.get_session().get_service_model("ec2").shape_for("Subnet")
     found: dict[str, str] = {}
     for name, member in shape.members.items():
@@ -220,6 +219,9 @@ class SubnetInternetRoute(CheckType):
             client, calls, "describe_route_tables", "vpc-id", list(set(vpc_of.values())), "RouteTables"
         )
         # The diagnosis's rules: which table applies, and a gateway to look at when its route is sound.
+        # (ops.diagnosis brings boto3: imported when a check runs, not when the type registers.)
+        from ops.diagnosis import igw_findings, route_findings
+
         routed = {subnet_id: route_findings(subnet_id, vpc_id, tables) for subnet_id, vpc_id in vpc_of.items()}
         gateway_ids = sorted({igw for igw, findings in routed.values() if igw and not findings})
         gateways: list[dict[str, Any]] = []
@@ -260,6 +262,8 @@ def _route_evidence(
     subnet_id: str, vpc_id: str, tables: list[dict[str, Any]], gateways: list[dict[str, Any]], igw_id: str | None
 ) -> dict[str, Any]:
     """The route table that applies, how (explicit or main), its 0.0.0.0/0 route and the gateway's attachments."""
+    from ops.diagnosis import applied_route_table
+
     applied = applied_route_table(subnet_id, vpc_id, tables)
     evidence: dict[str, Any] = {"SubnetId": subnet_id, "VpcId": vpc_id}
     if applied.table is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnosis import STEP_SLUGS, diagnose_ecs
 from .base import CallLog, CheckType, ClientFor, Observation, Target, register
 from .rules import Params, expected_true
 
@@ -38,6 +37,10 @@ class EcsReachability(CheckType):
         # Steps whose "cannot tell" must not make the check an ERROR (e.g. a role without the Block
         # Public Access permission on purpose): "vpc-block-public-access", comma-separated, or "all".
         accepted = p.text("unknown_ok", required=False, max_length=500) or ""
+        # ops.diagnosis (and the boto3 it brings) is imported when a check is saved or run, not when
+        # its type registers at every process's startup (issue #18).
+        from ..diagnosis import STEP_SLUGS
+
         wrong = [step for step in _steps(accepted) if step not in (*STEP_SLUGS[1:], "all")]
         if wrong:
             p.fail("unknown_ok", f"no step {', '.join(wrong)}; the steps are {', '.join(STEP_SLUGS[1:])}, or all.")
@@ -50,6 +53,8 @@ class EcsReachability(CheckType):
         return {target.id: self._diagnose(target, region, environment, calls) for target in targets}
 
     def _diagnose(self, target: Target, region: str, environment, calls: CallLog) -> Observation:
+        from ..diagnosis import diagnose_ecs
+
         params = target.params
         diagnosis = diagnose_ecs(
             cluster=params["cluster"],

@@ -14,7 +14,7 @@ _NOT_PASSING = {CheckStatus.FAIL, CheckStatus.ERROR, "stale"}
 
 def live_checks(operation: Operation) -> Panel | None:
     """Each check's verdict, what it saw and when; the latest flips. Two queries; none without checks."""
-    checks = list(selectors.checks_of(operation))
+    checks = list(selectors.checks_for_dashboard(operation))
     if not checks:
         return None
     flips = selectors.operation_flips(operation)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from core.db.joins import select_related_only
 from tracker.models import Operation, Workspace, WorkspaceMembership
 from tracker.selectors import administered_workspaces, workspaces_of
 
@@ -76,6 +77,15 @@ RECENT_OPERATION_FLIPS = 8
 def checks_of(operation: Operation) -> QuerySet[Check]:
     """An operation's checks with what their rows show (environment, linked items): no query per row."""
     return Check.objects.filter(operation=operation).select_related("environment", "finding", "task", "blocker")
+
+
+def checks_for_dashboard(operation: Operation) -> QuerySet[Check]:
+    """An operation's checks as its dashboard's panel shows them: with the words of the items they
+    keep true, and nothing else of those items or of their environments."""
+    checks = Check.objects.filter(operation=operation)
+    for relation, fields in (("finding", ("subject",)), ("task", ("title", "kind")), ("blocker", ("title",))):
+        checks = select_related_only(checks, relation, *fields)
+    return checks
 
 
 def recent_runs(check: Check) -> QuerySet[CheckRun]:

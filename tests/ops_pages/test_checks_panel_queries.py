@@ -1,0 +1,56 @@
+"""The dashboard's "Live checks" panel says which item each check keeps true, in the same two
+queries however many checks it has: the checks with the words of their items joined (and nothing
+else of those items), then the latest flips."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+
+from ops.models import Check, CheckStatus
+from ops.panels import live_checks
+
+pytestmark = pytest.mark.django_db
+
+
+def drawn(operation) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as queries:
+        panel = live_checks(operation)
+        html = render_to_string(panel.template, {"data": panel.context, "public": False})
+    return html, len(queries)
+
+
+def keeping(team, count: int) -> None:
+    finding, task, blocker = team.findings.first(), team.tasks.first(), team.blockers.first()
+    for number in range(count):
+        item = (
+            {"finding": finding},
+            {"task": task},
+            {"blocker": blocker},
+        )[number % 3]
+        Check.objects.create(
+            operation=team, name=f"Check {number}", type="http_endpoint", params={}, status=CheckStatus.PASS, **item
+        )
+
+
+def test_the_panel_names_the_items_its_checks_keep_true(team):
+    keeping(team, 3)
+
+    html, _ = drawn(team)
+
+    finding, task, blocker = team.findings.first(), team.tasks.first(), team.blockers.first()
+    assert f'href="#task-{task.pk}"' in html and f'href="#blocker-{blocker.pk}"' in html
+    assert f"{task.get_kind_display().lower()}:" in html
+    for words in (finding.subject, task.title, blocker.title):
+        assert words.split()[0] in html
+
+
+def test_more_checks_and_linked_items_cost_no_more_queries(team):
+    keeping(team, 3)
+    _, few = drawn(team)
+    keeping(team, 12)
+    _, many = drawn(team)
+
+    assert few == many == 2

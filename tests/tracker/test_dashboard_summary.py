@@ -278,6 +278,10 @@ def test_the_summary_adds_no_query_and_the_count_does_not_grow_with_the_operatio
         services.task_set_done(task=task, done=True, actor=teammate)
     for n in range(5):
         services.blocker_open(operation=team, title=f"Blocker {n}", actor=teammate)
+    # Changed by a person, which the page does not say of these: no join, and no query each.
+    services.phase_edit(phase=phase, title="Renamed by a teammate", actor=teammate)
+    services.quote_create(operation=team, text="Said by a teammate", actor=teammate)
+    services.operation_update(operation=team, motto="Changed by a teammate", actor=teammate)
 
     after = dashboard_queries(client, teammate, team)
 

@@ -18,6 +18,7 @@ from core import json_body
 from tracker.models import Blocker, Finding, Operation, Task, Workspace
 
 from .checks.base import registry
+from .diagnosis import STEP_NAMES, STEP_SLUGS
 from .models import REGION, AwsEnvironment, Check
 from .selectors import DIAGNOSIS_TYPE, NO_SUCH_ENVIRONMENT, environments_for
 
@@ -186,10 +187,21 @@ class DiagnoseForm(forms.Form):
     cluster = forms.CharField(max_length=255)
     service = forms.CharField(max_length=255)
     port = forms.IntegerField(min_value=1, max_value=65535, initial=5000)
+    unknown_ok = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Steps that may not tell",
+        help_text=(
+            "A step that cannot tell (this role may not read it, or the account lacks the feature) makes the "
+            "verdict unknown, unless it is ticked here: as the command's --unknown-ok and the check's unknown_ok."
+        ),
+    )
 
     def __init__(self, *args: Any, operation: Operation, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["environment"].queryset = environments_for(operation)
+        steps = list(zip(STEP_SLUGS[1:], STEP_NAMES[1:], strict=True))
+        self.fields["unknown_ok"].choices = [*steps, ("all", "all of them")]
 
     def clean(self):
         data = super().clean()

@@ -231,7 +231,7 @@ def diagnose(request, slug: str):
     diagnosis = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        diagnosis = diagnose_ecs(**data)  # cluster, service, region, port, environment
+        diagnosis = diagnose_ecs(**data)  # cluster, service, region, port, environment, unknown_ok
     status = 400 if request.method == "POST" and not form.is_valid() else 200
     context = {"operation": operation, "form": form, "diagnosis": diagnosis}
     return render(request, "ops/diagnose.html", context, status=status)
@@ -242,7 +242,10 @@ def _diagnose_defaults(operation: Operation) -> dict[str, Any]:
     check = selectors.reachability_check(operation)
     if check is None:
         return {}
-    return {"environment": check.environment, "region": check.region, **check.params}
+    params = dict(check.params)
+    # The check keeps the steps as words separated by commas; the form ticks each.
+    params["unknown_ok"] = [step.strip() for step in str(params.get("unknown_ok") or "").split(",") if step.strip()]
+    return {"environment": check.environment, "region": check.region, **params}
 
 
 # --- AWS environments -----------------------------------------------------------------------------

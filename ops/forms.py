@@ -192,8 +192,8 @@ class DiagnoseForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="Steps that may not tell",
         help_text=(
-            "A step that cannot tell (this role may not read it, or the account lacks the feature) makes the "
-            "verdict unknown, unless it is ticked here: as the command's --unknown-ok and the check's unknown_ok."
+            "One step that cannot tell (this role may not read it, or the account lacks the feature) makes the "
+            "verdict unknown. Tick the steps you expect to be blind, and the verdict is judged without them."
         ),
     )
 

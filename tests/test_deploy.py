@@ -29,6 +29,17 @@ def test_the_dockerfile_has_a_builder_and_a_non_root_runtime():
     assert "USER snail" in dockerfile.split("AS runtime")[1]
 
 
+def test_the_image_compiles_every_package_of_ours_to_bytecode():
+    """PYTHONDONTWRITEBYTECODE keeps processes from writing bytecode, so the image must hold it:
+    otherwise each process compiles every module of ours from source when it starts."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    compiled = re.search(r"^RUN python -m compileall -q (.+)$", dockerfile, re.MULTILINE)
+    packages = {path.parent.name for path in ROOT.glob("*/apps.py")} | {"config", "core"}
+
+    assert "PYTHONDONTWRITEBYTECODE=1" in dockerfile
+    assert compiled is not None and packages <= set(compiled.group(1).split())
+
+
 def test_collectstatic_runs_with_the_production_settings(tmp_path: Path):
     code = (
         "import django; from django.conf import settings; django.setup();"

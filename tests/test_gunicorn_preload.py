@@ -5,13 +5,7 @@ replaces a recycled worker, every `max_requests`) has without paying for it. Our
 out of the master, so that a HUP loads a new version of the app in new workers.
 """
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.probe import printed_json, run_python
 
 SCRIPT = """
 import json, runpy, sys
@@ -23,13 +17,8 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 
 
 def test_the_master_preloads_scikit_learn_and_skops_but_none_of_the_app(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"} | {
-        "SNAILTRAIL_VAR_DIR": str(tmp_path)
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
-    )
-    imported = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    done = run_python(SCRIPT, env={"PROMETHEUS_MULTIPROC_DIR": None, "SNAILTRAIL_VAR_DIR": str(tmp_path)})
+    imported = set(printed_json(done))
 
     assert {"numpy", "sklearn", "skops.io"} <= imported
     ours = {"config", "core", "tracker", "ops", "mlservice", "notify", "audit"}

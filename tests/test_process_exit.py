@@ -8,12 +8,7 @@ Each case runs in a fresh interpreter: exit is the one thing a test cannot do in
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.probe import run_python
 
 PROBE = """
 import atexit, gc, logging, sys
@@ -35,17 +30,8 @@ atexit.register(lambda: print("atexit handler ran", gc.get_freeze_count() == 0, 
 
 
 def test_a_process_exits_frozen_and_still_runs_its_atexit_handlers_and_flushes(tmp_path):
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test"))
     log_path, file_path = tmp_path / "probe.log", tmp_path / "probe.txt"
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(log_path), str(file_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(PROBE, str(log_path), str(file_path))
 
     assert done.returncode == 0, done.stderr[-3000:]
     # Registered after config's: it runs first, before anything is frozen.
@@ -55,11 +41,7 @@ def test_a_process_exits_frozen_and_still_runs_its_atexit_handlers_and_flushes(t
 
 
 def test_config_freezes_the_heap_once_the_atexit_handlers_have_run():
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test"))
-    probe = "import atexit, gc, config; atexit._run_exitfuncs(); print(gc.get_freeze_count() > 0)"
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    done = run_python("import atexit, gc, config; atexit._run_exitfuncs(); print(gc.get_freeze_count() > 0)")
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "True"

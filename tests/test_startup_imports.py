@@ -8,13 +8,7 @@ of what an import pulls in. bench/startup.py measures what that saves in CPU.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.probe import printed_json, run_python
 
 PROBE = """
 import json, sys
@@ -30,13 +24,7 @@ print(json.dumps({"wsgi": after_wsgi, "check": heavy()}))
 
 
 def test_it_imports_neither_scikit_learn_nor_skops_to_start():
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test"))
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-    assert done.returncode == 0, done.stderr[-3000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = printed_json(run_python(PROBE))
     assert found == {"wsgi": [], "check": []}, f"imported at startup: {found}"
 
 
@@ -71,16 +59,4 @@ print(json.dumps(sorted(name for name in {lazy!r} if name in sys.modules)))
 
 
 def test_setup_and_the_wsgi_application_import_none_of_what_is_loaded_where_it_is_used():
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test"))
-    done = subprocess.run(
-        [sys.executable, "-c", LAZY_PROBE.format(lazy=LAZY)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [], "imported by `import config.wsgi`"
+    assert printed_json(run_python(LAZY_PROBE.format(lazy=LAZY))) == [], "imported by `import config.wsgi`"

@@ -1,6 +1,7 @@
 """Commands start at once (issue #18): scikit-learn and skops are imported only where a model is
-registered or served, never by `import config.wsgi` (gunicorn's master, before any worker serves)
-or by `manage.py check` (which imports every URLconf, view and admin module).
+registered or served, and boto3 only where AWS is called (a check runs, a diagnosis walks), never by
+`import config.wsgi` (gunicorn's master, before any worker serves) or by `manage.py check` (which
+imports every URLconf, view and admin module, the ops views that show the diagnosis among them).
 
 One subprocess for both, with the suite's settings: a fresh interpreter is the only honest count
 of what an import pulls in. bench/startup.py measures what that saves in CPU.
@@ -12,7 +13,7 @@ from tests.probe import printed_json, run_python
 
 PROBE = """
 import json, sys
-HEAVY = ("sklearn", "skops")
+HEAVY = ("sklearn", "skops", "boto3")
 def heavy():
     return sorted({name.split(".")[0] for name in sys.modules if name.split(".")[0] in HEAVY})
 import config.wsgi
@@ -23,7 +24,7 @@ print(json.dumps({"wsgi": after_wsgi, "check": heavy()}))
 """
 
 
-def test_it_imports_neither_scikit_learn_nor_skops_to_start():
+def test_it_imports_neither_scikit_learn_skops_nor_boto3_to_start():
     found = printed_json(run_python(PROBE))
     assert found == {"wsgi": [], "check": []}, f"imported at startup: {found}"
 

@@ -16,8 +16,6 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from ops import aws
-
 ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException"})
 NOT_IMPLEMENTED = frozenset({"NotImplemented", "InvalidAction", "UnknownOperationException", "UnsupportedOperation"})
 # EC2 takes at most 200 values in one filter; a service with more tasks than that is split.
@@ -91,6 +89,10 @@ class AwsCalls:
         self.calls: list[str] = []
 
     def client(self, service: str, region: str | None = None):
+        # ops.aws brings boto3 and botocore's session: imported by a walk, not by every page and
+        # command that imports the diagnosis's names (manage.py check loads the ops views).
+        from ops import aws
+
         return aws.client(service, region=region or self.region, environment=self.environment)
 
     @staticmethod

@@ -27,6 +27,7 @@ from tracker.selectors import administered_workspaces
 
 from . import selectors, services
 from .checks.base import registry
+from .checks.reachability import steps_named
 from .diagnosis import diagnose_ecs
 from .forms import CheckForm, DiagnoseForm, EnvironmentForm
 from .models import AwsEnvironment, Check, shown
@@ -242,10 +243,8 @@ def _diagnose_defaults(operation: Operation) -> dict[str, Any]:
     check = selectors.reachability_check(operation)
     if check is None:
         return {}
-    params = dict(check.params)
-    # The check keeps the steps as words separated by commas; the form ticks each.
-    params["unknown_ok"] = [step.strip() for step in str(params.get("unknown_ok") or "").split(",") if step.strip()]
-    return {"environment": check.environment, "region": check.region, **params}
+    unknown_ok = steps_named(str(check.params.get("unknown_ok") or ""))  # the form ticks each
+    return {"environment": check.environment, "region": check.region, **check.params, "unknown_ok": unknown_ok}
 
 
 # --- AWS environments -----------------------------------------------------------------------------

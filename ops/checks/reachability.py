@@ -15,7 +15,8 @@ from .base import CallLog, CheckType, ClientFor, Observation, Target, register
 from .rules import Params, expected_true
 
 
-def _steps(names: str) -> list[str]:
+def steps_named(names: str) -> list[str]:
+    """The steps of a check's `unknown_ok`, kept as words separated by commas."""
     return [name.strip() for name in names.split(",") if name.strip()]
 
 
@@ -41,7 +42,7 @@ class EcsReachability(CheckType):
         # its type registers at every process's startup (issue #18).
         from ..diagnosis import STEP_SLUGS
 
-        wrong = [step for step in _steps(accepted) if step not in (*STEP_SLUGS[1:], "all")]
+        wrong = [step for step in steps_named(accepted) if step not in (*STEP_SLUGS[1:], "all")]
         if wrong:
             p.fail("unknown_ok", f"no step {', '.join(wrong)}; the steps are {', '.join(STEP_SLUGS[1:])}, or all.")
         return p.done(), expected_true(expected, "the service is reachable")
@@ -62,7 +63,7 @@ class EcsReachability(CheckType):
             region=region,
             port=params["port"],
             environment=environment,
-            unknown_ok=_steps(params.get("unknown_ok") or ""),
+            unknown_ok=steps_named(params.get("unknown_ok") or ""),
         )
         for step in diagnosis.steps:
             calls.calls.extend(step.calls)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.contrib.auth.decorators import login_required
@@ -32,7 +34,7 @@ from ..models import Operation
 from ..permissions import Role, has_role, require_role
 from ..selectors import (
     activity_feed,
-    operation_for_dashboard,
+    operation_for_dashboard_at,
     operation_list,
     public_link_operation,
     visible_operations,
@@ -40,11 +42,23 @@ from ..selectors import (
 from ..summary import undo_for
 
 
-def operation_for(request, slug: str, needed: str = Role.VIEWER, *, dashboard: bool = False) -> Operation:
+def operation_for(request, slug: str, needed: str = Role.VIEWER) -> Operation:
     """The operation named by the URL if the user may `needed` it: else 404 (outsider) or 403."""
     base = visible_operations(request.user) if request.user.is_authenticated else Operation.objects.none()
-    operation = get_object_or_404(operation_for_dashboard(base) if dashboard else base, slug=slug)
+    operation = get_object_or_404(base, slug=slug)
     require_role(request.user, operation, needed)
+    return operation
+
+
+def dashboard_operation(request, slug: str) -> Operation:
+    """The operation with all its dashboard shows, for a member (else 404): the version the ETag
+    query read, from the cache when any request has loaded it before."""
+    row = dashboard_row(request, slug)
+    operation = None if row is None else operation_for_dashboard_at(**row.content)
+    if operation is None:
+        raise Http404("No such operation.")
+    operation.my_role = row.role  # this viewer's, never the cached copy's
+    require_role(request.user, operation, Role.VIEWER)
     return operation
 
 
@@ -53,13 +67,32 @@ def operation_list_page(request):
     return render(request, "tracker/operation_list.html", {"operations": operation_list(request.user)})
 
 
+@dataclass(frozen=True)
+class DashboardRow:
+    """What the ETag query reads of an operation the user may see: its version, and their role."""
+
+    pk: int
+    version: int
+    created_at: dt.datetime
+    role: str
+
+    @property
+    def content(self) -> dict:
+        return {"pk": self.pk, "version": self.version, "created_at": self.created_at}
+
+
+def dashboard_row(request, slug: str) -> DashboardRow | None:
+    if not hasattr(request, "_dashboard_row"):  # asked by @condition, then by the view: one query
+        row = visible_operations(request.user).filter(slug=slug).values_list("pk", "version", "created_at", "my_role")
+        request._dashboard_row = None if (found := row.first()) is None else DashboardRow(*found)
+    return request._dashboard_row
+
+
 def dashboard_etag(request, slug: str) -> str | None:
     """The version of what this user would see: one query, so polling an unchanged page is cheap."""
-    if not hasattr(request, "_dashboard_etag"):  # asked by @condition, then by the view: one query
-        row = visible_operations(request.user).filter(slug=slug).values("pk", "version", "my_role").first()
-        request._dashboard_etag = (
-            None if row is None else f"{slug}-{row['version']}-{row['my_role']}{panels_freshness(row['pk'])}"
-        )
+    if not hasattr(request, "_dashboard_etag"):  # the panels' freshness may query too: once a request
+        row = dashboard_row(request, slug)
+        request._dashboard_etag = None if row is None else f"{slug}-{row.version}-{row.role}{panels_freshness(row.pk)}"
     return request._dashboard_etag
 
 
@@ -139,7 +172,7 @@ def dashboard_context(request, operation: Operation) -> dict:
 @login_required
 @condition(etag_func=dashboard_etag)
 def dashboard(request, slug: str):
-    operation = operation_for(request, slug, dashboard=True)
+    operation = dashboard_operation(request, slug)
     return render(request, "tracker/dashboard.html", dashboard_context(request, operation))
 
 
@@ -159,7 +192,7 @@ def dashboard_live(request, slug: str):
     Compressed: the JSON is HTML, and each response's CSRF tokens are masked afresh, which with
     Django's gzip padding is its defence against BREACH.
     """
-    operation = operation_for(request, slug, dashboard=True)
+    operation = dashboard_operation(request, slug)
     context = dashboard_context(request, operation)
     sections: dict[str, tuple[str, str]] = {}
     # The whole page is rendered, so each section is exactly the page's markup; `messages` is

@@ -1,0 +1,118 @@
+"""The dashboard's content is loaded once per version of the operation (tracker.selectors.
+operation_for_dashboard_at): a second view of an unchanged operation reads it from the cache, any
+change shows at once, the viewer's role is never the cached copy's, and a cache that is down only
+makes the page load as it did without one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import logged_in
+from tracker import services
+from tracker.models import Decision, Task
+
+pytestmark = pytest.mark.django_db
+
+# The content the page loads besides the operation's row: its phases and items (the dashboard's
+# prefetches). Read from the cache, none of them is queried.
+CONTENT_TABLES = (
+    "tracker_phase",
+    "tracker_task",
+    "tracker_challenge",
+    "tracker_finding",
+    "tracker_blocker",
+    "tracker_decision",
+    "tracker_achievement",
+    "tracker_quote",
+)
+
+
+def dashboard_url(operation) -> str:
+    return reverse("tracker:operation", args=[operation.slug])
+
+
+def queried_tables(client, url: str) -> tuple[str, list[str]]:
+    """The page, and the tracker content tables its queries read from."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    froms = [query["sql"].split(" FROM ", 1)[1].split()[0].strip('"') for query in captured if " FROM " in query["sql"]]
+    return response.content.decode(), [table for table in froms if table in CONTENT_TABLES]
+
+
+def test_a_second_view_of_the_same_version_reads_no_content_and_shows_the_same(client, team, viewer):
+    client = logged_in(client, viewer)
+
+    first, first_tables = queried_tables(client, dashboard_url(team))
+    second, second_tables = queried_tables(client, dashboard_url(team))
+
+    assert sorted(set(first_tables)) == sorted(CONTENT_TABLES)
+    assert second_tables == []
+    for words in ("AWS Account Check", "Investigation results", "Achievements"):
+        assert first.count(words) == second.count(words) > 0
+
+
+def test_a_change_shows_on_the_next_view(client, team, teammate):
+    client = logged_in(client, teammate)
+    client.get(dashboard_url(team))  # cached at this version
+
+    services.decision_create(operation=team, title="Serve from two regions", actor=teammate)
+    task = Task.objects.get(title="AWS Account Check")
+    services.task_update(task=task, title="AWS account checked twice", actor=teammate)
+
+    page, tables = queried_tables(client, dashboard_url(team))
+    assert "Serve from two regions" in page and "AWS account checked twice" in page
+    assert "tracker_decision" in tables  # a new version is loaded afresh
+    # The live endpoint reads the same version's content: what it sends is the new one.
+    live = client.get(reverse("tracker:operation-live", args=[team.slug]))
+    assert "Serve from two regions" in live.content.decode()
+
+
+def test_each_viewer_gets_their_own_role_from_a_shared_entry(client, team, owner, viewer):
+    admin_page = logged_in(client, owner).get(dashboard_url(team)).content.decode()
+    viewer_page, tables = queried_tables(logged_in(client, viewer), dashboard_url(team))
+    again = logged_in(client, owner).get(dashboard_url(team)).content.decode()
+
+    assert tables == []  # the viewer read the entry the admin's view left
+    assert "Raise a blocker" in admin_page and "Raise a blocker" in again
+    assert "Raise a blocker" not in viewer_page and "Mark done" not in viewer_page
+
+
+def test_an_outsider_gets_a_404_even_when_the_content_is_cached(client, team, viewer, outsider):
+    logged_in(client, viewer).get(dashboard_url(team))
+
+    assert logged_in(client, outsider).get(dashboard_url(team)).status_code == 404
+
+
+def test_a_cache_that_is_down_leaves_the_page_as_it_was(client, team, viewer, monkeypatch, caplog):
+    def refused(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(caches["default"], "get", refused)
+    monkeypatch.setattr(caches["default"], "set", refused)
+    client = logged_in(client, viewer)
+
+    for _ in range(2):
+        page, tables = queried_tables(client, dashboard_url(team))
+        assert "AWS Account Check" in page and sorted(set(tables)) == sorted(CONTENT_TABLES)
+    assert "dashboard cache unavailable" in caplog.text
+
+
+def test_a_row_with_the_same_id_and_version_but_another_creation_is_never_read_from_the_entry(client, team, viewer):
+    """A database whose ids start again (a restored backup, a new test run on a shared cache) can
+    hold another operation under the same id at the same version: its creation time tells them apart."""
+    client = logged_in(client, viewer)
+    client.get(dashboard_url(team))
+    # Another row in the same place: the same id and version, other content, no version bump.
+    type(team).objects.filter(pk=team.pk).update(created_at=team.created_at - dt.timedelta(days=1))
+    Decision.objects.filter(operation=team).update(title="A decision of another operation")
+
+    page, tables = queried_tables(client, dashboard_url(team))
+
+    assert "A decision of another operation" in page and "tracker_decision" in tables

@@ -177,7 +177,7 @@ def _predict(
         output_values=settings.MLSERVICE_MAX_OUTPUT_VALUES,
     )
     parsed = protocol.parse_infer(body, served.version, allow_nan=served.loaded.allow_nan, limits=limits)
-    outputs = [protocol.output_tensor(output, _predicted(served, output, parsed.features)) for output in parsed.outputs]
+    outputs = [protocol.output_tensor(output, served.predict(output, parsed.features)) for output in parsed.outputs]
     answer: dict[str, Any] = {"model_name": name, "model_version": served.version.version}
     if parsed.id is not None:
         answer["id"] = parsed.id
@@ -202,11 +202,6 @@ def _predict(
     http_requests.inc()
     http_latency.observe(time.perf_counter() - started)
     return "200 OK", headers, content
-
-
-def _predicted(served: serving.Served, output: str, features: Any) -> Any:
-    estimator = served.estimator
-    return estimator.predict(features) if output == "predict" else estimator.predict_proba(features)
 
 
 # --- label children and headers, made once ---------------------------------------------------------

@@ -119,6 +119,18 @@ class Served:
     def degraded(self) -> bool:
         return self.version.pk != self.wanted.pk
 
+    def predict(self, output: str, features: Any) -> Any:
+        """`output` ("predict" or "predict_proba") of the estimator for rows `protocol.parse_infer`
+        made. That parse refused every infinite value, and NaN unless the estimator takes missing
+        values, which is what scikit-learn's own finiteness check would refuse: it is not run a second
+        time (a tenth of a 1-row prediction, bench/inference.py). Both routes predict here."""
+        from sklearn import config_context  # loaded with the estimator already: a lookup
+
+        with config_context(assume_finite=True):
+            if output == "predict":
+                return self.estimator.predict(features)
+            return self.estimator.predict_proba(features)
+
 
 @dataclass
 class _Failure:

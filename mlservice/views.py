@@ -182,10 +182,7 @@ def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpRe
         ERRORS.labels(*labels, "bad_input").inc()
         return _error(str(exc), exc.status)
     try:
-        outputs = [
-            protocol.output_tensor(output, _predict(served.estimator, output, parsed.features))
-            for output in parsed.outputs
-        ]
+        outputs = [protocol.output_tensor(output, served.predict(output, parsed.features)) for output in parsed.outputs]
     except (ValueError, TypeError) as exc:  # scikit-learn's own input checks (an unseen category...)
         ERRORS.labels(*labels, "bad_input").inc()
         return _error(f"The model refused the input: {exc}", 400)
@@ -212,7 +209,3 @@ def _limits() -> protocol.Limits:
         input_values=settings.MLSERVICE_MAX_INPUT_VALUES,
         output_values=settings.MLSERVICE_MAX_OUTPUT_VALUES,
     )
-
-
-def _predict(estimator: Any, output: str, features: Any) -> Any:
-    return estimator.predict(features) if output == "predict" else estimator.predict_proba(features)

@@ -107,6 +107,29 @@ def test_a_model_that_takes_nan_gets_it(workspace, api, db, tmp_path, iris):
     assert response.status_code == 200, response.content
 
 
+def test_both_routes_predict_without_scikit_learns_second_finiteness_check(api, served_iris, monkeypatch):
+    """The parse refuses what that check would (test_hostile_infer, the NaN model above), so each
+    route predicts with `assume_finite`: Django's view for a cold worker, mlservice.fast after."""
+    from sklearn import get_config
+    from sklearn.utils import validation
+
+    checked = validation._assert_all_finite
+    asked: list[bool] = []
+
+    def spy(*args, **kwargs):
+        asked.append(get_config()["assume_finite"])
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(validation, "_assert_all_finite", spy)
+
+    answers = [post(api, body()) for _ in range(2)]
+
+    assert [a.json()["outputs"][0]["data"] for a in answers] == [[0], [0]]
+    assert api.handler.answered == ["django", "fast"]
+    assert asked and all(asked)  # scikit-learn asked, and was told the rows are finite
+    assert get_config()["assume_finite"] is False  # only inside the prediction
+
+
 # --- metadata, readiness, health ------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from core import egress
 from mlservice import access as ml_access
 from mlservice import registry as ml_registry
-from mlservice import views as ml_views
+from mlservice import serving
 from ops import runner, services
 from ops.checks import inference, registry
 from ops.checks.base import ERROR, FAIL, PASS, CallLog, Observation, Target
@@ -426,13 +426,13 @@ def test_a_degraded_model_fails_with_the_versions_and_the_reason(
 
 
 def test_a_slow_answer_fails_with_the_time_it_took(live_server, served, owner, token, monkeypatch):
-    predict = ml_views._predict
+    predict = serving.Served.predict
 
     def slow(*args: Any) -> Any:
         time.sleep(0.3)
         return predict(*args)
 
-    monkeypatch.setattr(ml_views, "_predict", slow)  # the live server answers from this process
+    monkeypatch.setattr(serving.Served, "predict", slow)  # the live server answers from this process
     slow_one, patient, slow_here = run(
         ({"url": live_server.url, "model": "iris", "max_latency_ms": 100}, owner.pk),
         ({"url": live_server.url, "model": "iris", "max_latency_ms": 5000}, owner.pk),

@@ -9,7 +9,7 @@ queries and template rendering are all counted:
     request.user, so its session is not loaded: 0 queries).
 
 A version of an operation is loaded once and then read from the cache by every later view
-(tracker.selectors.operation_for_dashboard_at), so each size is timed twice: as a view of a
+(tracker/dashboard_cache.py), so each size is timed twice: as a view of a
 version seen before (what every view but the first after a change costs) and as the first view
 after a change ("changed": the operation's version is moved, untimed, before each request).
 

@@ -169,9 +169,10 @@ class PageCharts:
 _STILL = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # any instant will do, as long as it is always the same
 
 
-def page_charts(board: Dashboard, panels: list[Panel]) -> PageCharts:
-    """The charts of the page and the version of each figure, for a page that polls for news."""
-    history = list(progress_history(operation=board.operation))
+def page_charts(board: Dashboard, panels: list[Panel], *, history: list | None = None) -> PageCharts:
+    """The charts of the page and the version of each figure, for a page that polls for news; from
+    the operation's progress `history` if given, else read (one query)."""
+    history = list(progress_history(operation=board.operation)) if history is None else history
     charts = board_charts(board, history=history)
     figures = page_figures(charts, panels)
     # The burn-ups run to "now", and so does the current phase's bar on the timeline: their versions

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
-from functools import lru_cache
 
 from django.contrib.auth import get_user_model
-from django.core.cache import caches
 from django.db.models import Case, Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
 from core.db.joins import select_related_only
@@ -34,8 +31,6 @@ from .models import (
     WorkspaceMembership,
 )
 from .summary import forecast_sentence
-
-logger = logging.getLogger(__name__)
 
 
 def phases_with_progress() -> QuerySet[Phase]:
@@ -176,51 +171,6 @@ def operation_for_dashboard(base: QuerySet[Operation] | None = None) -> QuerySet
         *(_items(model) for model in (Challenge, Finding, Blocker, Decision, Achievement)),
         _items(Quote, changer=False),
     )
-
-
-# What `operation_for_dashboard` loads is read far more often than it changes: by every member who
-# opens the page and by every open page's poll after a change. It depends only on the operation's
-# rows, and every change to them moves `Operation.version` (each service records activity, which
-# moves it; ops' check runs call `operations_touch`), so one load serves every read of a version,
-# in every process that shares the cache. Loading it is ~8 ms of ORM for the example; reading it
-# back, ~0.5 ms (bench/dashboard.py). An old version's entry is never read again and expires.
-DASHBOARD_CACHE_SECONDS = 600
-
-
-def operation_for_dashboard_at(*, pk: int, version: int, created_at: dt.datetime) -> Operation | None:
-    """The operation as `operation_for_dashboard` loads it, at `version` or later: from the cache
-    when a request has loaded that version before, else loaded (and kept for the next one). None if
-    it no longer exists. It carries no viewer's annotation (`my_role`): the caller sets its own.
-
-    `created_at` is in the key beside the primary key, so a database whose ids start again (a test
-    run, a restored backup) never reads another operation's entry."""
-    key = f"tracker:dashboard:{_content_shape()}:{pk}:{created_at.timestamp()}:{version}"
-    backend = caches["default"]
-    try:
-        operation = backend.get(key)
-    except Exception:  # the cache is a shortcut: when it is down, the page loads as it would without it
-        logger.warning("dashboard cache unavailable; loading operation %s", pk, exc_info=True)
-        return operation_for_dashboard().filter(pk=pk).first()
-    if operation is None:
-        operation = operation_for_dashboard().filter(pk=pk).first()
-        if operation is not None:
-            # Under the version it was loaded at: its items are at least that new (the operation's
-            # row is read before them), whatever version the caller read a moment earlier.
-            loaded = key.rpartition(":")[0] + f":{operation.version}"
-            try:
-                backend.set(loaded, operation, DASHBOARD_CACHE_SECONDS)
-            except Exception:
-                logger.warning("dashboard cache unavailable; operation %s not kept", pk, exc_info=True)
-    return operation
-
-
-@lru_cache(maxsize=1)
-def _content_shape() -> str:
-    """A digest of the columns of what the dashboard loads, so entries written by a release with
-    other fields are not read back by this one (a deploy that adds a field starts a new key)."""
-    models = (Operation, Phase, Task, Challenge, Finding, Blocker, Decision, Achievement, Quote)
-    columns = ",".join(f"{m._meta.label}:{'.'.join(f.attname for f in m._meta.concrete_fields)}" for m in models)
-    return hashlib.sha256(columns.encode()).hexdigest()[:12]
 
 
 def _items(model, *, changer: bool = True) -> Prefetch:

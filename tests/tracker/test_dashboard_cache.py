@@ -1,11 +1,13 @@
-"""The dashboard's content is loaded once per version of the operation (tracker.selectors.
-operation_for_dashboard_at): a second view of an unchanged operation reads it from the cache, any
-change shows at once, the viewer's role is never the cached copy's, and a cache that is down only
+"""The dashboard's content is loaded once per version of the operation (tracker/dashboard_cache.py):
+a second view of an unchanged operation reads it from the cache, any change shows at once (items,
+activity, progress), the viewer's role is never the cached copy's, and a cache that is down only
 makes the page load as it did without one."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from django.core.cache import caches
@@ -19,9 +21,11 @@ from tracker.models import Decision, Task
 
 pytestmark = pytest.mark.django_db
 
-# The content the page loads besides the operation's row: its phases and items (the dashboard's
-# prefetches). Read from the cache, none of them is queried.
+# What the page loads of the operation besides its row: its phases and items (the dashboard's
+# prefetches), its progress history and its latest activity. Read from the cache, none is queried.
 CONTENT_TABLES = (
+    "tracker_progresssnapshot",
+    "tracker_activityentry",
     "tracker_phase",
     "tracker_task",
     "tracker_challenge",
@@ -58,17 +62,28 @@ def test_a_second_view_of_the_same_version_reads_no_content_and_shows_the_same(c
         assert first.count(words) == second.count(words) > 0
 
 
+def done_over_time(page: str) -> list[int]:
+    """The operation burn-up's "done" line, as the page's chart data draws it."""
+    figures = json.loads(re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', page, re.S)[1])
+    return figures["burnup"]["data"][1]["y"]
+
+
 def test_a_change_shows_on_the_next_view(client, team, teammate):
     client = logged_in(client, teammate)
-    client.get(dashboard_url(team))  # cached at this version
+    before = client.get(dashboard_url(team)).content.decode()  # cached at this version
 
     services.decision_create(operation=team, title="Serve from two regions", actor=teammate)
     task = Task.objects.get(title="AWS Account Check")
     services.task_update(task=task, title="AWS account checked twice", actor=teammate)
+    services.task_set_done(task=task, done=True, actor=teammate)
 
     page, tables = queried_tables(client, dashboard_url(team))
     assert "Serve from two regions" in page and "AWS account checked twice" in page
     assert "tracker_decision" in tables  # a new version is loaded afresh
+    activity = page[page.index('data-live-section="activity"') :]
+    assert "Serve from two regions" in activity[: activity.index("</section>")]
+    # The tick is a new point of the burn-up, drawn from the progress history of the new version.
+    assert done_over_time(page)[-1] == done_over_time(before)[-1] + 1
     # The live endpoint reads the same version's content: what it sends is the new one.
     live = client.get(reverse("tracker:operation-live", args=[team.slug]))
     assert "Serve from two regions" in live.content.decode()

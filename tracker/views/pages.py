@@ -19,6 +19,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 
 from ..dashboard import board_summary, build_dashboard, links_for, page_charts, panels_for, panels_freshness
+from ..dashboard_cache import DashboardContent, dashboard_content
 from ..exporters import export_json, export_markdown
 from ..forms import (
     AchievementForm,
@@ -33,8 +34,6 @@ from ..lib.live import changed, parse_versions
 from ..models import Operation
 from ..permissions import Role, has_role, require_role
 from ..selectors import (
-    activity_feed,
-    operation_for_dashboard_at,
     operation_list,
     public_link_operation,
     visible_operations,
@@ -50,16 +49,16 @@ def operation_for(request, slug: str, needed: str = Role.VIEWER) -> Operation:
     return operation
 
 
-def dashboard_operation(request, slug: str) -> Operation:
-    """The operation with all its dashboard shows, for a member (else 404): the version the ETag
-    query read, from the cache when any request has loaded it before."""
+def dashboard_content_for(request, slug: str) -> DashboardContent:
+    """What the dashboard shows of the operation, for a member (else 404): the version the ETag
+    query read, from the cache when any request has loaded it before (tracker/dashboard_cache.py)."""
     row = dashboard_row(request, slug)
-    operation = None if row is None else operation_for_dashboard_at(**row.content)
-    if operation is None:
+    content = None if row is None else dashboard_content(pk=row.pk, version=row.version, created_at=row.created_at)
+    if content is None:
         raise Http404("No such operation.")
-    operation.my_role = row.role  # this viewer's, never the cached copy's
-    require_role(request.user, operation, Role.VIEWER)
-    return operation
+    content.operation.my_role = row.role  # this viewer's: the copy read from the cache has none
+    require_role(request.user, content.operation, Role.VIEWER)
+    return content
 
 
 @login_required
@@ -75,10 +74,6 @@ class DashboardRow:
     version: int
     created_at: dt.datetime
     role: str
-
-    @property
-    def content(self) -> dict:
-        return {"pk": self.pk, "version": self.version, "created_at": self.created_at}
 
 
 def dashboard_row(request, slug: str) -> DashboardRow | None:
@@ -96,12 +91,13 @@ def dashboard_etag(request, slug: str) -> str | None:
     return request._dashboard_etag
 
 
-def board_context(operation: Operation, *, activity: list | None = None) -> dict:
+def board_context(operation: Operation, *, activity: list | None = None, history: list | None = None) -> dict:
     """What both dashboards draw: the board, its summary, its charts, the other apps' panels and every
-    figure. `activity` is the feed the page shows (none on a public link)."""
+    figure. `activity` is the feed the page shows (none on a public link); `history`, the operation's
+    progress history when the caller has it (else read)."""
     board = build_dashboard(operation)
     panels = panels_for(operation)
-    drawn = page_charts(board, panels)
+    drawn = page_charts(board, panels, history=history)
     return {
         "board": board,
         "summary": board_summary(board, drawn.charts, panels, activity or []),
@@ -130,12 +126,12 @@ def phase_forms(operation_id: int, phases: PhaseChoices, current: int | None, la
     return FindingForm(**phased, auto_id="finding-%s").as_div(), format_html("{} {}", picker.label_tag(), picker)
 
 
-def dashboard_context(request, operation: Operation) -> dict:
+def dashboard_context(request, content: DashboardContent) -> dict:
     """What a member's dashboard shows them: the board, and the forms their role may use."""
+    operation, activity = content.operation, content.activity
     can_edit = has_role(request.user, operation, Role.EDITOR)
     can_admin = has_role(request.user, operation, Role.ADMIN)
-    activity = list(activity_feed(operation=operation, limit=20))
-    drawn = board_context(operation, activity=activity)
+    drawn = board_context(operation, activity=activity, history=content.history)
     context = {
         **drawn,
         "activity": activity,
@@ -172,8 +168,7 @@ def dashboard_context(request, operation: Operation) -> dict:
 @login_required
 @condition(etag_func=dashboard_etag)
 def dashboard(request, slug: str):
-    operation = dashboard_operation(request, slug)
-    return render(request, "tracker/dashboard.html", dashboard_context(request, operation))
+    return render(request, "tracker/dashboard.html", dashboard_context(request, dashboard_content_for(request, slug)))
 
 
 @login_required
@@ -192,8 +187,7 @@ def dashboard_live(request, slug: str):
     Compressed: the JSON is HTML, and each response's CSRF tokens are masked afresh, which with
     Django's gzip padding is its defence against BREACH.
     """
-    operation = dashboard_operation(request, slug)
-    context = dashboard_context(request, operation)
+    context = dashboard_context(request, dashboard_content_for(request, slug))
     sections: dict[str, tuple[str, str]] = {}
     # The whole page is rendered, so each section is exactly the page's markup; `messages` is
     # emptied so that a poll never uses up a message meant for the next page the person opens.

@@ -178,7 +178,8 @@ def page_charts(board: Dashboard, panels: list[Panel], *, history: list | None =
     # The burn-ups run to "now", and so does the current phase's bar on the timeline: their versions
     # leave that out (the timeline is drawn again at one fixed instant). A figure's version then moves
     # when its data does, and an open page never redraws a chart just because time passed.
-    still = {key: without_now(figure) for key, figure in figures.items() if key in charts.burnup_keys()}
+    burnups = charts.burnup_keys()  # once: a set built from every phase's burn-up
+    still = {key: without_now(figure) for key, figure in figures.items() if key in burnups}
     if "timeline" in figures:
         blockers = len(board.primary_blockers)
         still["timeline"] = still_timeline(

@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
+import django
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 
@@ -93,9 +94,11 @@ def _load(pk: int) -> DashboardContent | None:
 
 @lru_cache(maxsize=1)
 def _content_shape() -> str:
-    """A digest of the columns of what is kept, so entries written by a release with other fields
-    are not read back by this one (a deploy that adds a field starts a new key)."""
+    """A digest of the shape of what is kept (Django's version, the columns of each model, the
+    fields of `DashboardContent`), so that entries written by a release with another shape are not
+    read back by this one: a deploy that adds a field starts new keys."""
     models = (Operation, Phase, Task, Challenge, Finding, Blocker, Decision, Achievement, Quote, ProgressSnapshot)
     models += (ActivityEntry, get_user_model())  # who changed what, who did what
-    columns = ",".join(f"{m._meta.label}:{'.'.join(f.attname for f in m._meta.concrete_fields)}" for m in models)
-    return hashlib.sha256(columns.encode()).hexdigest()[:12]
+    columns = [f"{m._meta.label}:{'.'.join(f.attname for f in m._meta.concrete_fields)}" for m in models]
+    shape = [django.get_version(), *columns, ".".join(f.name for f in fields(DashboardContent))]
+    return hashlib.sha256(",".join(shape).encode()).hexdigest()[:12]

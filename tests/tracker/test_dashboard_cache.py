@@ -131,3 +131,24 @@ def test_a_row_with_the_same_id_and_version_but_another_creation_is_never_read_f
     page, tables = queried_tables(client, dashboard_url(team))
 
     assert "A decision of another operation" in page and "tracker_decision" in tables
+
+
+def test_an_entry_of_another_release_is_never_read(client, team, viewer, monkeypatch):
+    """The key holds a digest of the shape of what is kept: a release that adds a field (to a model or
+    to DashboardContent) or runs another Django reads none of the entries the last one wrote."""
+    from tracker import dashboard_cache
+
+    client = logged_in(client, viewer)
+    client.get(dashboard_url(team))
+    shape = dashboard_cache._content_shape()
+
+    real_fields = dashboard_cache.fields
+    monkeypatch.setattr(dashboard_cache, "fields", lambda cls: (*real_fields(cls), *real_fields(cls)[:1]))
+    dashboard_cache._content_shape.cache_clear()
+    try:
+        _, tables = queried_tables(client, dashboard_url(team))
+        assert dashboard_cache._content_shape() != shape
+    finally:
+        dashboard_cache._content_shape.cache_clear()
+
+    assert sorted(set(tables)) == sorted(CONTENT_TABLES)

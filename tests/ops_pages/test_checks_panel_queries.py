@@ -54,3 +54,16 @@ def test_more_checks_and_linked_items_cost_no_more_queries(team):
     _, many = drawn(team)
 
     assert few == many == 2
+
+
+def test_the_checks_are_read_without_joining_their_operation(team):
+    """One operation's checks, in the order of their names: the model's default would join the
+    operations table to sort by the operation's name first, on every read of the panel."""
+    for name in ("Zeta", "Alpha", "Mu"):
+        Check.objects.create(operation=team, name=name, type="http_endpoint", params={})
+
+    with CaptureQueriesContext(connection) as queries:
+        panel = live_checks(team)
+
+    assert [check.name for check in panel.context["checks"]] == ["Alpha", "Mu", "Zeta"]
+    assert "tracker_operation" not in queries[0]["sql"]

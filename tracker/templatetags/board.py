@@ -151,9 +151,11 @@ def checked(context: Context, item) -> SafeString:
     at = _utc(item.checked_at)
     stale = item.is_stale()
     label = "⚠️ stale: last checked" if stale else "🔄 checked"
+    # The instant to the minute, as the title says it: a check that runs again within the minute
+    # changes nothing an open page must be sent (tracker/lib/live.py).
     return mark_safe(  # noqa: S308 - every part escaped
         f'{seen}<span class="check {"stale" if stale else ""}" title="checked {at:%Y-%m-%d %H:%M} UTC">'
-        f"{label} {_e(_ago(at))}</span>"
+        f'{label} <time datetime="{at:%Y-%m-%dT%H:%M}Z">{_e(_ago(at))}</time></span>'
     )
 
 

@@ -155,7 +155,7 @@ def test_a_check_backed_finding_shows_its_last_check_and_goes_stale(client, team
     assert "🔄 checked 2\xa0minutes ago" in words(fresh_item[: fresh_item.index("</li>")])
     assert "⚠️ stale: last checked 2\xa0hours ago" in words(old_item[: old_item.index("</li>")])
     # The instant itself is there too, in the <time> around the words.
-    assert f'<time datetime="{now - dt.timedelta(hours=2):%Y-%m-%dT%H:%M}Z">' in old_item
+    assert f'<time data-ago datetime="{now - dt.timedelta(hours=2):%Y-%m-%dT%H:%M}Z">' in old_item
     assert page.count('<span class="check') == 2  # items no check backs show nothing
 
 

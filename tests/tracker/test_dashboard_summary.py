@@ -124,7 +124,7 @@ def test_activity_entries_read_as_sentences_with_their_time_in_a_time_element(cl
     visible = re.sub(r"<time [^>]*>", "<time>", feed)  # the instant is in the attribute, not in the text
     assert "`" not in text_of(visible) and "done_at" not in visible
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text_of(visible))
-    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+" title="[^"]+ UTC">[^<]*(?:ago|now)</time>', feed)
+    assert re.search(r'<time data-ago datetime="\d{4}-\d\d-\d\dT[^"]+" title="[^"]+ UTC">[^<]*(?:ago|now)</time>', feed)
     # The summary repeats the latest ones.
     assert "teammate resolved the blocker" in header_of(page)
 

@@ -17,9 +17,12 @@ it, which is what made an idle dashboard cost ~9 KB/s.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from html import escape
 from typing import Any
 
 # Both patterns begin with a literal, which `re` finds by a fast scan: the section versions of a
@@ -29,9 +32,30 @@ _CSRF_TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*"')
 _TIME_WORDS = re.compile(r"(<time\b[^>]*>)[^<]*</time>")
 
 
+# A relative time ("5 minutes ago") as tracker/templatetags/board.py writes it: its words follow
+# from the instant and the clock alone.
+_RELATIVE_TIME = re.compile(r'(<time data-ago datetime="([^"]+)"[^>]*>)[^<]*</time>')
+
+
 def normalized(html: str) -> str:
     """The markup with the parts that change on every rendering blanked out."""
-    return _TIME_WORDS.sub(r"\1…</time>", _CSRF_TOKEN.sub(r'\1"', html))
+    return _TIME_WORDS.sub(r"\1…</time>", tokenless(html))
+
+
+def tokenless(html: str) -> str:
+    """The markup with every form's CSRF token blanked out (nobody's token is kept)."""
+    return _CSRF_TOKEN.sub(r'\1"', html)
+
+
+def refreshed(markup: str, *, token: str | None, words: Callable[[dt.datetime], str]) -> str:
+    """Markup rendered before, as a rendering now would write it: each form with `token` (when
+    there is one), each relative time in the `words` for its instant. Neither pattern can match
+    the team's words, which are escaped wherever they appear, `<` and `"` included."""
+    if token is not None:
+        markup = _CSRF_TOKEN.sub(lambda found: f'{found[1]}{escape(token)}"', markup)
+    return _RELATIVE_TIME.sub(
+        lambda found: f"{found[1]}{escape(words(dt.datetime.fromisoformat(found[2])))}</time>", markup
+    )
 
 
 def _digest(text: str) -> str:

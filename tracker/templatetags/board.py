@@ -12,7 +12,6 @@ field, and `naturaltime`'s words for "how long ago").
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from functools import lru_cache
 from html import escape
 
@@ -54,7 +53,7 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _ago(at: dt.datetime) -> str:
+def ago(at: dt.datetime) -> str:
     """`naturaltime`'s words for `at`. Under a day ago they depend only on the whole seconds since
     (and the language), so each is worked out once per process: on a page of a hundred items it was
     the dearest part of every line. Older or future instants go to `naturaltime` itself."""
@@ -69,66 +68,18 @@ def _ago_within_a_day(seconds: int, language: str | None) -> str:
     return str(naturaltime(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds)))
 
 
-# --- lines kept per version -------------------------------------------------------------------------
-# A line's words, tick and "changed by" are the same on every view of one version of the operation
-# (each change moves the version: tracker/dashboard_cache.py) by the same kind of viewer, so each
-# process renders each line once per version and kind of viewer. What moves with the clock ("5
-# minutes ago", a check gone stale) and the request's own CSRF token go in between the kept parts on
-# every view: parts, not a string with markers in it, so no text of the team's can stand in for one.
-MAX_KEPT_LINES = 20_000
-_kept_lines: dict[tuple, tuple[str, ...]] = {}
-
-
-def _kept(context: Context, item, render: Callable[[], tuple[str, ...]]) -> tuple[str, ...]:
-    key = (*_viewing(context), type(item).__name__, item.pk)
-    parts = _kept_lines.get(key)
-    if parts is None:
-        if len(_kept_lines) >= MAX_KEPT_LINES:  # bounded: a full process starts again
-            _kept_lines.clear()
-        parts = _kept_lines[key] = render()
-    return parts
-
-
-def _viewing(context: Context) -> tuple:
-    """What a kept line depends on besides its item: the version of the board's operation (its
-    creation time too: a database whose ids start again), the viewer's kind and language."""
-    cache = context.render_context
-    if "board_viewing" not in cache:
-        operation = context["board"].operation
-        can_edit, public = bool(context.get("can_edit")), bool(context.get("public"))
-        cache["board_viewing"] = (
-            operation.pk,
-            operation.created_at,
-            operation.version,
-            can_edit,
-            public,
-            get_language(),
-        )
-    return cache["board_viewing"]
-
-
-def _changed_parts(context: Context, item) -> tuple[str, str]:
-    """`changed`'s markup before and after its "… ago"."""
+@register.simple_tag(takes_context=True)
+def changed(context: Context, item) -> SafeString:
+    """When the item last changed, and (to members) by whom: a person, or the check or import that did."""
     at = _utc(item.updated_at)
-    before = f'<span class="meta"><time datetime="{at.isoformat()}" title="changed {at:%Y-%m-%d %H:%M} UTC">'
+    when = f'<time data-ago datetime="{at.isoformat()}" title="changed {at:%Y-%m-%d %H:%M} UTC">{_e(ago(at))}</time>'
     if context.get("public"):
-        return before, "</time></span>"
+        return mark_safe(f'<span class="meta">{when}</span>')  # noqa: S308 - every part escaped
     if item.updated_by_id is not None and item.updated_by is not None:
         who = item.updated_by.get_username() + (f" ({item.updated_by_name})" if item.updated_by_name else "")
     else:
         who = item.updated_by_name or "import"
-    return before, f"</time> · {_e(who)}</span>"
-
-
-def _changed_ago(item) -> str:
-    return _e(_ago(_utc(item.updated_at)))
-
-
-@register.simple_tag(takes_context=True)
-def changed(context: Context, item) -> SafeString:
-    """When the item last changed, and (to members) by whom: a person, or the check or import that did."""
-    before, after = _changed_parts(context, item)
-    return mark_safe(f"{before}{_changed_ago(item)}{after}")  # noqa: S308 - every part escaped
+    return mark_safe(f'<span class="meta">{when} · {_e(who)}</span>')  # noqa: S308 - every part escaped
 
 
 LIVE_TITLE = "What the live check saw last; the words before it are the team's."
@@ -148,14 +99,14 @@ def checked(context: Context, item) -> SafeString:
             f"{'✅' if item.live_verdict == 'pass' else '❌'} live check "
             f"{_e(item.get_live_verdict_display())}{value}</span> "
         )
-    at = _utc(item.checked_at)
     stale = item.is_stale()
     label = "⚠️ stale: last checked" if stale else "🔄 checked"
     # The instant to the minute, as the title says it: a check that runs again within the minute
     # changes nothing an open page must be sent (tracker/lib/live.py).
+    at = _utc(item.checked_at).replace(second=0, microsecond=0)
     return mark_safe(  # noqa: S308 - every part escaped
         f'{seen}<span class="check {"stale" if stale else ""}" title="checked {at:%Y-%m-%d %H:%M} UTC">'
-        f'{label} <time datetime="{at:%Y-%m-%dT%H:%M}Z">{_e(_ago(at))}</time></span>'
+        f'{label} <time data-ago datetime="{at:%Y-%m-%dT%H:%M}Z">{_e(ago(at))}</time></span>'
     )
 
 
@@ -171,21 +122,11 @@ def _toggle_url(context: Context, slug: str, pk: int) -> str:
 @register.simple_tag(takes_context=True)
 def task_line(context: Context, task: Task) -> SafeString:
     """A task, next step or criterion: its tick (a form for editors), its words, its change and its check."""
-    head, middle, tail = _kept(context, task, lambda: _task_line_parts(context, task))
-    csrf = _csrf_field(context) if context.get("can_edit") else ""
-    return mark_safe(  # noqa: S308 - every part escaped, or markdown-it's escaped HTML
-        f"{head}{csrf}{middle}{_changed_ago(task)}{tail}{checked(context, task)}</li>"
-    )
-
-
-def _task_line_parts(context: Context, task: Task) -> tuple[str, str, str]:
-    """The line up to the CSRF field, up to "… ago", and up to what its check saw."""
     mark = "✅" if task.done else "⬜"
-    head = f'<li id="task-{task.pk}" class="{"done" if task.done else ""}">'
     if context.get("can_edit"):
         url = _toggle_url(context, context["board"].operation.slug, task.pk)
-        head += f'<form method="post" action="{_e(url)}" class="inline">'
         tick = (
+            f'<form method="post" action="{_e(url)}" class="inline">{_csrf_field(context)}'
             f'<input type="hidden" name="done" value="{"0" if task.done else "1"}">'
             f'<button type="submit" class="tick" aria-pressed="{"true" if task.done else "false"}" '
             f'aria-label="{"Reopen" if task.done else "Mark done"}: {_e(plain(task.title))}">{mark}</button></form>'
@@ -195,18 +136,15 @@ def _task_line_parts(context: Context, task: Task) -> tuple[str, str, str]:
         tick = f'<span aria-hidden="true">{mark}</span><span class="visually-hidden">{hidden}</span>'
     words = f"<strong>{md(task.title)}</strong>: {md(task.detail)}" if task.detail else md(task.title)
     icon = f"{_e(task.icon)} " if task.icon else ""
-    before, after = _changed_parts(context, task)
-    return head, f"{tick} {icon}{words} {before}", f"{after} "
+    return mark_safe(  # noqa: S308 - every part escaped, or markdown-it's escaped HTML
+        f'<li id="task-{task.pk}" class="{"done" if task.done else ""}">{tick} {icon}{words} '
+        f"{changed(context, task)} {checked(context, task)}</li>"
+    )
 
 
 @register.simple_tag(takes_context=True)
 def phase_row(context: Context, phase: Phase) -> SafeString:
     """A row of the phases table: the phase and what it achieved, its status, progress and duration."""
-    row = _kept(context, phase, lambda: (_phase_row(context, phase),))[0]
-    return mark_safe(row)  # noqa: S308 - every part escaped, or markdown-it's escaped HTML
-
-
-def _phase_row(context: Context, phase: Phase) -> str:
     name = _e(phase)
     current = ' aria-current="step"' if phase.pk == context["board"].operation.current_phase_id else ""
     achieved = f'<br><span class="muted">{md(phase.achievement)}</span>' if phase.achievement else ""
@@ -214,7 +152,7 @@ def _phase_row(context: Context, phase: Phase) -> str:
     tasks = ""
     if phase.stated_progress is not None and derived is not None and derived != phase.stated_progress:
         tasks = f'<span class="muted" title="stated by the team; its tasks say {derived}%">(tasks: {derived}%)</span>'
-    return (
+    return mark_safe(  # noqa: S308 - every part escaped, or markdown-it's escaped HTML
         f'<tr id="phase-{phase.number}"{current}><td>{name}{achieved}</td>'
         f'<td><span class="badge status-{_e(phase.status)}">{_e(phase.get_status_display())}</span></td>'
         f'<td><progress max="100" value="{progress}" aria-label="{name} progress"></progress> '
@@ -257,14 +195,8 @@ _LINES = {Challenge: _challenge, Finding: _finding, Decision: _decision, Achieve
 def item_line(context: Context, item: Challenge | Finding | Decision | Achievement) -> SafeString:
     """A challenge, finding, decision or achievement as its list item: the team's words, then who
     changed it when (and, for a finding, what its check saw)."""
-    head, tail = _kept(context, item, lambda: _item_line_parts(context, item))
     extra = f" {checked(context, item)}" if isinstance(item, Finding) else ""
-    return mark_safe(f"{head}{_changed_ago(item)}{tail}{extra}</li>")  # noqa: S308 - escaped
-
-
-def _item_line_parts(context: Context, item: Challenge | Finding | Decision | Achievement) -> tuple[str, str]:
-    before, after = _changed_parts(context, item)
-    return f"{_LINES[type(item)](item)} {before}", after
+    return mark_safe(f"{_LINES[type(item)](item)} {changed(context, item)}{extra}</li>")  # noqa: S308 - escaped
 
 
 @register.simple_tag(takes_context=True)
@@ -274,5 +206,5 @@ def activity_line(context: Context, entry: ActivityEntry) -> SafeString:
     user = context.get("user")
     at = _utc(entry.at)
     title = f"{at:%b} {at.day}, {at.year} {at:%H:%M} UTC"
-    when = f'<time datetime="{at.isoformat()}" title="{title}">{_e(_ago(at))}</time>'
+    when = f'<time data-ago datetime="{at.isoformat()}" title="{title}">{_e(ago(at))}</time>'
     return mark_safe(f"<li>{activity_sentence(entry, getattr(user, 'pk', None))} {when}</li>")  # noqa: S308 - escaped

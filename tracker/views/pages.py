@@ -108,6 +108,18 @@ def board_context(operation: Operation, *, activity: list | None = None, history
     }
 
 
+def kept_sections_key(operation: Operation, *, can_edit: bool, public: bool = False, shows_infrastructure=False):
+    """What the dashboard's kept sections (`{% live "…" kept %}`, tracker/templatetags/live.py) show
+    besides the clock and the request: the operation's version (every change to what they show moves
+    it), the kind of viewer, the language and time zone, and how many of its checks have gone stale
+    by now. The clock makes a check stale, and once stale it stays so until a run moves the version:
+    for one version, the count says which."""
+    now = timezone.now()
+    stale = sum(item.is_stale(now) for items in (operation.tasks.all(), operation.findings.all()) for item in items)
+    viewer = (can_edit, public, shows_infrastructure, get_language(), timezone.get_current_timezone_name())
+    return (operation.pk, operation.created_at, operation.version, *viewer, stale)
+
+
 # The add-item forms are a quarter of the page's rendering when rendered per request, yet their HTML
 # depends only on what the keys below hold (form, id pattern, language, the operation's phases and
 # the current one): each process renders each combination once. None of them holds a per-request
@@ -138,6 +150,7 @@ def dashboard_context(request, content: DashboardContent) -> dict:
         "can_edit": can_edit,
         "can_admin": can_admin,
         "links": links_for(operation, can_admin=can_admin),
+        "live_kept": kept_sections_key(operation, can_edit=can_edit),
         "version": quote_etag(dashboard_etag(request, operation.slug)),  # as the ETag header says it, quotes and all
         "undo": undo_for(
             activity,
@@ -217,7 +230,15 @@ def public_dashboard(request, token: str):
     operation = public_link_operation(token)
     if operation is None:
         raise Http404("This link does not exist or was revoked.")
-    context = {**board_context(operation), "public": True, "shows_infrastructure": operation.shows_infrastructure}
+    shows_infrastructure = operation.shows_infrastructure
+    context = {
+        **board_context(operation),
+        "public": True,
+        "shows_infrastructure": shows_infrastructure,
+        "live_kept": kept_sections_key(
+            operation, can_edit=False, public=True, shows_infrastructure=shows_infrastructure
+        ),
+    }
     response = render(request, "tracker/dashboard.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to linked sites

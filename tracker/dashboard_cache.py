@@ -11,11 +11,14 @@ reads anyway:
   - its latest activity: each entry is written by `services.activity_record`, which moves the version;
   - ops' check runs change what the tracker's items say and call `operations_touch`.
 So one load serves every read of a version, in every process that shares the cache (Redis in
-production). Loading it is ~9 ms of ORM for the example, reading it back under 1 ms
-(bench/dashboard.py). An old version's entry is never read again and expires.
+production). Loading it is ~9 ms of ORM for the example, reading it back ~1 ms, most of it
+unpickling seventy model instances (bench/dashboard.py), so each process also keeps the latest
+version it read of each operation as objects. An old version's entry is never read again and expires.
 
 Nothing here depends on the viewer or the clock: roles, "5 minutes ago", undo windows and the live
-panels of other apps are worked out per request from what this holds.
+panels of other apps are worked out per request from what this holds. What it holds is shared by
+the requests of a process, threads included: read it, never set anything on it (the viewer's role
+is the ETag query's, beside it: tracker/views/pages.py).
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 600
 ACTIVITY_SHOWN = 20  # the latest entries the page lists
+KEPT_IN_PROCESS = 256  # operations whose latest version read a process keeps as objects
+_in_process: dict[str, tuple[int, DashboardContent]] = {}  # by operation: (version, content)
 
 
 @dataclass
@@ -65,6 +70,8 @@ def dashboard_content(*, pk: int, version: int, created_at: dt.datetime) -> Dash
     `created_at` is in the key beside the primary key, so a database whose ids start again (a test
     run, a restored backup) never reads another operation's entry."""
     key = f"tracker:dashboard:{_content_shape()}:{pk}:{created_at.timestamp()}"
+    if (kept := _in_process.get(key)) is not None and kept[0] == version:
+        return kept[1]
     backend = caches["default"]
     try:
         content = backend.get(f"{key}:{version}")
@@ -78,6 +85,10 @@ def dashboard_content(*, pk: int, version: int, created_at: dt.datetime) -> Dash
             backend.set(f"{key}:{content.operation.version}", content, CACHE_SECONDS)
         except Exception:
             logger.warning("dashboard cache unavailable; operation %s not kept", pk, exc_info=True)
+    if content is not None:
+        if len(_in_process) >= KEPT_IN_PROCESS:  # bounded: a full process starts again
+            _in_process.clear()
+        _in_process[key] = (content.operation.version, content)  # one version per operation
     return content
 
 

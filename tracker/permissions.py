@@ -43,7 +43,11 @@ def role_of(user: AbstractBaseUser | AnonymousUser, operation: Operation) -> str
 
 
 def has_role(user, operation: Operation, needed: str) -> bool:
-    role = role_of(user, operation)
+    return role_allows(role_of(user, operation), needed)
+
+
+def role_allows(role: str | None, needed: str) -> bool:
+    """Whether `role` (None: no role at all) ranks at least `needed`."""
     return role is not None and _RANK[role] >= _RANK[needed]
 
 

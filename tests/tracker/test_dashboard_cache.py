@@ -152,3 +152,35 @@ def test_an_entry_of_another_release_is_never_read(client, team, viewer, monkeyp
         dashboard_cache._content_shape.cache_clear()
 
     assert sorted(set(tables)) == sorted(CONTENT_TABLES)
+
+
+def instances(content) -> list:
+    """Every model instance a dashboard's content holds."""
+    operation = content.operation
+    prefetched = [item for items in operation._prefetched_objects_cache.values() for item in items]
+    return [operation, *prefetched, *content.history, *content.activity]
+
+
+def test_views_share_a_process_copy_and_never_change_it(client, team, owner, viewer, teammate, monkeypatch):
+    """Each process keeps the versions it read as objects, shared by its requests (threads
+    included): no view may set anything on them, or one viewer's role or words could reach another."""
+    from tracker import dashboard_cache
+
+    monkeypatch.setattr(dashboard_cache, "_in_process", {})
+    logged_in(client, viewer).get(dashboard_url(team))
+    ((_version, content),) = dashboard_cache._in_process.values()
+    before = [
+        (obj, dict(vars(obj)), dict(vars(obj._state)) | {"fields_cache": dict(obj._state.fields_cache)})
+        for obj in instances(content)
+    ]
+
+    for user in (owner, teammate, viewer):
+        user_client = logged_in(client, user)
+        assert user_client.get(dashboard_url(team)).status_code == 200
+        assert user_client.get(reverse("tracker:operation-live", args=[team.slug])).status_code == 200
+
+        ((_version, again),) = dashboard_cache._in_process.values()
+        assert again is content  # the same objects, read by every view
+        for obj, attributes, state in before:
+            assert vars(obj) == attributes, (user, obj)
+            assert dict(vars(obj._state)) | {"fields_cache": dict(obj._state.fields_cache)} == state, (user, obj)

@@ -32,7 +32,7 @@ from ..forms import (
 )
 from ..lib.live import changed, parse_versions
 from ..models import Operation
-from ..permissions import Role, has_role, require_role
+from ..permissions import Role, require_role, role_allows
 from ..selectors import (
     operation_list,
     public_link_operation,
@@ -49,16 +49,15 @@ def operation_for(request, slug: str, needed: str = Role.VIEWER) -> Operation:
     return operation
 
 
-def dashboard_content_for(request, slug: str) -> DashboardContent:
-    """What the dashboard shows of the operation, for a member (else 404): the version the ETag
-    query read, from the cache when any request has loaded it before (tracker/dashboard_cache.py)."""
+def dashboard_content_for(request, slug: str) -> tuple[DashboardContent, str]:
+    """What the dashboard shows of the operation, and the viewer's role in it, for a member (else
+    404): the version the ETag query read, from the cache when any request has loaded it before
+    (tracker/dashboard_cache.py). The content is shared by every viewer: the role stays beside it."""
     row = dashboard_row(request, slug)
     content = None if row is None else dashboard_content(pk=row.pk, version=row.version, created_at=row.created_at)
-    if content is None:
+    if content is None or not role_allows(row.role, Role.VIEWER):
         raise Http404("No such operation.")
-    content.operation.my_role = row.role  # this viewer's: the copy read from the cache has none
-    require_role(request.user, content.operation, Role.VIEWER)
-    return content
+    return content, row.role
 
 
 @login_required
@@ -138,11 +137,11 @@ def phase_forms(operation_id: int, phases: PhaseChoices, current: int | None, la
     return FindingForm(**phased, auto_id="finding-%s").as_div(), format_html("{} {}", picker.label_tag(), picker)
 
 
-def dashboard_context(request, content: DashboardContent) -> dict:
+def dashboard_context(request, slug: str) -> dict:
     """What a member's dashboard shows them: the board, and the forms their role may use."""
+    content, role = dashboard_content_for(request, slug)
     operation, activity = content.operation, content.activity
-    can_edit = has_role(request.user, operation, Role.EDITOR)
-    can_admin = has_role(request.user, operation, Role.ADMIN)
+    can_edit, can_admin = role_allows(role, Role.EDITOR), role_allows(role, Role.ADMIN)
     drawn = board_context(operation, activity=activity, history=content.history)
     context = {
         **drawn,
@@ -181,7 +180,7 @@ def dashboard_context(request, content: DashboardContent) -> dict:
 @login_required
 @condition(etag_func=dashboard_etag)
 def dashboard(request, slug: str):
-    return render(request, "tracker/dashboard.html", dashboard_context(request, dashboard_content_for(request, slug)))
+    return render(request, "tracker/dashboard.html", dashboard_context(request, slug))
 
 
 @login_required
@@ -200,7 +199,7 @@ def dashboard_live(request, slug: str):
     Compressed: the JSON is HTML, and each response's CSRF tokens are masked afresh, which with
     Django's gzip padding is its defence against BREACH.
     """
-    context = dashboard_context(request, dashboard_content_for(request, slug))
+    context = dashboard_context(request, slug)
     sections: dict[str, tuple[str, str]] = {}
     # The whole page is rendered, so each section is exactly the page's markup; `messages` is
     # emptied so that a poll never uses up a message meant for the next page the person opens.

@@ -267,6 +267,7 @@
         cache: "no-store"
       })
         .then(function (response) {
+          heardServer(response);
           if (response.redirected) { stopped = true; }  // to the login page: the session is over
           if (response.status !== 200 || stopped) { return null; }
           etag = response.headers.get("ETag") || etag;
@@ -288,6 +289,60 @@
     });
     later();
   }
+
+  // --- "5 minutes ago" ---------------------------------------------------------------------------
+
+  // Each relative time is a <time data-ago datetime>, its words Django's naturaltime as the server
+  // said them when it rendered the section (tracker/templatetags/board.py). The server only sends a
+  // section again when what it shows changes, so the open page works the words out again itself
+  // every ten seconds, in naturaltime's own words, against the server's clock: the Date of the
+  // latest poll's answer (a public link, which does not poll, uses the browser's clock). From four
+  // weeks on naturaltime counts calendar months; those words are left as the server said them.
+  var AGO_MS = 10000;
+  var AGO_UNITS = [["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  var serverSkew = 0; // the server's clock minus the browser's, in ms
+
+  function counted(n, unit) { return n + "\u00a0" + unit + (n === 1 ? "" : "s"); }
+
+  // naturaltime's English for an instant `seconds` ago; null where it would not be these words.
+  function agoWords(seconds) {
+    if (!(seconds >= 0) || seconds >= 4 * 604800) { return null; }
+    seconds = Math.floor(seconds);
+    if (seconds === 0) { return "now"; }
+    if (seconds < 60) { return seconds === 1 ? "a second ago" : counted(seconds, "second") + " ago"; }
+    if (seconds < 3600) {
+      var minutes = Math.floor(seconds / 60);
+      return minutes === 1 ? "a minute ago" : counted(minutes, "minute") + " ago";
+    }
+    if (seconds < 86400) {
+      var hours = Math.floor(seconds / 3600);
+      return hours === 1 ? "an hour ago" : counted(hours, "hour") + " ago";
+    }
+    // A day or more: Django's timesince, the first unit that is not zero and the next if it is not.
+    var left = seconds;
+    var values = AGO_UNITS.map(function (unit) { var n = Math.floor(left / unit[1]); left -= n * unit[1]; return n; });
+    var first = values.findIndex(function (n) { return n !== 0; });
+    var parts = [counted(values[first], AGO_UNITS[first][0])];
+    if (first + 1 < values.length && values[first + 1] !== 0) { parts.push(counted(values[first + 1], AGO_UNITS[first + 1][0])); }
+    return parts.join(", ") + " ago";
+  }
+
+  function heardServer(response) {
+    var date = Date.parse(response.headers.get("Date") || "");
+    if (!isNaN(date)) { serverSkew = date + 500 - Date.now(); }  // Date is to the second: its middle
+  }
+
+  function refreshAgo(root) {
+    if (document.documentElement.lang.slice(0, 2) !== "en") { return; }  // the words are English
+    var now = Date.now() + serverSkew;
+    each(root.querySelectorAll("time[data-ago][datetime]"), function (time) {
+      var words = agoWords((now - Date.parse(time.getAttribute("datetime"))) / 1000);
+      if (words !== null && time.textContent !== words) { time.textContent = words; }
+    });
+  }
+  window.setInterval(function () { if (!document.hidden) { refreshAgo(document); } }, AGO_MS);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { refreshAgo(document); } });
+  window.snailTrail = { agoWords: agoWords };  // for tests and the curious
 
   // --- the undo toast ---------------------------------------------------------------------------
 

@@ -15,6 +15,10 @@ production). Loading it is ~9 ms of ORM for the example, reading it back ~1 ms, 
 unpickling seventy model instances (bench/dashboard.py), so each process also keeps the latest
 version it read of each operation as objects. An old version's entry is never read again and expires.
 
+A write that does not move the version (a user renamed or deleted, SQL by hand) shows within
+CACHE_SECONDS: no content is served longer than that after it was read from the database, whichever
+cache holds it, and the sections kept from it go with it (tracker/views/pages.py: kept_sections_key).
+
 Nothing here depends on the viewer or the clock: roles, "5 minutes ago", undo windows and the live
 panels of other apps are worked out per request from what this holds. What it holds is shared by
 the requests of a process, threads included: read it, never set anything on it (the viewer's role
@@ -32,6 +36,7 @@ from functools import lru_cache
 import django
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.utils import timezone
 
 from .models import (
     Achievement,
@@ -50,10 +55,10 @@ from .selectors import activity_feed, operation_for_dashboard, progress_history
 
 logger = logging.getLogger(__name__)
 
-CACHE_SECONDS = 600
+CACHE_SECONDS = 600  # the longest a content is served after it was read from the database
 ACTIVITY_SHOWN = 20  # the latest entries the page lists
 KEPT_IN_PROCESS = 256  # operations whose latest version read a process keeps as objects
-_in_process: dict[str, tuple[int, DashboardContent]] = {}  # by operation: (version, content)
+_in_process: dict[str, DashboardContent] = {}  # by operation: the latest version read
 
 
 @dataclass
@@ -61,6 +66,10 @@ class DashboardContent:
     operation: Operation  # with what `operation_for_dashboard` prefetches, and no viewer's `my_role`
     history: list[ProgressSnapshot]  # oldest first
     activity: list[ActivityEntry]  # newest first, ACTIVITY_SHOWN of them
+    loaded_at: dt.datetime  # when it was read from the database
+
+    def fresh(self, now: dt.datetime) -> bool:
+        return now - self.loaded_at < dt.timedelta(seconds=CACHE_SECONDS)
 
 
 def dashboard_content(*, pk: int, version: int, created_at: dt.datetime) -> DashboardContent | None:
@@ -70,14 +79,17 @@ def dashboard_content(*, pk: int, version: int, created_at: dt.datetime) -> Dash
     `created_at` is in the key beside the primary key, so a database whose ids start again (a test
     run, a restored backup) never reads another operation's entry."""
     key = f"tracker:dashboard:{_content_shape()}:{pk}:{created_at.timestamp()}"
-    if (kept := _in_process.get(key)) is not None and kept[0] == version:
-        return kept[1]
+    now = timezone.now()
+    if (kept := _in_process.get(key)) is not None and kept.operation.version == version and kept.fresh(now):
+        return kept
     backend = caches["default"]
     try:
         content = backend.get(f"{key}:{version}")
     except Exception:  # the cache is a shortcut: when it is down, the page loads as it would without it
         logger.warning("dashboard cache unavailable; loading operation %s", pk, exc_info=True)
         return _load(pk)
+    if content is not None and not content.fresh(now):
+        content = None  # whatever the backend's own expiry says
     if content is None and (content := _load(pk)) is not None:
         try:
             # Under the version it was loaded at: what it holds is at least that new (the operation's
@@ -88,11 +100,12 @@ def dashboard_content(*, pk: int, version: int, created_at: dt.datetime) -> Dash
     if content is not None:
         if len(_in_process) >= KEPT_IN_PROCESS:  # bounded: a full process starts again
             _in_process.clear()
-        _in_process[key] = (content.operation.version, content)  # one version per operation
+        _in_process[key] = content  # one version per operation
     return content
 
 
 def _load(pk: int) -> DashboardContent | None:
+    loaded_at = timezone.now()  # before the first read: what it holds is at least this new
     operation = operation_for_dashboard().filter(pk=pk).first()
     if operation is None:
         return None
@@ -100,6 +113,7 @@ def _load(pk: int) -> DashboardContent | None:
         operation=operation,
         history=list(progress_history(operation=operation)),
         activity=list(activity_feed(operation=operation, limit=ACTIVITY_SHOWN)),
+        loaded_at=loaded_at,
     )
 
 

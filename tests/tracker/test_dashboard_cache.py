@@ -168,7 +168,7 @@ def test_views_share_a_process_copy_and_never_change_it(client, team, owner, vie
 
     monkeypatch.setattr(dashboard_cache, "_in_process", {})
     logged_in(client, viewer).get(dashboard_url(team))
-    ((_version, content),) = dashboard_cache._in_process.values()
+    (content,) = dashboard_cache._in_process.values()
     before = [
         (obj, dict(vars(obj)), dict(vars(obj._state)) | {"fields_cache": dict(obj._state.fields_cache)})
         for obj in instances(content)
@@ -179,8 +179,48 @@ def test_views_share_a_process_copy_and_never_change_it(client, team, owner, vie
         assert user_client.get(dashboard_url(team)).status_code == 200
         assert user_client.get(reverse("tracker:operation-live", args=[team.slug])).status_code == 200
 
-        ((_version, again),) = dashboard_cache._in_process.values()
+        (again,) = dashboard_cache._in_process.values()
         assert again is content  # the same objects, read by every view
         for obj, attributes, state in before:
             assert vars(obj) == attributes, (user, obj)
             assert dict(vars(obj._state)) | {"fields_cache": dict(obj._state.fields_cache)} == state, (user, obj)
+
+
+def test_a_write_that_does_not_move_the_version_shows_once_the_content_is_read_again(
+    client, team, teammate, viewer, monkeypatch
+):
+    """A person renamed (or SQL by hand) moves no operation's version: what each process keeps, and
+    the sections kept from it, are served at most CACHE_SECONDS after they were read."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from tracker import dashboard_cache
+
+    services.task_set_done(task=Task.objects.get(operation=team, title="AWS Account Check"), done=True, actor=teammate)
+    client = logged_in(client, viewer)
+    assert teammate.username in client.get(dashboard_url(team)).content.decode()
+    get_user_model().objects.filter(pk=teammate.pk).update(username="renamed-teammate")
+
+    assert "renamed-teammate" not in client.get(dashboard_url(team)).content.decode()  # kept, as it should be
+    later = timezone.now() + dt.timedelta(seconds=dashboard_cache.CACHE_SECONDS + 1)
+    monkeypatch.setattr(timezone, "now", lambda: later)  # the shared cache's own expiry does not move
+
+    assert "renamed-teammate" in client.get(dashboard_url(team)).content.decode()
+
+
+def test_a_public_links_kept_sections_are_rendered_again_each_period(client, team, owner, monkeypatch):
+    from django.utils import timezone
+
+    from tracker import dashboard_cache
+
+    _link, token = services.public_link_create(operation=team, actor=owner)
+    url = reverse("tracker:public", args=[token])
+    task = Task.objects.get(operation=team, title="AWS Account Check")
+    assert task.title in client.get(url).content.decode()
+    Task.objects.filter(pk=task.pk).update(title="Renamed by hand")
+
+    assert "Renamed by hand" not in client.get(url).content.decode()
+    later = timezone.now() + dt.timedelta(seconds=dashboard_cache.CACHE_SECONDS + 1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    assert "Renamed by hand" in client.get(url).content.decode()

@@ -19,7 +19,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 
 from ..dashboard import board_summary, build_dashboard, links_for, page_charts, panels_for, panels_freshness
-from ..dashboard_cache import DashboardContent, dashboard_content
+from ..dashboard_cache import CACHE_SECONDS, DashboardContent, dashboard_content
 from ..exporters import export_json, export_markdown
 from ..forms import (
     AchievementForm,
@@ -107,16 +107,25 @@ def board_context(operation: Operation, *, activity: list | None = None, history
     }
 
 
-def kept_sections_key(operation: Operation, *, can_edit: bool, public: bool = False, shows_infrastructure=False):
+def kept_sections_key(
+    operation: Operation, *, loaded_at: dt.datetime, can_edit: bool, public: bool = False, shows_infrastructure=False
+):
     """What the dashboard's kept sections (`{% live "…" kept %}`, tracker/templatetags/live.py) show
     besides the clock and the request: the operation's version (every change to what they show moves
-    it), the kind of viewer, the language and time zone, and how many of its checks have gone stale
-    by now. The clock makes a check stale, and once stale it stays so until a run moves the version:
-    for one version, the count says which."""
+    it) and when it was read (a write that does not move it shows once the content is read again:
+    tracker/dashboard_cache.py), the kind of viewer, the language and time zone, and how many of its
+    checks have gone stale by now. The clock makes a check stale, and once stale it stays so until a
+    run moves the version: for one version, the count says which."""
     now = timezone.now()
     stale = sum(item.is_stale(now) for items in (operation.tasks.all(), operation.findings.all()) for item in items)
     viewer = (can_edit, public, shows_infrastructure, get_language(), timezone.get_current_timezone_name())
-    return (operation.pk, operation.created_at, operation.version, *viewer, stale)
+    return (operation.pk, operation.created_at, operation.version, loaded_at, *viewer, stale)
+
+
+def period_start(seconds: int) -> dt.datetime:
+    """When the current period of `seconds` began (periods counted from the Unix epoch)."""
+    now = timezone.now()
+    return now - (now - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) % dt.timedelta(seconds=seconds)
 
 
 # The add-item forms are a quarter of the page's rendering when rendered per request, yet their HTML
@@ -149,7 +158,7 @@ def dashboard_context(request, slug: str) -> dict:
         "can_edit": can_edit,
         "can_admin": can_admin,
         "links": links_for(operation, can_admin=can_admin),
-        "live_kept": kept_sections_key(operation, can_edit=can_edit),
+        "live_kept": kept_sections_key(operation, loaded_at=content.loaded_at, can_edit=can_edit),
         "version": quote_etag(dashboard_etag(request, operation.slug)),  # as the ETag header says it, quotes and all
         "undo": undo_for(
             activity,
@@ -234,8 +243,13 @@ def public_dashboard(request, token: str):
         **board_context(operation),
         "public": True,
         "shows_infrastructure": shows_infrastructure,
+        # Read afresh on every view: its sections are kept for one period of the member page's bound.
         "live_kept": kept_sections_key(
-            operation, can_edit=False, public=True, shows_infrastructure=shows_infrastructure
+            operation,
+            loaded_at=period_start(CACHE_SECONDS),
+            public=True,
+            can_edit=False,
+            shows_infrastructure=shows_infrastructure,
         ),
     }
     response = render(request, "tracker/dashboard.html", context)

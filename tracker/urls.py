@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from .views import edits, imports, pages, people, workspaces
 
@@ -17,6 +18,8 @@ urlpatterns = [
     ),
     path("workspaces/<slug:workspace_slug>/egress/", workspaces.workspace_egress, name="workspace-egress"),
     path("p/<str:token>/", pages.public_dashboard, name="public"),
+    # Where a person who trims an operation's address expects its list to be.
+    path("operations/", RedirectView.as_view(pattern_name="tracker:operation-list"), name="operations"),
     path("operations/<slug:slug>/", pages.dashboard, name="operation"),
     path("operations/<slug:slug>/live/", pages.dashboard_live, name="operation-live"),
     path("operations/<slug:slug>/export.md", pages.operation_export, {"fmt": "markdown"}, name="export-markdown"),

@@ -87,6 +87,7 @@ SHADOWED = {
 }
 # Page routes that take no form: a POST to them (with a token) must change nothing.
 READ_ONLY = {
+    "tracker:operations",  # a redirect to the operation list
     "tracker:operation-list",
     "ops:environments",
     "tracker:workspace",  # its forms post to the member and egress routes

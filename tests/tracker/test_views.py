@@ -50,6 +50,14 @@ def test_the_list_shows_only_the_operations_a_user_belongs_to(client, team, outs
     assert "Operation Other" in outsiders_page and "Operation Snail Trail" not in outsiders_page
 
 
+def test_the_operations_address_without_one_leads_to_the_list(client, team, owner):
+    """/operations/ is where a person who trims a dashboard's address expects the list."""
+    response = logged_in(client, owner).get("/operations/", follow=True)
+
+    assert response.redirect_chain == [(reverse("tracker:operation-list"), 302)]
+    assert "Operation Snail Trail" in response.content.decode()
+
+
 def test_a_superuser_sees_every_operation(client, team, superuser):
     page = logged_in(client, superuser).get(reverse("tracker:operation-list")).content.decode()
 

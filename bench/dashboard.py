@@ -11,7 +11,9 @@ queries and template rendering are all counted:
 A version of an operation is loaded once and then read from the cache by every later view
 (tracker/dashboard_cache.py), so each size is timed twice: as a view of a
 version seen before (what every view but the first after a change costs) and as the first view
-after a change ("changed": the operation's version is moved, untimed, before each request).
+after a change ("changed": the operation's version is moved, untimed, before each request). And
+what an open page's poll of an unchanged operation costs ("poll, unchanged": the live view asked
+with the page's ETag, answered 304), every two seconds for every open tab.
 
 The kinds are interleaved in every round, so machine noise hits them alike. Each is timed by
 the wall clock (`seconds`, the ratios) and by this process's CPU time (`cpu ms`: the part that is
@@ -93,46 +95,57 @@ def main() -> None:
         def changed(operation):
             return lambda: services.operations_touch(operation_ids=[operation.pk])
 
-        # kind: (path, what happens untimed before each request)
-        paths = {
-            "trivial view (baseline)": (TRIVIAL_PATH, None),
-            "dashboard, small": (f"/operations/{small.slug}/", None),
-            "dashboard, large": (f"/operations/{large.slug}/", None),
-            "small, changed": (f"/operations/{small.slug}/", changed(small)),
-            "large, changed": (f"/operations/{large.slug}/", changed(large)),
-        }
-        names = {kind: (small if "small" in kind else large).name for kind in paths if TRIVIAL_PATH not in paths[kind]}
+        small_page = f"/operations/{small.slug}/"
+        held = {}  # the ETag an open page of the small operation holds
 
-        def get(path: str, before=None):
-            if before is not None:
-                before()
-            response = client.get(path)
-            assert response.status_code == 200, f"{path}: {response.status_code}"
+        def page_seen():
+            held["If-None-Match"] = client.get(small_page)["ETag"]
+
+        # kind: (path, what happens untimed before each request, the status it must answer)
+        paths = {
+            "trivial view (baseline)": (TRIVIAL_PATH, None, 200),
+            "dashboard, small": (small_page, None, 200),
+            "dashboard, large": (f"/operations/{large.slug}/", None, 200),
+            "small, changed": (small_page, changed(small), 200),
+            "large, changed": (f"/operations/{large.slug}/", changed(large), 200),
+            "poll, unchanged": (f"{small_page}live/", page_seen, 304),
+        }
+        names = {
+            kind: (small if "small" in kind else large).name for kind, (*_, status) in paths.items() if status == 200
+        }
+        del names["trivial view (baseline)"]
+
+        def get(kind: str, *, before: bool = True):
+            path, untimed, status = paths[kind]
+            if before and untimed is not None:
+                untimed()
+            response = client.get(path, headers=held if status == 304 else {})
+            assert response.status_code == status, f"{path}: {response.status_code}"
             return response
 
         queries = {}
-        for kind, (path, before) in paths.items():
-            get(path)  # a view of a version seen before is measured as the second one
-            if before is not None:
-                before()
+        for kind in paths:
+            get(kind)  # a view of a version seen before is measured as the second one
+            if (untimed := paths[kind][1]) is not None:
+                untimed()
             with CaptureQueriesContext(connection) as captured:
-                response = get(path)
+                response = get(kind, before=False)
             queries[kind] = len(captured)
             if kind in names:
-                assert escape(names[kind]).encode() in response.content, f"{path}: no {names[kind]!r} in the page"
-        sizes = {kind: len(get(path).content) for kind, (path, _) in paths.items()}
+                assert escape(names[kind]).encode() in response.content, f"{kind}: no {names[kind]!r} in the page"
+        sizes = {kind: len(get(kind).content) for kind in paths}
 
         for _ in range(args.warmup):
-            for path, before in paths.values():
-                get(path, before)
+            for kind in paths:
+                get(kind)
         samples = {kind: [] for kind in paths}
         cpu_samples = {kind: [] for kind in paths}
         for _ in range(args.repeat):
-            for kind, (path, before) in paths.items():
-                if before is not None:
-                    before()
+            for kind, (_path, untimed, _status) in paths.items():
+                if untimed is not None:
+                    untimed()
                 start, cpu_start = time.perf_counter(), time.process_time()
-                get(path)
+                get(kind, before=False)
                 samples[kind].append(time.perf_counter() - start)
                 cpu_samples[kind].append(time.process_time() - cpu_start)
 

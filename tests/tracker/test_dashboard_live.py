@@ -81,6 +81,27 @@ def test_a_check_run_within_the_minute_sends_no_section_and_no_figure(client, te
     assert response.json() == {"sections": {}, "figures": {}}
 
 
+def test_a_check_that_stops_running_turns_stale_on_an_open_page(client, team, viewer, monkeypatch):
+    """Nothing moves the version when the worker that runs the checks is gone: the clock alone must
+    reach the open pages, or they would say "checked" for ever."""
+    from django.utils import timezone
+
+    finding = Finding.objects.get(operation=team, subject="VPC DNS")
+    now = timezone.now()
+    services.item_mark_checked(item=finding, at=now - dt.timedelta(minutes=10), stale_after=dt.timedelta(minutes=15))
+    client = logged_in(client, viewer)
+    sections, figures, etag = the_page(client, team)
+    assert poll(client, team, sections, figures, etag).status_code == 304
+
+    monkeypatch.setattr(timezone, "now", lambda: now + dt.timedelta(minutes=6))
+    response = poll(client, team, sections, figures, etag)
+
+    assert response.status_code == 200 and response["ETag"] != etag
+    changed_sections = response.json()["sections"]
+    assert any("⚠️ stale: last checked" in part["html"] for part in changed_sections.values())
+    assert poll(client, team, sections, figures, response["ETag"]).status_code == 304  # and then quiet again
+
+
 def test_a_section_the_page_lacks_comes_with_the_order_of_all_sections(client, team, viewer):
     client = logged_in(client, viewer)
     sections, figures, _ = the_page(client, team)

@@ -53,11 +53,21 @@ def dashboard_content_for(request, slug: str) -> tuple[DashboardContent, str]:
     """What the dashboard shows of the operation, and the viewer's role in it, for a member (else
     404): the version the ETag query read, from the cache when any request has loaded it before
     (tracker/dashboard_cache.py). The content is shared by every viewer: the role stays beside it."""
-    row = dashboard_row(request, slug)
-    content = None if row is None else dashboard_content(pk=row.pk, version=row.version, created_at=row.created_at)
-    if content is None or not role_allows(row.role, Role.VIEWER):
+    if not hasattr(request, "_dashboard_content"):  # asked by @condition's ETag, then by the view
+        row = dashboard_row(request, slug)
+        content = None
+        if row is not None and role_allows(row.role, Role.VIEWER):
+            content = dashboard_content(pk=row.pk, version=row.version, created_at=row.created_at)
+        request._dashboard_content = content
+    if request._dashboard_content is None:
         raise Http404("No such operation.")
-    return content, row.role
+    return request._dashboard_content, request._dashboard_row.role
+
+
+def stale_checks(operation: Operation, now: dt.datetime) -> int:
+    """How many of the checks the page shows have gone stale by `now`. The clock alone makes a check
+    stale, and once stale it stays so until a run moves the version: for one version, this says which."""
+    return sum(item.is_stale(now) for items in (operation.tasks.all(), operation.findings.all()) for item in items)
 
 
 @login_required
@@ -83,10 +93,18 @@ def dashboard_row(request, slug: str) -> DashboardRow | None:
 
 
 def dashboard_etag(request, slug: str) -> str | None:
-    """The version of what this user would see: one query, so polling an unchanged page is cheap."""
+    """The version of what this user would see: the operation's version and their role (one query),
+    how many of its checks the clock has made stale (from the content, which the process keeps: no
+    query) and the other apps' panels' freshness. So polling an unchanged page is cheap, and a check
+    that stops running turns stale on every open page without anything else changing."""
     if not hasattr(request, "_dashboard_etag"):  # the panels' freshness may query too: once a request
         row = dashboard_row(request, slug)
-        request._dashboard_etag = None if row is None else f"{slug}-{row.version}-{row.role}{panels_freshness(row.pk)}"
+        if row is None:
+            request._dashboard_etag = None
+        else:
+            content, role = dashboard_content_for(request, slug)
+            stale = stale_checks(content.operation, timezone.now())
+            request._dashboard_etag = f"{slug}-{row.version}-{role}-{stale}{panels_freshness(row.pk)}"
     return request._dashboard_etag
 
 
@@ -114,10 +132,8 @@ def kept_sections_key(
     besides the clock and the request: the operation's version (every change to what they show moves
     it) and when it was read (a write that does not move it shows once the content is read again:
     tracker/dashboard_cache.py), the kind of viewer, the language and time zone, and how many of its
-    checks have gone stale by now. The clock makes a check stale, and once stale it stays so until a
-    run moves the version: for one version, the count says which."""
-    now = timezone.now()
-    stale = sum(item.is_stale(now) for items in (operation.tasks.all(), operation.findings.all()) for item in items)
+    checks have gone stale by now (`stale_checks`)."""
+    stale = stale_checks(operation, timezone.now())
     viewer = (can_edit, public, shows_infrastructure, get_language(), timezone.get_current_timezone_name())
     return (operation.pk, operation.created_at, operation.version, loaded_at, *viewer, stale)
 

@@ -4,6 +4,8 @@ else of those items), then the latest flips."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.template.loader import render_to_string
@@ -67,3 +69,17 @@ def test_the_checks_are_read_without_joining_their_operation(team):
 
     assert [check.name for check in panel.context["checks"]] == ["Alpha", "Mu", "Zeta"]
     assert "tracker_operation" not in queries[0]["sql"]
+
+
+def test_when_each_check_last_looked_moves_on_in_an_open_page(team):
+    """A relative time with its instant (`<time data-ago datetime>`): static/js/dashboard.js works
+    its words out again while the page stays open, as it does for the tracker's own."""
+    from django.utils import timezone
+
+    Check.objects.create(
+        operation=team, name="Looked", type="http_endpoint", params={}, last_run_at=timezone.now(), status="pass"
+    )
+
+    html, _ = drawn(team)
+
+    assert re.search(r'<time data-ago datetime="[^"]+">now</time>', html)

@@ -181,7 +181,9 @@ def _items(model, *, changer: bool = True) -> Prefetch:
 
 
 def activity_feed(*, operation: Operation, limit: int = 50) -> QuerySet[ActivityEntry]:
-    return ActivityEntry.objects.filter(operation=operation).select_related("actor")[:limit]
+    """The latest entries, newest first. Who made each is its `actor_name` and `actor_id`: the user's
+    row is not joined, so no one's password hash or e-mail rides into the shared cache with them."""
+    return ActivityEntry.objects.filter(operation=operation)[:limit]
 
 
 def memberships_of(*, operation: Operation) -> QuerySet[Membership]:

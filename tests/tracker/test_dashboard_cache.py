@@ -224,3 +224,23 @@ def test_a_public_links_kept_sections_are_rendered_again_each_period(client, tea
     monkeypatch.setattr(timezone, "now", lambda: later)
 
     assert "Renamed by hand" in client.get(url).content.decode()
+
+
+def test_what_is_kept_holds_no_ones_password_hash_or_email(client, team, owner, teammate, viewer, monkeypatch):
+    """The content goes into the shared cache (Redis in production): it holds who changed what by
+    name, never the rest of their user row."""
+    import pickle
+
+    from tracker import dashboard_cache
+
+    monkeypatch.setattr(dashboard_cache, "_in_process", {})
+    services.task_set_done(task=Task.objects.get(operation=team, title="AWS Account Check"), done=True, actor=teammate)
+    services.task_set_done(task=Task.objects.get(operation=team, title="AWS Account Check"), done=False, actor=owner)
+    logged_in(client, viewer).get(dashboard_url(team))
+    (content,) = dashboard_cache._in_process.values()
+    kept = pickle.dumps(content)
+
+    assert teammate.username.encode() in kept and owner.username.encode() in kept
+    for user in (owner, teammate):
+        user.refresh_from_db()
+        assert user.password.encode() not in kept and user.email.encode() not in kept

@@ -110,10 +110,8 @@ def main() -> None:
             "large, changed": (f"/operations/{large.slug}/", changed(large), 200),
             "poll, unchanged": (f"{small_page}live/", page_seen, 304),
         }
-        names = {
-            kind: (small if "small" in kind else large).name for kind, (*_, status) in paths.items() if status == 200
-        }
-        del names["trivial view (baseline)"]
+        pages = [kind for kind, (path, _, status) in paths.items() if status == 200 and path != TRIVIAL_PATH]
+        names = {kind: (small if "small" in kind else large).name for kind in pages}
 
         def get(kind: str, *, before: bool = True):
             path, untimed, status = paths[kind]

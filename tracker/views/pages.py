@@ -58,10 +58,10 @@ def dashboard_content_for(request, slug: str) -> tuple[DashboardContent, str]:
         content = None
         if row is not None and role_allows(row.role, Role.VIEWER):
             content = dashboard_content(pk=row.pk, version=row.version, created_at=row.created_at)
-        request._dashboard_content = content
+        request._dashboard_content = None if content is None else (content, row.role)
     if request._dashboard_content is None:
         raise Http404("No such operation.")
-    return request._dashboard_content, request._dashboard_row.role
+    return request._dashboard_content
 
 
 def stale_checks(operation: Operation, now: dt.datetime) -> int:
